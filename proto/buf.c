@@ -182,3 +182,62 @@ ssp_get_be64(const uint8_t *p)
 {
     return (uint64_t)ssp_get_be32(p) << 32 | ssp_get_be32(p + 4);
 }
+
+#define ARENA_BLOCK 4096
+
+struct ssp_arena_block {
+    struct ssp_arena_block *next;
+    size_t used, cap;
+    uint8_t data[];
+};
+
+void
+ssp_arena_init(struct ssp_arena *a)
+{
+    a->head = NULL;
+}
+
+void
+ssp_arena_fini(struct ssp_arena *a)
+{
+    while (a->head != NULL) {
+        struct ssp_arena_block *next = a->head->next;
+        ssp_free(a->head);
+        a->head = next;
+    }
+}
+
+void
+ssp_arena_reset(struct ssp_arena *a)
+{
+    if (a->head == NULL)
+        return;
+    struct ssp_arena_block *keep = a->head;
+    a->head = keep->next;
+    ssp_arena_fini(a);
+    keep->next = NULL;
+    keep->used = 0;
+    a->head = keep;
+}
+
+ssp_err
+ssp_arena_copy(struct ssp_arena *a, struct ssp_slice s, struct ssp_slice *out)
+{
+    struct ssp_arena_block *b = a->head;
+    if (b == NULL || b->cap - b->used < s.n) {
+        size_t cap = s.n > ARENA_BLOCK ? s.n : ARENA_BLOCK;
+        b = ssp_alloc(sizeof *b + cap);
+        if (b == NULL)
+            return SSP_ERR_NOMEM;
+        b->used = 0;
+        b->cap = cap;
+        b->next = a->head;
+        a->head = b;
+    }
+    uint8_t *p = b->data + b->used;
+    if (s.n > 0)
+        memcpy(p, s.p, s.n);
+    b->used += s.n;
+    *out = SSP_SLICE(p, s.n);
+    return SSP_OK;
+}

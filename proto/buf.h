@@ -62,4 +62,21 @@ void ssp_put_be64(uint8_t *p, uint64_t v);
 uint32_t ssp_get_be32(const uint8_t *p);
 uint64_t ssp_get_be64(const uint8_t *p);
 
+
+
+/*
+ * An arena: many small copies freed at once. Returned pointers stay valid
+ * until ssp_arena_reset or ssp_arena_fini (blocks never move).
+ */
+struct ssp_arena {
+    struct ssp_arena_block *head;
+};
+
+void ssp_arena_init(struct ssp_arena *a);
+void ssp_arena_fini(struct ssp_arena *a);
+/* Frees all but the newest block, which is kept for reuse. */
+void ssp_arena_reset(struct ssp_arena *a);
+/* Copies s into the arena; NULL slice p on allocation failure. */
+SSP_MUST_CHECK ssp_err ssp_arena_copy(struct ssp_arena *a, struct ssp_slice s,
+                                      struct ssp_slice *out);
 #endif

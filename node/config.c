@@ -1,0 +1,106 @@
+#include "node/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONF_NAME "ssp.conf"
+
+struct parse_state {
+    struct ssp_config *cfg;
+    struct ssp_diag *d;
+    int bad_line;
+};
+
+static int
+on_value(void *user, const char *section, const char *key, const char *value)
+{
+    struct parse_state *st = user;
+    struct ssp_config *cfg = st->cfg;
+    int level;
+    if (strcmp(section, "node") == 0 && strcmp(key, "name") == 0 && ssp_node_name_valid(value)) {
+        snprintf(cfg->name, sizeof cfg->name, "%s", value);
+        return 1;
+    }
+    if (strcmp(section, "node") == 0 && strcmp(key, "scope") == 0 &&
+        ssp_scope_name_valid(SSP_SLICE(value, strlen(value)))) {
+        snprintf(cfg->scope, sizeof cfg->scope, "%s", value);
+        return 1;
+    }
+    if (strcmp(section, "log") == 0 && strcmp(key, "level") == 0 &&
+        (level = ssp_say_parse_level(value)) >= 0) {
+        cfg->log_level = (enum ssp_level)level;
+        return 1;
+    }
+    ssp_diag_set(st->d, SSP_ERR_INVAL, "[%s] %s = %s is not a valid setting", section, key, value);
+    return 0;
+}
+
+ssp_err
+ssp_config_load(const char *dir, struct ssp_config *cfg, struct ssp_diag *d)
+{
+    char path[4096];
+    struct ssp_diag why = {{0}};
+    struct parse_state st = {cfg, &why, 0};
+    memset(cfg, 0, sizeof *cfg);
+    cfg->log_level = SSP_INFO;
+    snprintf(path, sizeof path, "%s/%s", dir, CONF_NAME);
+    int rc = ini_parse(path, on_value, &st);
+    if (rc < 0)
+        return ssp_diag_set(d, SSP_ERR_IO, "cannot read %s: %s", path,
+                            rc == -1 ? strerror(errno) : "out of memory");
+    if (rc > 0)
+        return ssp_diag_set(d, SSP_ERR_INVAL, "%s line %d: %s; fix the file", path, rc,
+                            why.msg[0] != '\0' ? why.msg : "not a key = value line");
+    if (cfg->scope[0] == '\0')
+        return ssp_diag_set(d, SSP_ERR_INVAL, "%s: [node] scope is missing; add scope = NAME",
+                            path);
+    return SSP_OK;
+}
+
+bool
+ssp_node_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > SSP_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch < 0x20 || ch == 0x7f || ch == '=' || ch == ';' || ch == '#')
+            return false;
+    }
+    return true;
+}
+
+ssp_err
+ssp_config_create(const char *dir, const struct ssp_config *cfg, struct ssp_diag *d)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, CONF_NAME);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ssp_diag_set(d, errno == EEXIST ? SSP_ERR_EXISTS : SSP_ERR_IO, "cannot create %s: %s",
+                            path, strerror(errno));
+    FILE *f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        return ssp_diag_set(d, SSP_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    }
+    fprintf(f,
+            "# ssp-node configuration (see ssp --help)\n"
+            "[node]\n"
+            "name = %s\n"
+            "# where records go when a command names no --scope\n"
+            "scope = %s\n"
+            "\n[log]\n"
+            "level = %s\n",
+            cfg->name, cfg->scope, levels[cfg->log_level]);
+    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (fclose(f) != 0 || !ok)
+        return ssp_diag_set(d, SSP_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    return SSP_OK;
+}

@@ -1,0 +1,22 @@
+/*
+ * Hybrid logical clock: 48 bits of milliseconds since the Unix epoch and a
+ * 16-bit counter. Local events move it to max(wall clock, last + 1), so it
+ * never goes backwards even when the wall clock does. Loop thread only.
+ */
+#ifndef SSP_NODE_HLC_H
+#define SSP_NODE_HLC_H
+
+#include <stdint.h>
+
+struct ssp_hlc {
+    uint64_t last;
+};
+
+/* The clock for a local event at wall time wall_ms. */
+uint64_t ssp_hlc_tick(struct ssp_hlc *h, uint64_t wall_ms);
+/* Milliseconds since the epoch of an HLC value. */
+uint64_t ssp_hlc_ms(uint64_t hlc);
+/* The wall clock in milliseconds (CLOCK_REALTIME), or the test clock SSP_TEST_CLOCK_MS. */
+uint64_t ssp_wall_ms(void);
+
+#endif

@@ -1,0 +1,634 @@
+#include "node/log/record.h"
+
+#include <string.h>
+
+#define STORED_FORMAT 1
+#define FLAG_DELETED 1u
+#define MAX_OPS_PER_RECORD 100000u
+#define MAX_FIELDS 256u
+
+static const char rec_ctx[] = "ssp-rec-v1";
+
+int
+ssp_version_cmp(const struct ssp_version *a, const struct ssp_version *b)
+{
+    if (a->hlc != b->hlc)
+        return a->hlc < b->hlc ? -1 : 1;
+    int c = memcmp(a->origin, b->origin, SSP_PK_LEN);
+    if (c != 0)
+        return c < 0 ? -1 : 1;
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    if (a->op != b->op)
+        return a->op < b->op ? -1 : 1;
+    return 0;
+}
+
+void
+ssp_record_init(struct ssp_record *r)
+{
+    memset(r, 0, sizeof *r);
+    ssp_arena_init(&r->arena);
+}
+
+void
+ssp_record_reset(struct ssp_record *r)
+{
+    memset(r->id, 0, sizeof r->id);
+    r->scope[0] = '\0';
+    r->type[0] = '\0';
+    r->key_epoch = 0;
+    r->deleted = false;
+    r->nops = r->nfields = r->nconflicts = r->npending = 0;
+    ssp_arena_reset(&r->arena);
+}
+
+void
+ssp_record_fini(struct ssp_record *r)
+{
+    ssp_free(r->ops);
+    ssp_free(r->fields);
+    ssp_free(r->conflicts);
+    ssp_free(r->pending);
+    ssp_arena_fini(&r->arena);
+    ssp_record_init(r);
+}
+
+/* Makes room for one more element in a growable array. */
+static ssp_err
+grow(void **p, uint32_t n, uint32_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return SSP_OK;
+    uint32_t next = *cap == 0 ? 8 : *cap * 2;
+    void *q = ssp_realloc(*p, (size_t)next * elem);
+    if (q == NULL)
+        return SSP_ERR_NOMEM;
+    *p = q;
+    *cap = next;
+    return SSP_OK;
+}
+
+const struct ssp_rec_field *
+ssp_record_field(const struct ssp_record *r, struct ssp_slice name)
+{
+    for (uint32_t i = 0; i < r->nfields; i++)
+        if (ssp_slice_eq(r->fields[i].name, name))
+            return &r->fields[i];
+    return NULL;
+}
+
+/* Index of v in r->ops, or -1; *at is where it would go. */
+static long
+find_op(const struct ssp_record *r, const struct ssp_version *v, uint32_t *at)
+{
+    uint32_t lo = 0, hi = r->nops;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = ssp_version_cmp(&r->ops[mid], v);
+        if (c == 0) {
+            *at = mid;
+            return (long)mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *at = lo;
+    return -1;
+}
+
+static void
+write_version(struct ssp_mpw *w, const struct ssp_version *v)
+{
+    ssp_mpw_array(w, 4);
+    ssp_mpw_uint(w, v->hlc);
+    ssp_mpw_bin(w, v->origin, SSP_PK_LEN);
+    ssp_mpw_uint(w, v->seq);
+    ssp_mpw_uint(w, v->op);
+}
+
+static ssp_err
+read_version(struct ssp_mp *c, struct ssp_version *v)
+{
+    uint32_t n;
+    uint64_t op;
+    if (ssp_mp_array(c, &n) != SSP_OK || n != 4 || ssp_mp_uint(c, &v->hlc) != SSP_OK ||
+        ssp_mp_bin_n(c, v->origin, SSP_PK_LEN) != SSP_OK || ssp_mp_uint(c, &v->seq) != SSP_OK ||
+        ssp_mp_uint(c, &op) != SSP_OK || op > UINT32_MAX)
+        return SSP_ERR_PROTO;
+    v->op = (uint32_t)op;
+    return SSP_OK;
+}
+
+ssp_err
+ssp_op_body_encode(const struct ssp_record *r, enum ssp_action action, struct ssp_slice type,
+                   struct ssp_slice fields, struct ssp_buf *out)
+{
+    struct ssp_mpw w;
+    struct ssp_mp c;
+    uint32_t n, nbases = 0;
+    struct ssp_slice name;
+
+    ssp_mp_init(&c, fields);
+    if (ssp_mp_map(&c, &n) != SSP_OK)
+        return SSP_ERR_INVAL;
+    ssp_mpw_init(&w, out);
+    ssp_mpw_array(&w, 4);
+    ssp_mpw_str(&w, type.p, type.n);
+    ssp_mpw_uint(&w, action);
+    ssp_mpw_raw(&w, fields);
+    if (action == SSP_ACT_DELETE) {
+        ssp_mpw_map(&w, r->nfields);
+        for (uint32_t i = 0; i < r->nfields; i++) {
+            ssp_mpw_str(&w, r->fields[i].name.p, r->fields[i].name.n);
+            write_version(&w, &r->fields[i].ver);
+        }
+        return w.err;
+    }
+    /* Count the fields that have a current version first: the map head needs it. */
+    struct ssp_mp scan = c;
+    for (uint32_t i = 0; i < n; i++) {
+        if (ssp_mp_str(&scan, &name) != SSP_OK || ssp_mp_skip(&scan) != SSP_OK)
+            return SSP_ERR_INVAL;
+        if (ssp_record_field(r, name) != NULL)
+            nbases++;
+    }
+    ssp_mpw_map(&w, nbases);
+    for (uint32_t i = 0; i < n; i++) {
+        if (ssp_mp_str(&c, &name) != SSP_OK || ssp_mp_skip(&c) != SSP_OK)
+            return SSP_ERR_INVAL;
+        const struct ssp_rec_field *f = ssp_record_field(r, name);
+        if (f != NULL) {
+            ssp_mpw_str(&w, name.p, name.n);
+            write_version(&w, &f->ver);
+        }
+    }
+    return w.err;
+}
+
+ssp_err
+ssp_op_body_decode(struct ssp_slice plain, struct ssp_op_body *b)
+{
+    struct ssp_mp c;
+    uint32_t n;
+    uint64_t action;
+    ssp_mp_init(&c, plain);
+    if (ssp_mp_array(&c, &n) != SSP_OK || n != 4 || ssp_mp_str(&c, &b->type) != SSP_OK ||
+        b->type.n == 0 || b->type.n >= SSP_TYPE_NAME_MAX || ssp_mp_uint(&c, &action) != SSP_OK ||
+        action > SSP_ACT_DELETE)
+        return SSP_ERR_PROTO;
+    b->action = (enum ssp_action)action;
+    struct ssp_mp m = c;
+    if (ssp_mp_map(&m, &n) != SSP_OK || n > MAX_FIELDS || ssp_mp_raw(&c, &b->fields) != SSP_OK)
+        return SSP_ERR_PROTO;
+    m = c;
+    if (ssp_mp_map(&m, &n) != SSP_OK || n > MAX_FIELDS || ssp_mp_raw(&c, &b->bases) != SSP_OK ||
+        !ssp_mp_done(&c))
+        return SSP_ERR_PROTO;
+    return SSP_OK;
+}
+
+static ssp_err
+add_conflict(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value,
+             const struct ssp_version *v)
+{
+    ssp_err rc = grow((void **)&r->conflicts, r->nconflicts, &r->cap_conflicts,
+                      sizeof *r->conflicts);
+    if (rc != SSP_OK)
+        return rc;
+    /* Kept in version order so the state is the same on every node. */
+    uint32_t at = r->nconflicts;
+    while (at > 0 && ssp_version_cmp(&r->conflicts[at - 1].ver, v) > 0)
+        at--;
+    memmove(&r->conflicts[at + 1], &r->conflicts[at],
+            (r->nconflicts - at) * sizeof *r->conflicts);
+    r->conflicts[at] = (struct ssp_rec_conflict){name, value, *v};
+    r->nconflicts++;
+    return SSP_OK;
+}
+
+static void
+drop_conflict(struct ssp_record *r, struct ssp_slice name, const struct ssp_version *v)
+{
+    for (uint32_t i = 0; i < r->nconflicts; i++) {
+        if (ssp_slice_eq(r->conflicts[i].name, name) &&
+            ssp_version_cmp(&r->conflicts[i].ver, v) == 0) {
+            memmove(&r->conflicts[i], &r->conflicts[i + 1],
+                    (r->nconflicts - i - 1) * sizeof *r->conflicts);
+            r->nconflicts--;
+            return;
+        }
+    }
+}
+
+/* Whether v is a pending base of field f; removes it if so (the op has now come). */
+static bool
+take_pending(struct ssp_record *r, uint32_t f, const struct ssp_version *v)
+{
+    for (uint32_t i = 0; i < r->npending; i++) {
+        if (r->pending[i].field == f && ssp_version_cmp(&r->pending[i].ver, v) == 0) {
+            r->pending[i] = r->pending[--r->npending];
+            return true;
+        }
+    }
+    return false;
+}
+
+static ssp_err
+find_or_add_field(struct ssp_record *r, struct ssp_slice name, uint32_t *idx, bool *is_new)
+{
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        if (ssp_slice_eq(r->fields[i].name, name)) {
+            *idx = i;
+            *is_new = false;
+            return SSP_OK;
+        }
+    }
+    if (r->nfields == MAX_FIELDS)
+        return SSP_ERR_PROTO;
+    ssp_err rc = grow((void **)&r->fields, r->nfields, &r->cap_fields, sizeof *r->fields);
+    if (rc == SSP_OK)
+        rc = ssp_arena_copy(&r->arena, name, &r->fields[r->nfields].name);
+    if (rc != SSP_OK)
+        return rc;
+    *idx = r->nfields++;
+    *is_new = true;
+    return SSP_OK;
+}
+
+static ssp_err
+apply_field(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value,
+            const struct ssp_version *v, const struct ssp_version *base)
+{
+    uint32_t idx, at;
+    bool is_new;
+    ssp_err rc = find_or_add_field(r, name, &idx, &is_new);
+    if (rc == SSP_OK)
+        rc = ssp_arena_copy(&r->arena, value, &value);
+    if (rc != SSP_OK)
+        return rc;
+    name = r->fields[idx].name;
+    if (base != NULL) {
+        if (find_op(r, base, &at) >= 0) {
+            drop_conflict(r, name, base);
+        } else {
+            rc = grow((void **)&r->pending, r->npending, &r->cap_pending, sizeof *r->pending);
+            if (rc != SSP_OK)
+                return rc;
+            r->pending[r->npending++] = (struct ssp_rec_pending){idx, *base};
+        }
+    }
+    bool superseded = take_pending(r, idx, v);
+    struct ssp_rec_field *f = &r->fields[idx];
+    if (is_new) {
+        f->value = value;
+        f->ver = *v;
+        return SSP_OK;
+    }
+    if (ssp_version_cmp(v, &f->ver) > 0) {
+        bool old_seen = base != NULL && ssp_version_cmp(base, &f->ver) == 0;
+        if (!old_seen) {
+            rc = add_conflict(r, f->name, f->value, &f->ver);
+            if (rc != SSP_OK)
+                return rc;
+            f = &r->fields[idx];
+        }
+        f->value = value;
+        f->ver = *v;
+        return SSP_OK;
+    }
+    return superseded ? SSP_OK : add_conflict(r, name, value, v);
+}
+
+static const struct ssp_version *
+max_field_version(const struct ssp_record *r)
+{
+    const struct ssp_version *m = NULL;
+    for (uint32_t i = 0; i < r->nfields; i++)
+        if (m == NULL || ssp_version_cmp(&r->fields[i].ver, m) > 0)
+            m = &r->fields[i].ver;
+    return m;
+}
+
+static ssp_err
+apply_fields(struct ssp_record *r, const struct ssp_version *v, const struct ssp_op_body *b)
+{
+    struct ssp_mp fields, bases;
+    uint32_t n, nb;
+    ssp_mp_init(&fields, b->fields);
+    if (ssp_mp_map(&fields, &n) != SSP_OK)
+        return SSP_ERR_PROTO;
+    for (uint32_t i = 0; i < n; i++) {
+        struct ssp_slice name, value, bname;
+        struct ssp_version base;
+        const struct ssp_version *basep = NULL;
+        if (ssp_mp_str(&fields, &name) != SSP_OK || name.n == 0 ||
+            ssp_mp_raw(&fields, &value) != SSP_OK)
+            return SSP_ERR_PROTO;
+        ssp_mp_init(&bases, b->bases);
+        if (ssp_mp_map(&bases, &nb) != SSP_OK)
+            return SSP_ERR_PROTO;
+        for (uint32_t j = 0; j < nb && basep == NULL; j++) {
+            if (ssp_mp_str(&bases, &bname) != SSP_OK || read_version(&bases, &base) != SSP_OK)
+                return SSP_ERR_PROTO;
+            if (ssp_slice_eq(bname, name))
+                basep = &base;
+        }
+        ssp_err rc = apply_field(r, name, value, v, basep);
+        if (rc != SSP_OK)
+            return rc;
+    }
+    return SSP_OK;
+}
+
+ssp_err
+ssp_record_apply(struct ssp_record *r, const struct ssp_version *v, const struct ssp_op_body *b)
+{
+    uint32_t at;
+    if (r->type[0] == '\0') {
+        memcpy(r->type, b->type.p, b->type.n);
+        r->type[b->type.n] = '\0';
+    } else if (!ssp_slice_eq_str(b->type, r->type)) {
+        return SSP_ERR_PROTO;
+    }
+    if (find_op(r, v, &at) >= 0)
+        return SSP_OK;
+    if (r->nops == MAX_OPS_PER_RECORD)
+        return SSP_ERR_PROTO;
+    ssp_err rc = grow((void **)&r->ops, r->nops, &r->cap_ops, sizeof *r->ops);
+    if (rc != SSP_OK)
+        return rc;
+    memmove(&r->ops[at + 1], &r->ops[at], (r->nops - at) * sizeof *r->ops);
+    r->ops[at] = *v;
+    r->nops++;
+    if (b->action == SSP_ACT_DELETE) {
+        if (!r->deleted || ssp_version_cmp(v, &r->del_ver) > 0)
+            r->del_ver = *v;
+        r->deleted = true;
+    } else {
+        rc = apply_fields(r, v, b);
+        if (rc != SSP_OK)
+            return rc;
+    }
+    /* Last writer wins between a delete and the writes to the record's fields. */
+    if (r->deleted) {
+        const struct ssp_version *m = max_field_version(r);
+        if (m != NULL && ssp_version_cmp(m, &r->del_ver) > 0)
+            r->deleted = false;
+    }
+    return SSP_OK;
+}
+
+ssp_err
+ssp_record_fields_map(const struct ssp_record *r, struct ssp_buf *out)
+{
+    struct ssp_mpw w;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->nfields; i++)
+        n += !(r->fields[i].value.n == 1 && r->fields[i].value.p[0] == 0xc0);
+    ssp_mpw_init(&w, out);
+    ssp_mpw_map(&w, n);
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        const struct ssp_rec_field *f = &r->fields[i];
+        if (f->value.n == 1 && f->value.p[0] == 0xc0)
+            continue;
+        ssp_mpw_str(&w, f->name.p, f->name.n);
+        ssp_mpw_raw(&w, f->value);
+    }
+    return w.err;
+}
+
+/* Length of the clear part of a stored record, or 0 if malformed. */
+static size_t
+clear_len(struct ssp_slice s, struct ssp_slice *scope, struct ssp_slice *type)
+{
+    if (s.n < 3 || s.p[0] != STORED_FORMAT)
+        return 0;
+    size_t slen = s.p[2];
+    if (slen == 0 || slen > SSP_SCOPE_MAX || s.n < 3 + slen + 1)
+        return 0;
+    size_t tlen = s.p[3 + slen];
+    size_t n = 3 + slen + 1 + tlen + 4;
+    if (tlen == 0 || tlen >= SSP_TYPE_NAME_MAX || s.n < n + SSP_SEAL_OVERHEAD)
+        return 0;
+    *scope = SSP_SLICE(s.p + 3, slen);
+    *type = SSP_SLICE(s.p + 4 + slen, tlen);
+    return n;
+}
+
+ssp_err
+ssp_record_peek(struct ssp_slice stored, struct ssp_slice *scope, struct ssp_slice *type,
+                bool *deleted)
+{
+    if (clear_len(stored, scope, type) == 0)
+        return SSP_ERR_CORRUPT;
+    *deleted = (stored.p[1] & FLAG_DELETED) != 0;
+    return SSP_OK;
+}
+
+static ssp_err
+encode_state(const struct ssp_record *r, struct ssp_buf *out)
+{
+    struct ssp_mpw w;
+    uint32_t at;
+    ssp_mpw_init(&w, out);
+    ssp_mpw_array(&w, 6);
+    ssp_mpw_cstr(&w, r->type);
+    ssp_mpw_array(&w, r->nops);
+    for (uint32_t i = 0; i < r->nops; i++)
+        write_version(&w, &r->ops[i]);
+    ssp_mpw_array(&w, r->nfields);
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        ssp_mpw_array(&w, 3);
+        ssp_mpw_str(&w, r->fields[i].name.p, r->fields[i].name.n);
+        ssp_mpw_raw(&w, r->fields[i].value);
+        ssp_mpw_uint(&w, (uint64_t)find_op(r, &r->fields[i].ver, &at));
+    }
+    ssp_mpw_array(&w, r->nconflicts);
+    for (uint32_t i = 0; i < r->nconflicts; i++) {
+        ssp_mpw_array(&w, 3);
+        ssp_mpw_str(&w, r->conflicts[i].name.p, r->conflicts[i].name.n);
+        ssp_mpw_raw(&w, r->conflicts[i].value);
+        ssp_mpw_uint(&w, (uint64_t)find_op(r, &r->conflicts[i].ver, &at));
+    }
+    ssp_mpw_array(&w, r->npending);
+    for (uint32_t i = 0; i < r->npending; i++) {
+        ssp_mpw_array(&w, 2);
+        ssp_mpw_uint(&w, r->pending[i].field);
+        write_version(&w, &r->pending[i].ver);
+    }
+    if (r->deleted)
+        ssp_mpw_uint(&w, (uint64_t)find_op(r, &r->del_ver, &at));
+    else
+        ssp_mpw_nil(&w);
+    return w.err;
+}
+
+static size_t
+write_clear(const struct ssp_record *r, uint8_t *p)
+{
+    size_t slen = strlen(r->scope), tlen = strlen(r->type), n = 0;
+    p[n++] = STORED_FORMAT;
+    p[n++] = r->deleted ? FLAG_DELETED : 0;
+    p[n++] = (uint8_t)slen;
+    memcpy(p + n, r->scope, slen);
+    n += slen;
+    p[n++] = (uint8_t)tlen;
+    memcpy(p + n, r->type, tlen);
+    n += tlen;
+    ssp_put_be32(p + n, r->key_epoch);
+    return n + 4;
+}
+
+#define CLEAR_MAX (3 + SSP_SCOPE_MAX + 1 + SSP_TYPE_NAME_MAX + 4)
+#define AD_MAX (sizeof rec_ctx + SSP_RECORD_ID_LEN + CLEAR_MAX)
+
+static size_t
+record_ad(const uint8_t id[SSP_RECORD_ID_LEN], const uint8_t *clear, size_t n, uint8_t *ad)
+{
+    memcpy(ad, rec_ctx, sizeof rec_ctx - 1);
+    memcpy(ad + sizeof rec_ctx - 1, id, SSP_RECORD_ID_LEN);
+    memcpy(ad + sizeof rec_ctx - 1 + SSP_RECORD_ID_LEN, clear, n);
+    return sizeof rec_ctx - 1 + SSP_RECORD_ID_LEN + n;
+}
+
+ssp_err
+ssp_record_seal(const struct ssp_record *r, const uint8_t key[SSP_KEY_LEN], struct ssp_buf *out)
+{
+    uint8_t clear[CLEAR_MAX], ad[AD_MAX];
+    struct ssp_buf plain;
+    size_t n = write_clear(r, clear);
+    size_t adn = record_ad(r->id, clear, n, ad);
+    ssp_buf_init(&plain);
+    ssp_err rc = encode_state(r, &plain);
+    out->n = 0;
+    if (rc == SSP_OK)
+        rc = ssp_buf_append(out, clear, n);
+    if (rc == SSP_OK)
+        rc = ssp_seal(key, SSP_SLICE(ad, adn), SSP_BUF_SLICE(&plain), out);
+    ssp_wipe(plain.p, plain.n);
+    ssp_buf_fini(&plain);
+    return rc;
+}
+
+static ssp_err
+read_index(struct ssp_mp *c, uint32_t limit, uint32_t *idx)
+{
+    uint64_t v;
+    if (ssp_mp_uint(c, &v) != SSP_OK || v >= limit)
+        return SSP_ERR_CORRUPT;
+    *idx = (uint32_t)v;
+    return SSP_OK;
+}
+
+/* Reads the fields or conflicts list: [[name, value, ver] ...]. */
+static ssp_err
+decode_entries(struct ssp_mp *c, struct ssp_record *r, bool conflicts)
+{
+    uint32_t n, k, idx;
+    if (ssp_mp_array(c, &n) != SSP_OK || n > (conflicts ? MAX_OPS_PER_RECORD : MAX_FIELDS))
+        return SSP_ERR_CORRUPT;
+    for (uint32_t i = 0; i < n; i++) {
+        struct ssp_slice name, value;
+        if (ssp_mp_array(c, &k) != SSP_OK || k != 3 || ssp_mp_str(c, &name) != SSP_OK ||
+            ssp_mp_raw(c, &value) != SSP_OK || read_index(c, r->nops, &idx) != SSP_OK)
+            return SSP_ERR_CORRUPT;
+        ssp_err rc;
+        if (conflicts) {
+            rc = add_conflict(r, name, value, &r->ops[idx]);
+        } else {
+            rc = grow((void **)&r->fields, r->nfields, &r->cap_fields, sizeof *r->fields);
+            if (rc == SSP_OK)
+                r->fields[r->nfields++] = (struct ssp_rec_field){name, value, r->ops[idx]};
+        }
+        if (rc != SSP_OK)
+            return rc;
+    }
+    return SSP_OK;
+}
+
+static ssp_err
+decode_state(struct ssp_slice plain, struct ssp_record *r)
+{
+    struct ssp_mp c;
+    struct ssp_slice type;
+    uint32_t n, k;
+    ssp_mp_init(&c, plain);
+    if (ssp_mp_array(&c, &n) != SSP_OK || n != 6 || ssp_mp_str(&c, &type) != SSP_OK ||
+        !ssp_slice_eq_str(type, r->type) || ssp_mp_array(&c, &n) != SSP_OK ||
+        n > MAX_OPS_PER_RECORD)
+        return SSP_ERR_CORRUPT;
+    r->ops = ssp_realloc(r->ops, (size_t)(n == 0 ? 1 : n) * sizeof *r->ops);
+    if (r->ops == NULL)
+        return SSP_ERR_NOMEM;
+    r->cap_ops = n == 0 ? 1 : n;
+    for (r->nops = 0; r->nops < n; r->nops++)
+        if (read_version(&c, &r->ops[r->nops]) != SSP_OK)
+            return SSP_ERR_CORRUPT;
+    ssp_err rc = decode_entries(&c, r, false);
+    if (rc == SSP_OK)
+        rc = decode_entries(&c, r, true);
+    if (rc != SSP_OK)
+        return rc;
+    if (ssp_mp_array(&c, &n) != SSP_OK)
+        return SSP_ERR_CORRUPT;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t field;
+        struct ssp_version v;
+        if (ssp_mp_array(&c, &k) != SSP_OK || k != 2 || read_index(&c, r->nfields, &field) != SSP_OK ||
+            read_version(&c, &v) != SSP_OK)
+            return SSP_ERR_CORRUPT;
+        rc = grow((void **)&r->pending, r->npending, &r->cap_pending, sizeof *r->pending);
+        if (rc != SSP_OK)
+            return rc;
+        r->pending[r->npending++] = (struct ssp_rec_pending){field, v};
+    }
+    r->deleted = !ssp_mp_is_nil(&c);
+    if (r->deleted) {
+        uint32_t idx;
+        if (read_index(&c, r->nops, &idx) != SSP_OK)
+            return SSP_ERR_CORRUPT;
+        r->del_ver = r->ops[idx];
+    } else if (ssp_mp_nil(&c) != SSP_OK) {
+        return SSP_ERR_CORRUPT;
+    }
+    return ssp_mp_done(&c) ? SSP_OK : SSP_ERR_CORRUPT;
+}
+
+ssp_err
+ssp_record_open(struct ssp_slice stored, const uint8_t id[SSP_RECORD_ID_LEN],
+                const struct ssp_keyring *kr, struct ssp_record *r)
+{
+    struct ssp_slice scope, type, plain;
+    uint8_t ad[AD_MAX];
+    struct ssp_buf buf;
+    size_t n = clear_len(stored, &scope, &type);
+    if (n == 0)
+        return SSP_ERR_CORRUPT;
+    ssp_record_reset(r);
+    memcpy(r->id, id, SSP_RECORD_ID_LEN);
+    memcpy(r->scope, scope.p, scope.n);
+    r->scope[scope.n] = '\0';
+    memcpy(r->type, type.p, type.n);
+    r->type[type.n] = '\0';
+    r->key_epoch = ssp_get_be32(stored.p + n - 4);
+    const struct ssp_scope_key *key = ssp_keyring_scope_epoch(kr, scope, r->key_epoch);
+    if (key == NULL)
+        return SSP_ERR_DENIED;
+    size_t adn = record_ad(id, stored.p, n, ad);
+    ssp_buf_init(&buf);
+    ssp_err rc = ssp_open(key->key, SSP_SLICE(ad, adn), SSP_SLICE(stored.p + n, stored.n - n), &buf);
+    if (rc == SSP_OK) {
+        /* The state's slices must outlive buf: keep one copy of it in the arena. */
+        rc = ssp_arena_copy(&r->arena, SSP_BUF_SLICE(&buf), &plain);
+        if (rc == SSP_OK)
+            rc = decode_state(plain, r);
+        ssp_wipe(buf.p, buf.n);
+    }
+    ssp_buf_fini(&buf);
+    if (rc == SSP_OK && r->deleted != ((stored.p[1] & FLAG_DELETED) != 0))
+        rc = SSP_ERR_CORRUPT;
+    return rc;
+}

@@ -1,0 +1,135 @@
+/*
+ * Records: the materialised state of one record, its merge rule, and how it
+ * is stored at rest. Loop thread only.
+ *
+ * Every field holds a last-writer-wins register: its value and the version
+ * of the op that wrote it, ordered by (hlc, origin, seq, op index). Each op
+ * also names, per field, the version it overwrote (its base): a write is
+ * superseded when another op names it as its base. The state of a field is a
+ * function of the set of ops applied, whatever their order:
+ *   winner    = the write with the greatest version
+ *   conflicts = the other writes that no applied op names as its base
+ * so concurrent writes keep the loser's value, and writes made one after the
+ * other do not. A base that names an op not yet applied is kept as pending
+ * until that op arrives. A delete is a write of the whole record: the record
+ * is deleted while the delete's version is greater than every field's.
+ *
+ * Op body (the plaintext of an op in a commit, msgpack):
+ *   [type: str, action: 0 create | 1 update | 2 delete,
+ *    fields: {name: value}, bases: {name: version}]
+ *   version = [hlc: uint, origin: bin(32), seq: uint, op: uint]
+ *
+ * Stored record (the `records` database value):
+ *   format (u8 = 1) || flags (u8, bit 0: deleted) || len (u8) || scope ||
+ *   len (u8) || type || key_epoch (u32 BE) || sealed state
+ * The state is sealed under the scope key with additional data
+ * "ssp-rec-v1" || id || the clear bytes before it, and is (msgpack)
+ *   [type, ops: [version ...] in order, fields: [[name, value, ver] ...],
+ *    conflicts: [[name, value, ver] ...], pending: [[field, version] ...],
+ *    deleted: nil | ver]
+ * where ver is an index into ops and field an index into fields. The clear part holds only what the
+ * indexes hold anyway.
+ */
+#ifndef SSP_NODE_RECORD_H
+#define SSP_NODE_RECORD_H
+
+#include "node/crypto/keyring.h"
+#include "node/domain/schema.h"
+
+enum ssp_action {
+    SSP_ACT_CREATE = 0,
+    SSP_ACT_UPDATE = 1,
+    SSP_ACT_DELETE = 2,
+};
+
+struct ssp_version {
+    uint64_t hlc;
+    uint8_t origin[SSP_PK_LEN];
+    uint64_t seq;
+    uint32_t op;
+};
+
+int ssp_version_cmp(const struct ssp_version *a, const struct ssp_version *b);
+
+struct ssp_rec_field {
+    struct ssp_slice name;  /* in the record's arena */
+    struct ssp_slice value; /* encoded; nil when the field was removed */
+    struct ssp_version ver;
+};
+
+struct ssp_rec_conflict {
+    struct ssp_slice name;
+    struct ssp_slice value;
+    struct ssp_version ver;
+};
+
+/* A base that names an op not applied yet: that op is superseded when it comes. */
+struct ssp_rec_pending {
+    uint32_t field;
+    struct ssp_version ver;
+};
+
+struct ssp_record {
+    uint8_t id[SSP_RECORD_ID_LEN];
+    char scope[SSP_SCOPE_MAX + 1];
+    char type[SSP_TYPE_NAME_MAX];
+    uint32_t key_epoch;
+    bool deleted;
+    struct ssp_version del_ver;
+    struct ssp_version *ops; /* every op applied, in version order */
+    uint32_t nops, cap_ops;
+    struct ssp_rec_field *fields;
+    uint32_t nfields, cap_fields;
+    struct ssp_rec_conflict *conflicts;
+    uint32_t nconflicts, cap_conflicts;
+    struct ssp_rec_pending *pending;
+    uint32_t npending, cap_pending;
+    struct ssp_arena arena;
+};
+
+struct ssp_op_body {
+    struct ssp_slice type;
+    enum ssp_action action;
+    struct ssp_slice fields; /* encoded map */
+    struct ssp_slice bases;  /* encoded map */
+};
+
+void ssp_record_init(struct ssp_record *r);
+/* Empties r for another record, keeping its memory. */
+void ssp_record_reset(struct ssp_record *r);
+void ssp_record_fini(struct ssp_record *r);
+
+/* The field called name, or NULL. */
+const struct ssp_rec_field *ssp_record_field(const struct ssp_record *r, struct ssp_slice name);
+
+/*
+ * Writes the op body for an op on r (the record as the writer sees it; for a
+ * create, an empty record): fields is the normalised map, and the base of
+ * each field written (every field, for a delete) is its version in r.
+ */
+SSP_MUST_CHECK ssp_err ssp_op_body_encode(const struct ssp_record *r, enum ssp_action action,
+                                          struct ssp_slice type, struct ssp_slice fields,
+                                          struct ssp_buf *out);
+SSP_MUST_CHECK ssp_err ssp_op_body_decode(struct ssp_slice plain, struct ssp_op_body *b);
+
+/*
+ * Merges an op of version v into r (the merge rule above). Values are copied
+ * into r. Applying an op r already holds changes nothing.
+ */
+SSP_MUST_CHECK ssp_err ssp_record_apply(struct ssp_record *r, const struct ssp_version *v,
+                                        const struct ssp_op_body *b);
+
+/* Writes the present fields as an encoded map (for output and schema checks). */
+SSP_MUST_CHECK ssp_err ssp_record_fields_map(const struct ssp_record *r, struct ssp_buf *out);
+
+/* Reads the clear part of a stored record without the key. */
+SSP_MUST_CHECK ssp_err ssp_record_peek(struct ssp_slice stored, struct ssp_slice *scope,
+                                       struct ssp_slice *type, bool *deleted);
+/* Seals r (id, scope, type, key_epoch set) with key into out. */
+SSP_MUST_CHECK ssp_err ssp_record_seal(const struct ssp_record *r,
+                                       const uint8_t key[SSP_KEY_LEN], struct ssp_buf *out);
+/* Opens a stored record into r; SSP_ERR_CORRUPT if it does not authenticate. */
+SSP_MUST_CHECK ssp_err ssp_record_open(struct ssp_slice stored, const uint8_t id[SSP_RECORD_ID_LEN],
+                                       const struct ssp_keyring *kr, struct ssp_record *r);
+
+#endif

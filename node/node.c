@@ -1,0 +1,704 @@
+#include "node/node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "node/store/keys.h"
+#include "proto/base32.h"
+
+
+static const char meta_node_id[] = "node_id";
+static const char meta_keyring[] = "keyring";
+static const char meta_hlc[] = "hlc";
+
+#define META(k) SSP_SLICE((k), sizeof(k) - 1)
+#define SCOPE_FMT(s) (int)(s).n, (const char *)(s).p
+
+static struct ssp_slice
+cstr(const char *s)
+{
+    return SSP_SLICE(s, strlen(s));
+}
+
+void
+ssp_node_id_format(const uint8_t id[SSP_PK_LEN], char out[SSP_NODE_ID_TEXT + 1])
+{
+    ssp_base32_encode(id, SSP_PK_LEN, out);
+}
+
+/* ---- creating and opening ---- */
+
+static ssp_err
+check_empty_dir(const char *dir, struct ssp_diag *d)
+{
+    char path[4096];
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ssp_diag_set(d, SSP_ERR_NOTFOUND, "%s is not a directory; create it first", dir);
+    static const char *const files[] = {"data.mdb", "ssp.conf"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (stat(path, &st) == 0)
+            return ssp_diag_set(d, SSP_ERR_EXISTS,
+                                "%s already holds a node; use another directory", dir);
+    }
+    return SSP_OK;
+}
+
+static ssp_err
+add_scopes(struct ssp_keyring *kr, const char *scopes, struct ssp_diag *d)
+{
+    const char *p = scopes;
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        ssp_err rc = ssp_keyring_add_scope(kr, SSP_SLICE(p, n), d);
+        if (rc != SSP_OK)
+            return rc;
+        p += n + (end != NULL);
+    }
+    /* Every node reads and writes the directory of professionals. */
+    if (ssp_keyring_scope(kr, cstr("network")) == NULL)
+        return ssp_keyring_add_scope(kr, cstr("network"), d);
+    return SSP_OK;
+}
+
+struct create_ctx {
+    const struct ssp_keyring *kr;
+};
+
+static ssp_err
+write_identity(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
+{
+    struct create_ctx *ctx = vctx;
+    struct ssp_buf sealed;
+    ssp_buf_init(&sealed);
+    ssp_err rc = ssp_keyring_seal(ctx->kr, &sealed);
+    if (rc == SSP_OK)
+        rc = ssp_txn_put(t, SSP_DB_META, META(meta_node_id), SSP_SLICE(ctx->kr->pk, SSP_PK_LEN));
+    if (rc == SSP_OK)
+        rc = ssp_txn_put(t, SSP_DB_META, META(meta_keyring), SSP_BUF_SLICE(&sealed));
+    ssp_buf_fini(&sealed);
+    return rc == SSP_OK ? SSP_OK : ssp_diag_set(d, rc, "cannot store the keyring: %s",
+                                                ssp_strerror(rc));
+}
+
+ssp_err
+ssp_node_create(const char *dir, const struct ssp_node_init *init, const char *pass, size_t len,
+                struct ssp_diag *d)
+{
+    struct ssp_keyring *kr = NULL;
+    struct ssp_store *store = NULL;
+    struct ssp_config cfg = {.log_level = SSP_INFO};
+    ssp_err rc;
+
+    if (!ssp_node_name_valid(init->name))
+        return ssp_diag_set(d, SSP_ERR_INVAL,
+                            "'%s' is not a usable node name; use 1-64 printable characters "
+                            "without '=', ';' or '#'",
+                            init->name);
+    rc = check_empty_dir(dir, d);
+    if (rc != SSP_OK)
+        return rc;
+    rc = ssp_keyring_new(pass, len, init->kdf, &kr);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot create the keyring: %s", ssp_strerror(rc));
+    rc = add_scopes(kr, init->scopes, d);
+    if (rc != SSP_OK)
+        goto out;
+    snprintf(cfg.name, sizeof cfg.name, "%s", init->name);
+    snprintf(cfg.scope, sizeof cfg.scope, "%s", kr->keys[0].scope);
+    rc = ssp_store_open(dir, true, init->map_size, &store, d);
+    if (rc != SSP_OK)
+        goto out;
+    struct create_ctx ctx = {kr};
+    rc = ssp_store_write(store, write_identity, &ctx, d);
+    if (rc == SSP_OK)
+        rc = ssp_config_create(dir, &cfg, d);
+out:
+    ssp_store_close(store);
+    ssp_keyring_free(kr);
+    return rc;
+}
+
+static ssp_err
+load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag *d)
+{
+    struct ssp_txn *t;
+    struct ssp_slice id, sealed, hlc;
+    ssp_err rc = ssp_store_read(n->store, &t);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot read the store: %s", ssp_strerror(rc));
+    if (ssp_txn_get(t, SSP_DB_META, META(meta_node_id), &id) != SSP_OK || id.n != SSP_PK_LEN ||
+        ssp_txn_get(t, SSP_DB_META, META(meta_keyring), &sealed) != SSP_OK) {
+        ssp_txn_abort(t);
+        return ssp_diag_set(d, SSP_ERR_CORRUPT,
+                            "the store in %s has no node identity; was 'ssp init' interrupted?",
+                            n->dir);
+    }
+    rc = ssp_keyring_open(sealed, pass, len, &n->kr, d);
+    if (rc == SSP_OK && memcmp(id.p, n->kr->pk, SSP_PK_LEN) != 0)
+        rc = ssp_diag_set(d, SSP_ERR_CORRUPT, "the keyring does not belong to this store");
+    if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(meta_hlc), &hlc) == SSP_OK && hlc.n == 8)
+        n->hlc.last = ssp_get_be64(hlc.p);
+    ssp_txn_abort(t);
+    return rc;
+}
+
+ssp_err
+ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size,
+              struct ssp_node **out, struct ssp_diag *d)
+{
+    struct ssp_node *n = ssp_calloc(1, sizeof *n);
+    ssp_err rc;
+    if (n == NULL)
+        return SSP_ERR_NOMEM;
+    n->dir = ssp_strndup(dir, strlen(dir));
+    if (n->dir == NULL) {
+        rc = SSP_ERR_NOMEM;
+        goto fail;
+    }
+    rc = ssp_config_load(dir, &n->cfg, d);
+    if (rc == SSP_OK)
+        rc = ssp_store_open(dir, false, map_size, &n->store, d);
+    if (rc == SSP_OK)
+        rc = load_identity(n, pass, len, d);
+    if (rc == SSP_OK && ssp_keyring_scope(n->kr, cstr(n->cfg.scope)) == NULL)
+        rc = ssp_diag_set(d, SSP_ERR_INVAL,
+                          "the default scope '%s' in ssp.conf is not one this node holds",
+                          n->cfg.scope);
+    if (rc != SSP_OK)
+        goto fail;
+    *out = n;
+    return SSP_OK;
+fail:
+    ssp_node_close(n);
+    return rc;
+}
+
+void
+ssp_node_close(struct ssp_node *n)
+{
+    if (n == NULL)
+        return;
+    ssp_keyring_free(n->kr);
+    ssp_store_close(n->store);
+    ssp_free(n->dir);
+    ssp_free(n);
+}
+
+/* ---- writing ---- */
+
+/* The commit being built for one scope in a write transaction. */
+struct scope_commit {
+    struct ssp_commit_builder b;
+    bool open;
+    uint8_t head[SSP_HASH_LEN];
+    uint64_t seq;
+};
+
+struct write_ctx {
+    struct ssp_node *n;
+    const struct ssp_write *w;
+    size_t count;
+    uint8_t (*ids)[SSP_RECORD_ID_LEN];
+    size_t failed;
+    struct scope_commit *sc;
+    size_t nsc, cap_sc;
+    struct ssp_record rec;
+    struct ssp_buf norm, body, sealed, fields;
+};
+
+static ssp_err
+lookup_ref(void *vtxn, const uint8_t id[SSP_RECORD_ID_LEN], char type[SSP_TYPE_NAME_MAX])
+{
+    struct ssp_slice stored, scope, t;
+    bool deleted;
+    ssp_err rc = ssp_txn_get(vtxn, SSP_DB_RECORDS, SSP_SLICE(id, SSP_RECORD_ID_LEN), &stored);
+    if (rc != SSP_OK)
+        return rc;
+    if (ssp_record_peek(stored, &scope, &t, &deleted) != SSP_OK)
+        return SSP_ERR_CORRUPT;
+    if (deleted)
+        return SSP_ERR_NOTFOUND;
+    memcpy(type, t.p, t.n);
+    type[t.n] = '\0';
+    return SSP_OK;
+}
+
+/* Starts the next commit of sc's stream: seq and prev follow what is stored. */
+static ssp_err
+begin_commit(struct write_ctx *ctx, struct ssp_txn *t, struct scope_commit *sc,
+             struct ssp_slice scope)
+{
+    struct ssp_node *n = ctx->n;
+    struct ssp_commit_hdr h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.scope, scope.p, scope.n);
+    memcpy(h.origin, n->kr->pk, SSP_PK_LEN);
+    h.epoch = 1;
+    if (!sc->open && sc->seq == 0) {
+        uint8_t k[SSP_KEY_MAX];
+        struct ssp_slice v;
+        ssp_err rc = ssp_txn_get(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, scope, h.origin)),
+                                 &v);
+        if (rc == SSP_OK && v.n == SSP_STREAM_VAL_LEN) {
+            sc->seq = ssp_get_be64(v.p + 4);
+            memcpy(sc->head, v.p + 12, SSP_HASH_LEN);
+        } else if (rc != SSP_ERR_NOTFOUND) {
+            return rc == SSP_OK ? SSP_ERR_CORRUPT : rc;
+        }
+    }
+    h.seq = ++sc->seq;
+    memcpy(h.prev, sc->head, SSP_HASH_LEN);
+    h.hlc = ssp_hlc_tick(&n->hlc, ssp_wall_ms());
+    ssp_commit_begin(&sc->b, &h, ssp_keyring_scope(n->kr, scope));
+    sc->open = true;
+    return SSP_OK;
+}
+
+/* Signs the open commit of sc and appends it to its stream. */
+static ssp_err
+finish_commit(struct write_ctx *ctx, struct ssp_txn *t, struct scope_commit *sc)
+{
+    uint8_t k[SSP_KEY_MAX], v[SSP_STREAM_VAL_LEN];
+    const struct ssp_commit_hdr *h = &sc->b.hdr;
+    struct ssp_slice scope = cstr(h->scope);
+    ssp_err rc = ssp_commit_finish(&sc->b, ctx->n->kr->sk, &ctx->sealed, sc->head);
+    if (rc == SSP_OK)
+        rc = ssp_txn_put(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, h->origin, h->seq)),
+                         SSP_BUF_SLICE(&ctx->sealed));
+    ssp_put_be32(v, h->epoch);
+    ssp_put_be64(v + 4, h->seq);
+    memcpy(v + 12, sc->head, SSP_HASH_LEN);
+    if (rc == SSP_OK)
+        rc = ssp_txn_put(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, scope, h->origin)),
+                         SSP_SLICE(v, sizeof v));
+    sc->open = false;
+    return rc;
+}
+
+static ssp_err
+scope_commit_for(struct write_ctx *ctx, struct ssp_slice scope, struct scope_commit **out)
+{
+    for (size_t i = 0; i < ctx->nsc; i++) {
+        if (ssp_slice_eq_str(scope, ctx->sc[i].b.hdr.scope)) {
+            *out = &ctx->sc[i];
+            return SSP_OK;
+        }
+    }
+    if (ctx->nsc == ctx->cap_sc) {
+        size_t cap = ctx->cap_sc == 0 ? 4 : ctx->cap_sc * 2;
+        struct scope_commit *p = ssp_realloc(ctx->sc, cap * sizeof *p);
+        if (p == NULL)
+            return SSP_ERR_NOMEM;
+        ctx->sc = p;
+        ctx->cap_sc = cap;
+    }
+    struct scope_commit *sc = &ctx->sc[ctx->nsc++];
+    ssp_commit_builder_init(&sc->b);
+    memcpy(sc->b.hdr.scope, scope.p, scope.n);
+    sc->b.hdr.scope[scope.n] = '\0';
+    sc->open = false;
+    sc->seq = 0;
+    memset(sc->head, 0, sizeof sc->head);
+    *out = sc;
+    return SSP_OK;
+}
+
+static void
+new_record_id(uint8_t id[SSP_RECORD_ID_LEN])
+{
+    /* Time first: ids made together sort together, so LMDB appends instead of splitting pages. */
+    uint64_t ms = ssp_wall_ms();
+    for (int i = 0; i < 6; i++)
+        id[i] = (uint8_t)(ms >> (40 - 8 * i));
+    ssp_random(id + 6, SSP_RECORD_ID_LEN - 6);
+}
+
+/* Loads (update, delete) or starts (create) the record a write is about. */
+static ssp_err
+prepare_record(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w,
+               const struct ssp_type_def **type, struct ssp_diag *d)
+{
+    struct ssp_node *n = ctx->n;
+    struct ssp_record *r = &ctx->rec;
+    char idtext[SSP_RECORD_ID_TEXT + 1];
+    struct ssp_slice stored;
+
+    if (w->action == SSP_ACT_CREATE) {
+        struct ssp_slice scope = w->scope.n > 0 ? w->scope : cstr(n->cfg.scope);
+        *type = ssp_schema_find(w->type);
+        if (*type == NULL)
+            return ssp_schema_unknown_type(w->type, d);
+        if ((*type)->scope != NULL && !ssp_slice_eq_str(scope, (*type)->scope))
+            return ssp_diag_set(d, SSP_ERR_SCHEMA, "%s records live in scope '%s'; use --scope %s",
+                                (*type)->name, (*type)->scope, (*type)->scope);
+        const struct ssp_scope_key *key = ssp_keyring_scope(n->kr, scope);
+        if (key == NULL)
+            return ssp_diag_set(d, SSP_ERR_DENIED,
+                                "this node holds no key for scope '%.*s'; see 'ssp status' for "
+                                "its scopes",
+                                SCOPE_FMT(scope.n > SSP_SCOPE_MAX ? SSP_SLICE(scope.p, 48) : scope));
+        ssp_record_reset(r);
+        if (w->has_id)
+            memcpy(r->id, w->id, SSP_RECORD_ID_LEN);
+        else
+            new_record_id(r->id);
+        ssp_record_id_format(r->id, idtext);
+        if (ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(r->id, SSP_RECORD_ID_LEN), &stored) ==
+            SSP_OK)
+            return ssp_diag_set(d, SSP_ERR_EXISTS, "record %s exists already", idtext);
+        memcpy(r->scope, scope.p, scope.n);
+        r->scope[scope.n] = '\0';
+        snprintf(r->type, sizeof r->type, "%s", (*type)->name);
+        r->key_epoch = key->epoch;
+        return SSP_OK;
+    }
+    ssp_record_id_format(w->id, idtext);
+    ssp_err rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(w->id, SSP_RECORD_ID_LEN), &stored);
+    if (rc == SSP_ERR_NOTFOUND)
+        return ssp_diag_set(d, rc, "no record %s; check the id with 'ssp list'", idtext);
+    if (rc == SSP_OK)
+        rc = ssp_record_open(stored, w->id, n->kr, r);
+    if (rc == SSP_ERR_DENIED)
+        return ssp_diag_set(d, rc, "record %s is in a scope this node cannot read", idtext);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "record %s cannot be read (%s); run 'ssp verify'", idtext,
+                            ssp_strerror(rc));
+    if (r->deleted)
+        return ssp_diag_set(d, SSP_ERR_NOTFOUND, "record %s was deleted", idtext);
+    *type = ssp_schema_find(cstr(r->type));
+    if (*type == NULL)
+        return ssp_schema_unknown_type(cstr(r->type), d);
+    if ((*type)->append_only)
+        return ssp_diag_set(d, SSP_ERR_DENIED,
+                            "%s records cannot be changed or deleted after they are made; add "
+                            "another %s instead",
+                            r->type, r->type);
+    return SSP_OK;
+}
+
+static ssp_err
+write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, size_t i,
+          struct ssp_diag *d)
+{
+    static const uint8_t empty_map = 0x80;
+    struct ssp_node *n = ctx->n;
+    struct ssp_record *r = &ctx->rec;
+    const struct ssp_type_def *type;
+    struct scope_commit *sc;
+    struct ssp_op_body body;
+    uint8_t k[SSP_KEY_MAX];
+
+    ssp_err rc = prepare_record(ctx, t, w, &type, d);
+    if (rc != SSP_OK)
+        return rc;
+    ctx->norm.n = 0;
+    ctx->body.n = 0;
+    if (w->action == SSP_ACT_DELETE)
+        rc = ssp_buf_append(&ctx->norm, &empty_map, 1);
+    else
+        rc = ssp_schema_normalize(type, w->fields, lookup_ref, t, &ctx->norm, d);
+    if (rc == SSP_OK)
+        rc = ssp_op_body_encode(r, w->action, cstr(r->type), SSP_BUF_SLICE(&ctx->norm),
+                                &ctx->body);
+    if (rc == SSP_OK && ctx->body.n + SSP_SEAL_OVERHEAD > SSP_OP_MAX_BODY)
+        rc = ssp_diag_set(d, SSP_ERR_SCHEMA, "the record is too large (%zu bytes); the limit is %u",
+                          ctx->body.n, SSP_OP_MAX_BODY - SSP_SEAL_OVERHEAD);
+    if (rc == SSP_OK)
+        rc = scope_commit_for(ctx, cstr(r->scope), &sc);
+    if (rc == SSP_OK && sc->open && !ssp_commit_has_room(&sc->b, ctx->body.n))
+        rc = finish_commit(ctx, t, sc);
+    if (rc == SSP_OK && !sc->open)
+        rc = begin_commit(ctx, t, sc, cstr(r->scope));
+    if (rc != SSP_OK)
+        return rc;
+
+    struct ssp_version v = {sc->b.hdr.hlc, {0}, sc->b.hdr.seq, sc->b.hdr.nops};
+    memcpy(v.origin, n->kr->pk, SSP_PK_LEN);
+    rc = ssp_op_body_decode(SSP_BUF_SLICE(&ctx->body), &body);
+    if (rc == SSP_OK)
+        rc = ssp_record_apply(r, &v, &body);
+    if (rc == SSP_OK && w->action != SSP_ACT_DELETE) {
+        ctx->fields.n = 0;
+        rc = ssp_record_fields_map(r, &ctx->fields);
+        if (rc == SSP_OK)
+            rc = ssp_schema_check_record(type, SSP_BUF_SLICE(&ctx->fields), d);
+    }
+    if (rc == SSP_OK)
+        rc = ssp_commit_add(&sc->b, r->id, SSP_BUF_SLICE(&ctx->body));
+    if (rc != SSP_OK)
+        return rc;
+    const struct ssp_scope_key *key = ssp_keyring_scope(n->kr, cstr(r->scope));
+    r->key_epoch = key->epoch;
+    rc = ssp_record_seal(r, key->key, &ctx->sealed);
+    if (rc == SSP_OK)
+        rc = ssp_txn_put(t, SSP_DB_RECORDS, SSP_SLICE(r->id, SSP_RECORD_ID_LEN),
+                         SSP_BUF_SLICE(&ctx->sealed));
+    struct ssp_slice ikey = SSP_SLICE(k, ssp_key_index(k, cstr(r->type), cstr(r->scope), r->id));
+    if (rc == SSP_OK && w->action == SSP_ACT_CREATE)
+        rc = ssp_txn_put(t, SSP_DB_INDEX, ikey, SSP_SLICE(NULL, 0));
+    else if (rc == SSP_OK && w->action == SSP_ACT_DELETE)
+        rc = ssp_txn_del(t, SSP_DB_INDEX, ikey);
+    if (rc == SSP_OK && ctx->ids != NULL)
+        memcpy(ctx->ids[i], r->id, SSP_RECORD_ID_LEN);
+    return rc;
+}
+
+static ssp_err
+write_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
+{
+    struct write_ctx *ctx = vctx;
+    uint8_t hlc[8];
+    ssp_err rc = SSP_OK;
+    /* This may be a second run after the map grew: start from a clean slate. */
+    for (size_t i = 0; i < ctx->nsc; i++)
+        ssp_commit_builder_fini(&ctx->sc[i].b);
+    ctx->nsc = 0;
+    for (size_t i = 0; i < ctx->count && rc == SSP_OK; i++) {
+        rc = write_one(ctx, t, &ctx->w[i], i, d);
+        if (rc != SSP_OK)
+            ctx->failed = i;
+    }
+    for (size_t i = 0; i < ctx->nsc && rc == SSP_OK; i++)
+        if (ctx->sc[i].open)
+            rc = finish_commit(ctx, t, &ctx->sc[i]);
+    ssp_put_be64(hlc, ctx->n->hlc.last);
+    if (rc == SSP_OK)
+        rc = ssp_txn_put(t, SSP_DB_META, META(meta_hlc), SSP_SLICE(hlc, sizeof hlc));
+    if (rc != SSP_OK && rc != SSP_ERR_FULL)
+        ssp_diag_set(d, rc, "write refused: %s", ssp_strerror(rc));
+    return rc;
+}
+
+ssp_err
+ssp_node_write(struct ssp_node *n, const struct ssp_write *w, size_t count,
+               uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed, struct ssp_diag *d)
+{
+    struct write_ctx ctx = {.n = n, .w = w, .count = count, .ids = ids, .failed = count};
+    ssp_record_init(&ctx.rec);
+    ssp_buf_init(&ctx.norm);
+    ssp_buf_init(&ctx.body);
+    ssp_buf_init(&ctx.sealed);
+    ssp_buf_init(&ctx.fields);
+    struct ssp_hlc saved = n->hlc;
+    ssp_err rc = ssp_store_write(n->store, write_all, &ctx, d);
+    if (rc != SSP_OK)
+        n->hlc = saved;
+    *failed = ctx.failed;
+    for (size_t i = 0; i < ctx.nsc; i++)
+        ssp_commit_builder_fini(&ctx.sc[i].b);
+    ssp_free(ctx.sc);
+    ssp_record_fini(&ctx.rec);
+    ssp_buf_fini(&ctx.norm);
+    ssp_buf_fini(&ctx.body);
+    ssp_buf_fini(&ctx.sealed);
+    ssp_buf_fini(&ctx.fields);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+static ssp_err
+open_record(struct ssp_node *n, struct ssp_txn *t, const uint8_t id[SSP_RECORD_ID_LEN],
+            struct ssp_record *r, struct ssp_diag *d)
+{
+    char idtext[SSP_RECORD_ID_TEXT + 1];
+    struct ssp_slice stored;
+    ssp_record_id_format(id, idtext);
+    ssp_err rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(id, SSP_RECORD_ID_LEN), &stored);
+    if (rc == SSP_ERR_NOTFOUND)
+        return ssp_diag_set(d, rc, "no record %s; check the id with 'ssp list'", idtext);
+    if (rc == SSP_OK)
+        rc = ssp_record_open(stored, id, n->kr, r);
+    if (rc == SSP_ERR_DENIED)
+        return ssp_diag_set(d, rc, "record %s is in a scope this node cannot read", idtext);
+    if (rc == SSP_ERR_CORRUPT)
+        return ssp_diag_set(d, rc,
+                            "record %s failed its integrity check: the store is damaged; run "
+                            "'ssp verify' and restore from a peer or a backup",
+                            idtext);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot read record %s: %s", idtext, ssp_strerror(rc));
+    return SSP_OK;
+}
+
+ssp_err
+ssp_node_get(struct ssp_node *n, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_record *r,
+             struct ssp_diag *d)
+{
+    struct ssp_txn *t;
+    ssp_err rc = ssp_store_read(n->store, &t);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot read the store: %s", ssp_strerror(rc));
+    rc = open_record(n, t, id, r, d);
+    ssp_txn_abort(t);
+    return rc;
+}
+
+ssp_err
+ssp_node_list(struct ssp_node *n, struct ssp_slice type, struct ssp_slice scope,
+              const uint8_t *after, size_t limit, ssp_record_fn fn, void *ctx, bool *more,
+              uint8_t next[SSP_RECORD_ID_LEN], struct ssp_diag *d)
+{
+    struct ssp_txn *t = NULL;
+    struct ssp_cursor *cur = NULL;
+    struct ssp_record r;
+    uint8_t prefix[SSP_KEY_MAX], seek[SSP_KEY_MAX];
+    struct ssp_slice k, v;
+    size_t taken = 0;
+
+    *more = false;
+    size_t plen = ssp_key_name(prefix, type);
+    if (scope.n > 0)
+        plen += ssp_key_name(prefix + plen, scope);
+    memcpy(seek, prefix, plen);
+    size_t slen = plen;
+    ssp_record_init(&r);
+    ssp_err rc = ssp_store_read(n->store, &t);
+    if (rc == SSP_OK && after != NULL) {
+        /* Continue after the last record seen: its index key, then one step on. */
+        struct ssp_slice stored, rscope, rtype;
+        bool deleted;
+        rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(after, SSP_RECORD_ID_LEN), &stored);
+        if (rc == SSP_OK)
+            rc = ssp_record_peek(stored, &rscope, &rtype, &deleted);
+        if (rc == SSP_OK)
+            slen = ssp_key_index(seek, type, rscope, after);
+    }
+    if (rc == SSP_OK)
+        rc = ssp_cursor_open(t, SSP_DB_INDEX, &cur);
+    if (rc == SSP_OK)
+        rc = ssp_cursor_seek(cur, SSP_SLICE(seek, slen), &k, &v);
+    if (rc == SSP_OK && after != NULL && ssp_slice_eq(k, SSP_SLICE(seek, slen)))
+        rc = ssp_cursor_next(cur, &k, &v);
+    while (rc == SSP_OK) {
+        if (k.n < plen + SSP_RECORD_ID_LEN || memcmp(k.p, prefix, plen) != 0)
+            break;
+        const uint8_t *id = k.p + k.n - SSP_RECORD_ID_LEN;
+        if (taken == limit) {
+            *more = true;
+            break;
+        }
+        bool took = false;
+        rc = open_record(n, t, id, &r, d);
+        if (rc == SSP_OK)
+            rc = fn(ctx, &r, &took);
+        if (rc != SSP_OK)
+            break;
+        if (took) {
+            taken++;
+            memcpy(next, id, SSP_RECORD_ID_LEN);
+        }
+        rc = ssp_cursor_next(cur, &k, &v);
+    }
+    if (rc == SSP_ERR_NOTFOUND)
+        rc = SSP_OK;
+    ssp_cursor_close(cur);
+    ssp_txn_abort(t);
+    ssp_record_fini(&r);
+    if (rc != SSP_OK)
+        ssp_diag_set(d, rc, "cannot list %.*s records: %s", SCOPE_FMT(type), ssp_strerror(rc));
+    return rc;
+}
+
+/* Reads, parses and verifies the commit that holds version v of a record in scope. */
+static ssp_err
+load_commit(struct ssp_txn *t, struct ssp_slice scope, const struct ssp_version *v,
+            struct ssp_commit *c)
+{
+    uint8_t k[SSP_KEY_MAX], hash[SSP_HASH_LEN];
+    struct ssp_slice bytes;
+    ssp_err rc = ssp_txn_get(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, v->origin, v->seq)),
+                             &bytes);
+    if (rc == SSP_ERR_NOTFOUND)
+        return SSP_ERR_CORRUPT;
+    if (rc == SSP_OK && ssp_commit_parse(bytes, c) != SSP_OK)
+        rc = SSP_ERR_CORRUPT;
+    if (rc == SSP_OK && ssp_commit_verify(c, hash) != SSP_OK)
+        rc = SSP_ERR_CORRUPT;
+    if (rc == SSP_OK && (c->hdr.hlc != v->hlc || !ssp_slice_eq_str(scope, c->hdr.scope)))
+        rc = SSP_ERR_CORRUPT;
+    return rc;
+}
+
+/* Finds op number index of commit c, which must be about record id, and decrypts it. */
+static ssp_err
+open_op(struct ssp_node *n, const struct ssp_commit *c, uint32_t index,
+        const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_buf *plain, struct ssp_op_body *body)
+{
+    struct ssp_op op;
+    size_t pos = 0;
+    ssp_err rc = SSP_OK;
+    for (uint32_t i = 0; i <= index && rc == SSP_OK; i++)
+        rc = ssp_commit_next_op(c, &pos, &op);
+    if (rc != SSP_OK || memcmp(op.id, id, SSP_RECORD_ID_LEN) != 0)
+        return SSP_ERR_CORRUPT;
+    const struct ssp_scope_key *key =
+        ssp_keyring_scope_epoch(n->kr, cstr(c->hdr.scope), c->hdr.key_epoch);
+    if (key == NULL)
+        return SSP_ERR_DENIED;
+    plain->n = 0;
+    rc = ssp_op_open(c, &op, key->key, plain);
+    if (rc == SSP_OK && ssp_op_body_decode(SSP_BUF_SLICE(plain), body) != SSP_OK)
+        rc = SSP_ERR_CORRUPT;
+    return rc;
+}
+
+ssp_err
+ssp_node_history(struct ssp_node *n, const uint8_t id[SSP_RECORD_ID_LEN], ssp_history_fn fn,
+                 void *ctx, struct ssp_diag *d)
+{
+    struct ssp_txn *t;
+    struct ssp_record r;
+    struct ssp_buf plain;
+    struct ssp_commit c;
+    struct ssp_op_body body;
+    char idtext[SSP_RECORD_ID_TEXT + 1];
+
+    ssp_record_init(&r);
+    ssp_buf_init(&plain);
+    ssp_record_id_format(id, idtext);
+    ssp_err rc = ssp_store_read(n->store, &t);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot read the store: %s", ssp_strerror(rc));
+    rc = open_record(n, t, id, &r, d);
+    for (uint32_t i = 0; i < r.nops && rc == SSP_OK; i++) {
+        rc = load_commit(t, cstr(r.scope), &r.ops[i], &c);
+        if (rc == SSP_OK)
+            rc = open_op(n, &c, r.ops[i].op, id, &plain, &body);
+        if (rc == SSP_OK)
+            rc = fn(ctx, &c.hdr, r.ops[i].op, &body);
+        else
+            ssp_diag_set(d, rc,
+                         "the log entry of version %u of record %s failed its integrity "
+                         "check; run 'ssp verify'",
+                         i + 1, idtext);
+    }
+    ssp_txn_abort(t);
+    ssp_buf_fini(&plain);
+    ssp_record_fini(&r);
+    return rc;
+}
+
+ssp_err
+ssp_node_stats(struct ssp_node *n, struct ssp_node_stats *st, struct ssp_diag *d)
+{
+    struct ssp_txn *t = NULL;
+    memset(st, 0, sizeof *st);
+    ssp_err rc = ssp_store_read(n->store, &t);
+    if (rc == SSP_OK)
+        rc = ssp_txn_count(t, SSP_DB_STREAMS, &st->streams);
+    if (rc == SSP_OK)
+        rc = ssp_txn_count(t, SSP_DB_LOG, &st->commits);
+    if (rc == SSP_OK)
+        rc = ssp_txn_count(t, SSP_DB_RECORDS, &st->records);
+    if (rc == SSP_OK)
+        rc = ssp_txn_count(t, SSP_DB_INDEX, &st->live);
+    ssp_txn_abort(t);
+    return rc == SSP_OK ? SSP_OK : ssp_diag_set(d, rc, "cannot read the store: %s",
+                                                ssp_strerror(rc));
+}

@@ -1,0 +1,108 @@
+/*
+ * A node: the store, the keyring and the configuration of one node
+ * directory, and every operation on records. Loop thread only.
+ *
+ * Writes: a batch of writes runs in one store transaction. Each write is
+ * validated against the schema, merged into its record, sealed and stored,
+ * and its op is added to the commit of its scope; the commits (one per scope,
+ * more if one fills up) are signed and appended to their streams in the same
+ * transaction. A write that fails validation aborts the whole batch: nothing
+ * of it is stored.
+ */
+#ifndef SSP_NODE_NODE_H
+#define SSP_NODE_NODE_H
+
+#include "node/config.h"
+#include "node/log/commit.h"
+#include "node/log/hlc.h"
+#include "node/log/record.h"
+#include "node/store/store.h"
+
+#define SSP_NODE_ID_TEXT 52
+#define SSP_NODE_ID_SHORT 8
+
+struct ssp_node {
+    char *dir;
+    struct ssp_config cfg;
+    struct ssp_store *store;
+    struct ssp_keyring *kr;
+    struct ssp_hlc hlc;
+};
+
+struct ssp_node_init {
+    const char *name;
+    const char *scopes; /* comma-separated; the first is the default scope */
+    enum ssp_kdf_level kdf;
+    size_t map_size;    /* 0 for the default */
+};
+
+/* Creates a node in dir (which must exist and hold no node yet). */
+SSP_MUST_CHECK ssp_err ssp_node_create(const char *dir, const struct ssp_node_init *init,
+                                       const char *pass, size_t len, struct ssp_diag *d);
+SSP_MUST_CHECK ssp_err ssp_node_open(const char *dir, const char *pass, size_t len,
+                                     size_t map_size, struct ssp_node **out, struct ssp_diag *d);
+void ssp_node_close(struct ssp_node *n);
+
+/* Writes the node id in text (SSP_NODE_ID_TEXT chars and a NUL). */
+void ssp_node_id_format(const uint8_t id[SSP_PK_LEN], char out[SSP_NODE_ID_TEXT + 1]);
+
+struct ssp_write {
+    enum ssp_action action;
+    struct ssp_slice type;   /* create */
+    struct ssp_slice scope;  /* create; empty for the default scope */
+    bool has_id;             /* update, delete; or a create with a chosen id */
+    uint8_t id[SSP_RECORD_ID_LEN];
+    struct ssp_slice fields; /* encoded map of field -> value, as the schema takes it */
+};
+
+/*
+ * Applies count writes atomically. ids (count entries, may be NULL) receives
+ * each written record's id. On failure *failed is the index of the write that
+ * failed (count if the batch as a whole did) and d says why.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_write(struct ssp_node *n, const struct ssp_write *w, size_t count,
+                                      uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed,
+                                      struct ssp_diag *d);
+
+/* Reads record id into r (deleted records too: check r->deleted). */
+SSP_MUST_CHECK ssp_err ssp_node_get(struct ssp_node *n, const uint8_t id[SSP_RECORD_ID_LEN],
+                                    struct ssp_record *r, struct ssp_diag *d);
+
+/* Sets *taken when the record counts towards the limit (a filter may pass it over). */
+typedef ssp_err (*ssp_record_fn)(void *ctx, const struct ssp_record *r, bool *taken);
+
+/*
+ * Calls fn for live records of type (in scope, if scope.n > 0), in id order,
+ * starting after *after (NULL: from the first), at most limit of them. When
+ * more remain, *more is set and next holds the id to continue after.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_list(struct ssp_node *n, struct ssp_slice type,
+                                     struct ssp_slice scope, const uint8_t *after, size_t limit,
+                                     ssp_record_fn fn, void *ctx, bool *more,
+                                     uint8_t next[SSP_RECORD_ID_LEN], struct ssp_diag *d);
+
+typedef ssp_err (*ssp_history_fn)(void *ctx, const struct ssp_commit_hdr *h, uint32_t op,
+                                  const struct ssp_op_body *body);
+
+/* Calls fn for each op of record id, oldest first, from the verified log. */
+SSP_MUST_CHECK ssp_err ssp_node_history(struct ssp_node *n, const uint8_t id[SSP_RECORD_ID_LEN],
+                                        ssp_history_fn fn, void *ctx, struct ssp_diag *d);
+
+struct ssp_node_stats {
+    uint64_t streams, commits, ops, records, live;
+};
+
+/* Counts what the store holds. */
+SSP_MUST_CHECK ssp_err ssp_node_stats(struct ssp_node *n, struct ssp_node_stats *st,
+                                      struct ssp_diag *d);
+
+/*
+ * Checks everything: each stream's commits parse, verify (signature and ops
+ * digest), are numbered densely from 1 and chained, and end at the stream's
+ * head; every op decrypts; every stored record decrypts and equals the state
+ * a replay of the log gives. The first problem found is described in d.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_verify(struct ssp_node *n, struct ssp_node_stats *st,
+                                       struct ssp_diag *d);
+
+#endif

@@ -1,0 +1,352 @@
+#include "node/store/store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <string.h>
+
+#define DEFAULT_MAP_SIZE ((size_t)256 << 20)
+#define MAX_MAP_GROWTHS 16
+
+struct ssp_store {
+    MDB_env *env;
+    MDB_dbi dbi[SSP_DB_COUNT];
+    size_t map_size;
+};
+
+struct ssp_txn {
+    struct ssp_store *s;
+    MDB_txn *txn;
+    bool map_full; /* a write hit MDB_MAP_FULL: grow the map and retry */
+};
+
+struct ssp_cursor {
+    MDB_cursor *cur;
+};
+
+static const char *const db_names[SSP_DB_COUNT] = {"meta", "streams", "log", "records", "index"};
+
+/* The one place LMDB's codes become ours. */
+static ssp_err
+from_mdb(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return SSP_OK;
+    case MDB_NOTFOUND:
+        return SSP_ERR_NOTFOUND;
+    case MDB_MAP_FULL:
+    case ENOSPC:
+        return SSP_ERR_FULL;
+    case ENOMEM:
+        return SSP_ERR_NOMEM;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+        return SSP_ERR_CORRUPT;
+    case MDB_VERSION_MISMATCH:
+        return SSP_ERR_VERSION;
+    case EACCES:
+        return SSP_ERR_DENIED;
+    default:
+        return SSP_ERR_IO;
+    }
+}
+
+static MDB_val
+val_of(struct ssp_slice s)
+{
+    return (MDB_val){.mv_size = s.n, .mv_data = (void *)(uintptr_t)s.p};
+}
+
+static struct ssp_slice
+slice_of(MDB_val v)
+{
+    return SSP_SLICE(v.mv_data, v.mv_size);
+}
+
+static ssp_err
+check_format(struct ssp_store *s, bool create, struct ssp_diag *d)
+{
+    MDB_txn *txn;
+    MDB_val key = {.mv_size = 6, .mv_data = "format"}, val;
+    uint8_t mine[4];
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc != 0)
+        return ssp_diag_set(d, from_mdb(rc), "cannot open the store: %s", mdb_strerror(rc));
+    for (int i = 0; i < SSP_DB_COUNT && rc == 0; i++)
+        rc = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0, &s->dbi[i]);
+    if (rc == MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return ssp_diag_set(d, SSP_ERR_NOTFOUND, "no ssp store here; run 'ssp init' first");
+    }
+    if (rc == 0)
+        rc = mdb_get(txn, s->dbi[SSP_DB_META], &key, &val);
+    if (rc == MDB_NOTFOUND && create) {
+        ssp_put_be32(mine, SSP_STORE_FORMAT);
+        val = (MDB_val){.mv_size = 4, .mv_data = mine};
+        rc = mdb_put(txn, s->dbi[SSP_DB_META], &key, &val, 0);
+        if (rc == 0)
+            return (rc = mdb_txn_commit(txn)) == 0
+                       ? SSP_OK
+                       : ssp_diag_set(d, from_mdb(rc), "cannot create the store: %s",
+                                      mdb_strerror(rc));
+    }
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return ssp_diag_set(d, rc == MDB_NOTFOUND ? SSP_ERR_CORRUPT : from_mdb(rc),
+                            "cannot read the store format: %s", mdb_strerror(rc));
+    }
+    uint32_t format = val.mv_size == 4 ? ssp_get_be32(val.mv_data) : 0;
+    mdb_txn_abort(txn);
+    if (val.mv_size != 4 || format == 0)
+        return ssp_diag_set(d, SSP_ERR_CORRUPT, "the store format record is damaged");
+    if (format > SSP_STORE_FORMAT)
+        return ssp_diag_set(d, SSP_ERR_VERSION,
+                            "the store has format %u, newer than this ssp-node reads (%u); "
+                            "upgrade ssp-node to open it",
+                            format, SSP_STORE_FORMAT);
+    return SSP_OK;
+}
+
+ssp_err
+ssp_store_open(const char *dir, bool create, size_t map_size, struct ssp_store **out,
+               struct ssp_diag *d)
+{
+    struct ssp_store *s = ssp_calloc(1, sizeof *s);
+    int rc;
+    ssp_err err;
+    if (s == NULL)
+        return SSP_ERR_NOMEM;
+    s->map_size = map_size != 0 ? map_size : DEFAULT_MAP_SIZE;
+    rc = mdb_env_create(&s->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(s->env, SSP_DB_COUNT);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(s->env, s->map_size);
+    /* MDB_NOTLS: read transactions are not tied to threads (the loop owns them all). */
+    if (rc == 0)
+        rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
+    if (rc != 0) {
+        err = ssp_diag_set(d, from_mdb(rc), "cannot open the store in %s: %s", dir,
+                           mdb_strerror(rc));
+        ssp_store_close(s);
+        return err;
+    }
+    /* Another process may have grown the map: adopt its size. */
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+        s->map_size = info.me_mapsize;
+    err = check_format(s, create, d);
+    if (err != SSP_OK) {
+        ssp_store_close(s);
+        return err;
+    }
+    *out = s;
+    return SSP_OK;
+}
+
+void
+ssp_store_close(struct ssp_store *s)
+{
+    if (s == NULL)
+        return;
+    if (s->env != NULL)
+        mdb_env_close(s->env);
+    ssp_free(s);
+}
+
+size_t
+ssp_store_map_size(const struct ssp_store *s)
+{
+    return s->map_size;
+}
+
+static ssp_err
+txn_begin(struct ssp_store *s, unsigned flags, struct ssp_txn **out)
+{
+    struct ssp_txn *t = ssp_alloc(sizeof *t);
+    if (t == NULL)
+        return SSP_ERR_NOMEM;
+    t->s = s;
+    t->map_full = false;
+    int rc = mdb_txn_begin(s->env, NULL, flags, &t->txn);
+    if (rc != 0) {
+        ssp_free(t);
+        return from_mdb(rc);
+    }
+    *out = t;
+    return SSP_OK;
+}
+
+ssp_err
+ssp_store_read(struct ssp_store *s, struct ssp_txn **out)
+{
+    return txn_begin(s, MDB_RDONLY, out);
+}
+
+void
+ssp_txn_abort(struct ssp_txn *t)
+{
+    if (t == NULL)
+        return;
+    mdb_txn_abort(t->txn);
+    ssp_free(t);
+}
+
+static ssp_err
+grow(struct ssp_store *s, struct ssp_diag *d)
+{
+    size_t next = s->map_size * 2;
+    int rc = mdb_env_set_mapsize(s->env, next);
+    if (rc != 0)
+        return ssp_diag_set(d, from_mdb(rc), "cannot grow the store map to %zu MiB: %s",
+                            next >> 20, mdb_strerror(rc));
+    s->map_size = next;
+    return SSP_OK;
+}
+
+ssp_err
+ssp_store_write(struct ssp_store *s, ssp_write_fn fn, void *ctx, struct ssp_diag *d)
+{
+    for (int attempt = 0; attempt <= MAX_MAP_GROWTHS; attempt++) {
+        struct ssp_txn *t;
+        ssp_err rc = txn_begin(s, 0, &t);
+        if (rc != SSP_OK)
+            return ssp_diag_set(d, rc, "cannot start a store transaction: %s", ssp_strerror(rc));
+        struct ssp_diag mine = {{0}};
+        rc = fn(t, ctx, &mine);
+        bool map_full = t->map_full;
+        if (rc == SSP_OK) {
+            int mrc = mdb_txn_commit(t->txn);
+            ssp_free(t);
+            if (mrc == MDB_MAP_FULL) {
+                map_full = true;
+                rc = SSP_ERR_FULL;
+            } else if (mrc != 0) {
+                return ssp_diag_set(d, from_mdb(mrc),
+                                    mrc == ENOSPC ? "the disk is full; nothing was written: "
+                                                    "free some space and retry (%s)"
+                                                  : "cannot commit to the store: %s",
+                                    mdb_strerror(mrc));
+            } else {
+                return SSP_OK;
+            }
+        } else {
+            ssp_txn_abort(t);
+        }
+        if (!map_full) {
+            if (d != NULL && d->msg[0] == '\0')
+                memcpy(d->msg, mine.msg, sizeof mine.msg);
+            return rc;
+        }
+        rc = grow(s, d);
+        if (rc != SSP_OK)
+            return rc;
+    }
+    return ssp_diag_set(d, SSP_ERR_FULL, "the store map cannot grow any further");
+}
+
+static ssp_err
+note(struct ssp_txn *t, int rc)
+{
+    if (rc == MDB_MAP_FULL)
+        t->map_full = true;
+    return from_mdb(rc);
+}
+
+ssp_err
+ssp_txn_get(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key, struct ssp_slice *val)
+{
+    MDB_val k = val_of(key), v;
+    int rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
+    if (rc == 0)
+        *val = slice_of(v);
+    return from_mdb(rc);
+}
+
+ssp_err
+ssp_txn_put(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key, struct ssp_slice val)
+{
+    MDB_val k = val_of(key), v = val_of(val);
+    return note(t, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0));
+}
+
+ssp_err
+ssp_txn_reserve(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key, size_t n, uint8_t **p)
+{
+    MDB_val k = val_of(key), v = {.mv_size = n, .mv_data = NULL};
+    int rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_RESERVE);
+    if (rc == 0)
+        *p = v.mv_data;
+    return note(t, rc);
+}
+
+ssp_err
+ssp_txn_del(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key)
+{
+    MDB_val k = val_of(key);
+    int rc = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
+    return rc == MDB_NOTFOUND ? SSP_OK : note(t, rc);
+}
+
+ssp_err
+ssp_txn_count(struct ssp_txn *t, enum ssp_db db, uint64_t *n)
+{
+    MDB_stat st;
+    int rc = mdb_stat(t->txn, t->s->dbi[db], &st);
+    if (rc == 0)
+        *n = st.ms_entries;
+    return from_mdb(rc);
+}
+
+ssp_err
+ssp_cursor_open(struct ssp_txn *t, enum ssp_db db, struct ssp_cursor **out)
+{
+    struct ssp_cursor *c = ssp_alloc(sizeof *c);
+    if (c == NULL)
+        return SSP_ERR_NOMEM;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c->cur);
+    if (rc != 0) {
+        ssp_free(c);
+        return from_mdb(rc);
+    }
+    *out = c;
+    return SSP_OK;
+}
+
+void
+ssp_cursor_close(struct ssp_cursor *c)
+{
+    if (c == NULL)
+        return;
+    mdb_cursor_close(c->cur);
+    ssp_free(c);
+}
+
+static ssp_err
+cursor_get(struct ssp_cursor *c, MDB_val *k, MDB_cursor_op op, struct ssp_slice *ks,
+           struct ssp_slice *vs)
+{
+    MDB_val v;
+    int rc = mdb_cursor_get(c->cur, k, &v, op);
+    if (rc == 0) {
+        *ks = slice_of(*k);
+        *vs = slice_of(v);
+    }
+    return from_mdb(rc);
+}
+
+ssp_err
+ssp_cursor_seek(struct ssp_cursor *c, struct ssp_slice key, struct ssp_slice *k,
+                struct ssp_slice *v)
+{
+    MDB_val mk = val_of(key);
+    return cursor_get(c, &mk, key.n == 0 ? MDB_FIRST : MDB_SET_RANGE, k, v);
+}
+
+ssp_err
+ssp_cursor_next(struct ssp_cursor *c, struct ssp_slice *k, struct ssp_slice *v)
+{
+    MDB_val mk;
+    return cursor_get(c, &mk, MDB_NEXT, k, v);
+}

@@ -1,0 +1,266 @@
+/*
+ * ssp verify: checks the whole store against itself. The log is checked
+ * stream by stream (parse, signature, ops digest, dense seq, hash chain,
+ * head), then every stored record is rebuilt from the ops its state lists
+ * and compared with what is stored, and every op of the log must be listed
+ * by exactly the records that hold it (the op counts must agree).
+ */
+#include <string.h>
+
+#include "node/node.h"
+#include "node/store/keys.h"
+
+#define SCOPE_FMT(s) (int)(s).n, (const char *)(s).p
+
+/* The last commit read while rebuilding records: they mostly share commits. */
+struct commit_cache {
+    uint8_t key[SSP_KEY_MAX];
+    size_t keylen;
+    struct ssp_commit c;
+    size_t *pos; /* offset of each op in c.ops */
+    uint32_t cap;
+};
+
+static ssp_err
+cached_commit(struct ssp_txn *t, struct commit_cache *cc, struct ssp_slice scope,
+              const struct ssp_version *v)
+{
+    uint8_t k[SSP_KEY_MAX], hash[SSP_HASH_LEN];
+    size_t kn = ssp_key_log(k, scope, v->origin, v->seq);
+    struct ssp_slice bytes;
+    if (kn == cc->keylen && memcmp(k, cc->key, kn) == 0)
+        return cc->c.hdr.hlc == v->hlc ? SSP_OK : SSP_ERR_CORRUPT;
+    cc->keylen = 0;
+    ssp_err rc = ssp_txn_get(t, SSP_DB_LOG, SSP_SLICE(k, kn), &bytes);
+    if (rc != SSP_OK)
+        return rc == SSP_ERR_NOTFOUND ? SSP_ERR_CORRUPT : rc;
+    if (ssp_commit_parse(bytes, &cc->c) != SSP_OK || ssp_commit_verify(&cc->c, hash) != SSP_OK ||
+        cc->c.hdr.hlc != v->hlc)
+        return SSP_ERR_CORRUPT;
+    if (cc->c.hdr.nops > cc->cap) {
+        size_t *p = ssp_realloc(cc->pos, cc->c.hdr.nops * sizeof *p);
+        if (p == NULL)
+            return SSP_ERR_NOMEM;
+        cc->pos = p;
+        cc->cap = cc->c.hdr.nops;
+    }
+    size_t pos = 0;
+    struct ssp_op op;
+    for (uint32_t i = 0; i < cc->c.hdr.nops; i++) {
+        cc->pos[i] = pos;
+        if (ssp_commit_next_op(&cc->c, &pos, &op) != SSP_OK)
+            return SSP_ERR_CORRUPT;
+    }
+    memcpy(cc->key, k, kn);
+    cc->keylen = kn;
+    return SSP_OK;
+}
+
+static bool
+same_entries(struct ssp_slice an, struct ssp_slice av, const struct ssp_version *aver,
+             struct ssp_slice bn, struct ssp_slice bv, const struct ssp_version *bver)
+{
+    return ssp_slice_eq(an, bn) && ssp_slice_eq(av, bv) && ssp_version_cmp(aver, bver) == 0;
+}
+
+/* Whether two states of a record are the same (fields in any order). */
+static bool
+same_state(const struct ssp_record *a, const struct ssp_record *b)
+{
+    if (a->nops != b->nops || a->nfields != b->nfields || a->nconflicts != b->nconflicts ||
+        a->npending != b->npending || a->deleted != b->deleted ||
+        (a->deleted && ssp_version_cmp(&a->del_ver, &b->del_ver) != 0))
+        return false;
+    for (uint32_t i = 0; i < a->nops; i++)
+        if (ssp_version_cmp(&a->ops[i], &b->ops[i]) != 0)
+            return false;
+    for (uint32_t i = 0; i < a->nfields; i++) {
+        const struct ssp_rec_field *fa = &a->fields[i];
+        const struct ssp_rec_field *fb = ssp_record_field(b, fa->name);
+        if (fb == NULL || !same_entries(fa->name, fa->value, &fa->ver, fb->name, fb->value, &fb->ver))
+            return false;
+    }
+    for (uint32_t i = 0; i < a->nconflicts; i++) {
+        const struct ssp_rec_conflict *ca = &a->conflicts[i], *cb = &b->conflicts[i];
+        if (!same_entries(ca->name, ca->value, &ca->ver, cb->name, cb->value, &cb->ver))
+            return false;
+    }
+    return true;
+}
+
+struct verify {
+    struct ssp_node *n;
+    struct ssp_txn *t;
+    struct ssp_node_stats *st;
+    struct commit_cache cc;
+    struct ssp_record stored, replay;
+    struct ssp_buf plain;
+    uint64_t log_ops;
+};
+
+/* Rebuilds one record from its ops; *ops is how many it lists (0 if unreadable here). */
+static ssp_err
+rebuild(struct verify *v, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice bytes,
+        uint64_t *ops)
+{
+    *ops = 0;
+    ssp_err rc = ssp_record_open(bytes, id, v->n->kr, &v->stored);
+    if (rc == SSP_ERR_DENIED)
+        return SSP_OK; /* a scope this node does not read: the log check covers it */
+    if (rc != SSP_OK)
+        return SSP_ERR_CORRUPT;
+    ssp_record_reset(&v->replay);
+    for (uint32_t i = 0; i < v->stored.nops; i++) {
+        const struct ssp_version *ver = &v->stored.ops[i];
+        struct ssp_op op;
+        struct ssp_op_body body;
+        rc = cached_commit(v->t, &v->cc, SSP_SLICE(v->stored.scope, strlen(v->stored.scope)), ver);
+        if (rc != SSP_OK)
+            return rc;
+        if (ver->op >= v->cc.c.hdr.nops)
+            return SSP_ERR_CORRUPT;
+        size_t pos = v->cc.pos[ver->op];
+        if (ssp_commit_next_op(&v->cc.c, &pos, &op) != SSP_OK ||
+            memcmp(op.id, id, SSP_RECORD_ID_LEN) != 0)
+            return SSP_ERR_CORRUPT;
+        const struct ssp_scope_key *key = ssp_keyring_scope_epoch(
+            v->n->kr, SSP_SLICE(v->stored.scope, strlen(v->stored.scope)), v->cc.c.hdr.key_epoch);
+        v->plain.n = 0;
+        if (key == NULL || ssp_op_open(&v->cc.c, &op, key->key, &v->plain) != SSP_OK ||
+            ssp_op_body_decode(SSP_BUF_SLICE(&v->plain), &body) != SSP_OK)
+            return SSP_ERR_CORRUPT;
+        /* The body's slices point into plain; apply copies what it keeps. */
+        rc = ssp_record_apply(&v->replay, ver, &body);
+        if (rc != SSP_OK)
+            return rc == SSP_ERR_NOMEM ? rc : SSP_ERR_CORRUPT;
+    }
+    *ops = v->stored.nops;
+    return same_state(&v->stored, &v->replay) ? SSP_OK : SSP_ERR_CORRUPT;
+}
+
+static ssp_err
+check_records(struct verify *v, struct ssp_diag *d)
+{
+    struct ssp_cursor *cur = NULL;
+    struct ssp_slice k, val;
+    uint64_t listed_ops = 0;
+    char idtext[SSP_RECORD_ID_TEXT + 1];
+    ssp_err rc = ssp_cursor_open(v->t, SSP_DB_RECORDS, &cur);
+    if (rc == SSP_OK)
+        rc = ssp_cursor_seek(cur, SSP_SLICE(NULL, 0), &k, &val);
+    for (; rc == SSP_OK; rc = ssp_cursor_next(cur, &k, &val)) {
+        if (k.n != SSP_RECORD_ID_LEN) {
+            rc = ssp_diag_set(d, SSP_ERR_CORRUPT, "a record key has the wrong length");
+            break;
+        }
+        uint64_t ops;
+        rc = rebuild(v, k.p, val, &ops);
+        if (rc != SSP_OK) {
+            ssp_record_id_format(k.p, idtext);
+            rc = ssp_diag_set(d, rc,
+                              "record %s does not match its log: the stored record or its "
+                              "commits were altered",
+                              idtext);
+            break;
+        }
+        listed_ops += ops;
+    }
+    ssp_cursor_close(cur);
+    if (rc == SSP_ERR_NOTFOUND)
+        rc = SSP_OK;
+    if (rc == SSP_OK && listed_ops != v->log_ops)
+        rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
+                          "the log holds %llu ops but the records list %llu: records are missing "
+                          "or were added outside the log",
+                          (unsigned long long)v->log_ops, (unsigned long long)listed_ops);
+    return rc;
+}
+
+/* Checks one stream: commits 1..seq, each verified and chained, ending at head. */
+static ssp_err
+check_stream(struct verify *v, struct ssp_slice key, struct ssp_slice val, struct ssp_diag *d)
+{
+    struct ssp_slice scope, bytes, k;
+    const uint8_t *origin;
+    struct ssp_cursor *cur = NULL;
+    struct ssp_commit c;
+    uint8_t lk[SSP_KEY_MAX], prev[SSP_HASH_LEN] = {0}, hash[SSP_HASH_LEN];
+    char who[SSP_NODE_ID_TEXT + 1];
+    uint64_t seq = 0;
+
+    if (!ssp_key_stream_parse(key, &scope, &origin) || val.n != SSP_STREAM_VAL_LEN)
+        return ssp_diag_set(d, SSP_ERR_CORRUPT, "a stream entry is malformed");
+    ssp_node_id_format(origin, who);
+    bool readable = ssp_keyring_scope(v->n->kr, scope) != NULL;
+    size_t plen = ssp_key_stream(lk, scope, origin);
+    ssp_err rc = ssp_cursor_open(v->t, SSP_DB_LOG, &cur);
+    if (rc == SSP_OK)
+        rc = ssp_cursor_seek(cur, SSP_SLICE(lk, ssp_key_log(lk, scope, origin, 1)), &k, &bytes);
+    for (; rc == SSP_OK; rc = ssp_cursor_next(cur, &k, &bytes)) {
+        if (k.n != plen + 8 || memcmp(k.p, lk, plen) != 0)
+            break;
+        seq++;
+        if (ssp_get_be64(k.p + plen) != seq || ssp_commit_parse(bytes, &c) != SSP_OK ||
+            c.hdr.seq != seq || !ssp_slice_eq_str(scope, c.hdr.scope) ||
+            memcmp(c.hdr.origin, origin, SSP_PK_LEN) != 0 || memcmp(c.hdr.prev, prev, SSP_HASH_LEN) != 0 ||
+            ssp_commit_verify(&c, hash) != SSP_OK) {
+            rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
+                              "commit %llu of stream %.*s/%.8s is damaged, out of place or not "
+                              "signed by its origin",
+                              (unsigned long long)seq, SCOPE_FMT(scope), who);
+            break;
+        }
+        memcpy(prev, hash, SSP_HASH_LEN);
+        if (readable)
+            v->log_ops += c.hdr.nops;
+        v->st->ops += c.hdr.nops;
+    }
+    ssp_cursor_close(cur);
+    if (rc == SSP_ERR_NOTFOUND)
+        rc = SSP_OK;
+    if (rc == SSP_OK && (seq != ssp_get_be64(val.p + 4) || memcmp(prev, val.p + 12, SSP_HASH_LEN) != 0))
+        rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
+                          "stream %.*s/%.8s ends at commit %llu but its frontier says %llu",
+                          SCOPE_FMT(scope), who, (unsigned long long)seq,
+                          (unsigned long long)ssp_get_be64(val.p + 4));
+    return rc;
+}
+
+static ssp_err
+check_streams(struct verify *v, struct ssp_diag *d)
+{
+    struct ssp_cursor *cur = NULL;
+    struct ssp_slice k, val;
+    ssp_err rc = ssp_cursor_open(v->t, SSP_DB_STREAMS, &cur);
+    if (rc == SSP_OK)
+        rc = ssp_cursor_seek(cur, SSP_SLICE(NULL, 0), &k, &val);
+    for (; rc == SSP_OK; rc = ssp_cursor_next(cur, &k, &val))
+        rc = check_stream(v, k, val, d);
+    ssp_cursor_close(cur);
+    return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+}
+
+ssp_err
+ssp_node_verify(struct ssp_node *n, struct ssp_node_stats *st, struct ssp_diag *d)
+{
+    struct verify v = {.n = n, .st = st};
+    ssp_err rc = ssp_node_stats(n, st, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_record_init(&v.stored);
+    ssp_record_init(&v.replay);
+    ssp_buf_init(&v.plain);
+    rc = ssp_store_read(n->store, &v.t);
+    if (rc == SSP_OK)
+        rc = check_streams(&v, d);
+    if (rc == SSP_OK)
+        rc = check_records(&v, d);
+    if (rc != SSP_OK)
+        ssp_diag_set(d, rc, "verification failed: %s", ssp_strerror(rc));
+    ssp_txn_abort(v.t);
+    ssp_free(v.cc.pos);
+    ssp_buf_fini(&v.plain);
+    ssp_record_fini(&v.stored);
+    ssp_record_fini(&v.replay);
+    return rc;
+}
