@@ -87,7 +87,7 @@ write_identity(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
 
 ssp_err
 ssp_node_create(const char *dir, const struct ssp_node_init *init, const char *pass, size_t len,
-                struct ssp_diag *d)
+                uint8_t id[SSP_PK_LEN], struct ssp_diag *d)
 {
     struct ssp_keyring *kr = NULL;
     struct ssp_store *store = NULL;
@@ -105,6 +105,7 @@ ssp_node_create(const char *dir, const struct ssp_node_init *init, const char *p
     rc = ssp_keyring_new(pass, len, init->kdf, &kr);
     if (rc != SSP_OK)
         return ssp_diag_set(d, rc, "cannot create the keyring: %s", ssp_strerror(rc));
+    memcpy(id, kr->pk, SSP_PK_LEN);
     rc = add_scopes(kr, init->scopes, d);
     if (rc != SSP_OK)
         goto out;
@@ -388,7 +389,7 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     static const uint8_t empty_map = 0x80;
     struct ssp_node *n = ctx->n;
     struct ssp_record *r = &ctx->rec;
-    const struct ssp_type_def *type;
+    const struct ssp_type_def *type = NULL;
     struct scope_commit *sc;
     struct ssp_op_body body;
     uint8_t k[SSP_KEY_MAX];
@@ -535,6 +536,19 @@ ssp_node_get(struct ssp_node *n, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp
     if (rc != SSP_OK)
         return ssp_diag_set(d, rc, "cannot read the store: %s", ssp_strerror(rc));
     rc = open_record(n, t, id, r, d);
+    ssp_txn_abort(t);
+    return rc;
+}
+
+ssp_err
+ssp_node_ref_type(void *node, const uint8_t id[SSP_RECORD_ID_LEN], char type[SSP_TYPE_NAME_MAX])
+{
+    struct ssp_node *n = node;
+    struct ssp_txn *t;
+    ssp_err rc = ssp_store_read(n->store, &t);
+    if (rc != SSP_OK)
+        return rc;
+    rc = lookup_ref(t, id, type);
     ssp_txn_abort(t);
     return rc;
 }

@@ -36,9 +36,10 @@ struct ssp_node_init {
     size_t map_size;    /* 0 for the default */
 };
 
-/* Creates a node in dir (which must exist and hold no node yet). */
+/* Creates a node in dir (which must exist and hold no node yet); writes its id. */
 SSP_MUST_CHECK ssp_err ssp_node_create(const char *dir, const struct ssp_node_init *init,
-                                       const char *pass, size_t len, struct ssp_diag *d);
+                                       const char *pass, size_t len, uint8_t id[SSP_PK_LEN],
+                                       struct ssp_diag *d);
 SSP_MUST_CHECK ssp_err ssp_node_open(const char *dir, const char *pass, size_t len,
                                      size_t map_size, struct ssp_node **out, struct ssp_diag *d);
 void ssp_node_close(struct ssp_node *n);
@@ -67,6 +68,11 @@ SSP_MUST_CHECK ssp_err ssp_node_write(struct ssp_node *n, const struct ssp_write
 /* Reads record id into r (deleted records too: check r->deleted). */
 SSP_MUST_CHECK ssp_err ssp_node_get(struct ssp_node *n, const uint8_t id[SSP_RECORD_ID_LEN],
                                     struct ssp_record *r, struct ssp_diag *d);
+
+/* Sets *taken when the record counts towards the limit (a filter may pass it over). */
+/* An ssp_ref_lookup_fn over the node's store (ctx is the node), for checks outside writes. */
+ssp_err ssp_node_ref_type(void *node, const uint8_t id[SSP_RECORD_ID_LEN],
+                          char type[SSP_TYPE_NAME_MAX]);
 
 /* Sets *taken when the record counts towards the limit (a filter may pass it over). */
 typedef ssp_err (*ssp_record_fn)(void *ctx, const struct ssp_record *r, bool *taken);

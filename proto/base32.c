@@ -9,7 +9,7 @@ ssp_base32_encode(const uint8_t *in, size_t n, char *out)
     for (size_t i = 0; i < len; i++) {
         unsigned v = 0;
         for (size_t b = i * 5; b < i * 5 + 5; b++) {
-            unsigned bit = b < n * 8 ? (in[b / 8] >> (7 - b % 8)) & 1u : 0u;
+            unsigned bit = b < n * 8 ? ((unsigned)in[b / 8] >> (7 - b % 8)) & 1u : 0u;
             v = v << 1 | bit;
         }
         out[i] = alphabet[v];

@@ -27,7 +27,8 @@
     }
 #define INT(n, req, lo, hi, h)                                                                     \
     {                                                                                              \
-        .name = (n), .kind = SSP_KIND_INT, .required = (req), .min = (lo), .max = (hi), .help = (h) \
+        .name = (n), .kind = SSP_KIND_INT, .required = (req), .min = (lo), .max = (hi),            \
+        .help = (h)                                                                                \
     }
 #define DATE(n, req, h)                                                                            \
     {                                                                                              \
@@ -60,21 +61,20 @@
     }
 #define FIELDS(a) .fields = (a), .nfields = sizeof(a) / sizeof((a)[0])
 
-static const char *const orgs[] = {"school",    "social",  "police", "club",
-                                   "culture",   "employment", "probation", "health",
-                                   "housing",   "ngo",     "other",  NULL};
-static const char *const group_levels[] = {
-    "strategic", "management", "implementation", "coordination", "ssp_plus", "ad_hoc", "forum",
-    NULL};
+static const char *const orgs[] = {"school",  "social",     "police",    "club",
+                                   "culture", "employment", "probation", "health",
+                                   "housing", "ngo",        "other",     NULL};
+static const char *const group_levels[] = {"strategic",    "management", "implementation",
+                                           "coordination", "ssp_plus",   "ad_hoc",
+                                           "forum",        NULL};
 static const char *const genders[] = {"female", "male", "other", "unknown", NULL};
-static const char *const categories[] = {
-    "absence", "conflict", "violence",       "theft",  "vandalism", "drugs",  "alcohol",
-    "weapons", "gang",     "radicalisation", "online", "wellbeing", "family", "other",
-    NULL};
+static const char *const categories[] = {"absence",   "conflict",       "violence", "theft",
+                                         "vandalism", "drugs",          "alcohol",  "weapons",
+                                         "gang",      "radicalisation", "online",   "wellbeing",
+                                         "family",    "other",          NULL};
 static const char *const concern_statuses[] = {"new",         "assessed", "referred",
                                                "case_opened", "closed",   NULL};
-static const char *const legal_bases[] = {"s115", "consent", "social_services_act", "other",
-                                          NULL};
+static const char *const legal_bases[] = {"s115", "consent", "social_services_act", "other", NULL};
 static const char *const consents[] = {"given", "refused", "not_asked", "overridden", NULL};
 static const char *const tracks[] = {"ssp", "ssp_plus", NULL};
 static const char *const case_statuses[] = {"open", "on_hold", "closed", NULL};
@@ -390,8 +390,8 @@ static const struct ssp_type_def annual_plan_type = {
 };
 
 const struct ssp_type_def *const ssp_schema_types[] = {
-    &member_type,  &group_type,   &person_type,   &concern_type,  &case_type,        &plan_type,
-    &note_type,    &meeting_type, &activity_type, &incident_type, &annual_plan_type,
+    &member_type, &group_type,   &person_type,   &concern_type,  &case_type,        &plan_type,
+    &note_type,   &meeting_type, &activity_type, &incident_type, &annual_plan_type,
 };
 
 const size_t ssp_schema_ntypes = sizeof(ssp_schema_types) / sizeof(ssp_schema_types[0]);
@@ -421,14 +421,14 @@ ssp_schema_unknown_type(struct ssp_slice name, struct ssp_diag *d)
     size_t n = name.n < SSP_TYPE_NAME_MAX ? name.n : SSP_TYPE_NAME_MAX;
     /* The name comes from the user: show printable ASCII only, on one line. */
     for (size_t i = 0; i < n; i++)
-        shown[i] = name.p[i] >= 0x20 && name.p[i] < 0x7f ? (char)name.p[i] : '?';
+        shown[i] = (char)(name.p[i] >= 0x20 && name.p[i] < 0x7f ? name.p[i] : '?');
     shown[n] = '\0';
     for (size_t i = 0; i < ssp_schema_ntypes; i++) {
         if (i > 0)
             strncat(types, ", ", sizeof types - strlen(types) - 1);
         strncat(types, ssp_schema_types[i]->name, sizeof types - strlen(types) - 1);
     }
-    return ssp_diag_set(d, SSP_ERR_SCHEMA, "unknown record type '%s'%s; types: %s", shown,
+    return ssp_diag_set(d, SSP_ERR_SCHEMA, "unknown record type '%s%s'; types: %s", shown,
                         n < name.n ? "..." : "", types);
 }
 

@@ -53,15 +53,15 @@ utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
     }
     if ((p[0] & 0xe0) == 0xc0) {
         len = 2;
-        v = p[0] & 0x1fu;
+        v = p[0] & 0x1fU;
         min = 0x80;
     } else if ((p[0] & 0xf0) == 0xe0) {
         len = 3;
-        v = p[0] & 0x0fu;
+        v = p[0] & 0x0fU;
         min = 0x800;
     } else if ((p[0] & 0xf8) == 0xf0) {
         len = 4;
-        v = p[0] & 0x07u;
+        v = p[0] & 0x07U;
         min = 0x10000;
     } else {
         return 0;
@@ -71,7 +71,7 @@ utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
     for (size_t i = 1; i < len; i++) {
         if ((p[i] & 0xc0) != 0x80)
             return 0;
-        v = v << 6 | (p[i] & 0x3fu);
+        v = v << 6 | (p[i] & 0x3fU);
     }
     if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
         return 0;
@@ -95,7 +95,8 @@ show(struct ssp_slice v, char out[SHOWN_CAP])
     out[o++] = '\'';
     while (i < v.n && o <= SHOWN_MAX) {
         len = utf8_next(v.p + i, v.n - i, &cp);
-        if (len == 0 || is_control(cp)) {
+        /* Newline and tab too: the message must stay on one line. */
+        if (len == 0 || cp < 0x20 || is_control(cp)) {
             out[o++] = '?';
             i += len == 0 ? 1 : len;
             continue;
@@ -214,8 +215,8 @@ bad_value(struct norm *nm, const char *at, const struct ssp_field_def *f, const 
     char hint[SSP_DIAG_MAX] = "";
     if (f->kind == SSP_KIND_ENUM || f->kind == SSP_KIND_SET) {
         join_values(f->values, hint, sizeof hint);
-        return ssp_diag_set(nm->d, SSP_ERR_SCHEMA, "%s: %s is not allowed; allowed: %s", at,
-                            shown, hint);
+        return ssp_diag_set(nm->d, SSP_ERR_SCHEMA, "%s: %s is not allowed; allowed: %s", at, shown,
+                            hint);
     }
     expect(f, hint, sizeof hint);
     return ssp_diag_set(nm->d, SSP_ERR_SCHEMA, "%s: %s is not allowed; use %s", at, shown, hint);
@@ -239,8 +240,8 @@ missing(struct ssp_diag *d, const char *at, const struct ssp_field_def *f)
 static ssp_err
 too_many(struct norm *nm, const char *at, size_t n)
 {
-    return ssp_diag_set(nm->d, SSP_ERR_SCHEMA, "%s: %zu entries are too many; give at most %d",
-                        at, n, LIST_MAX);
+    return ssp_diag_set(nm->d, SSP_ERR_SCHEMA, "%s: %zu entries are too many; give at most %d", at,
+                        n, LIST_MAX);
 }
 
 static size_t
@@ -385,14 +386,14 @@ lookup_ref(struct norm *nm, const char *at, const struct ssp_field_def *f,
     ssp_err rc;
     ssp_record_id_format(id, text);
     if (nm->lookup == NULL)
-        return ssp_diag_set(nm->d, SSP_ERR_INVAL, "%s: cannot check %s: no record lookup given",
-                            at, text);
+        return ssp_diag_set(nm->d, SSP_ERR_INVAL, "%s: cannot check %s: no record lookup given", at,
+                            text);
     rc = nm->lookup(nm->ctx, id, type);
     /* The callback promises a NUL; a bug there must not become a read overrun here. */
     type[SSP_TYPE_NAME_MAX - 1] = '\0';
     if (rc == SSP_ERR_NOTFOUND)
-        return ssp_diag_set(nm->d, SSP_ERR_SCHEMA, "%s: no record %s; give the id of an existing %s",
-                            at, text, want);
+        return ssp_diag_set(nm->d, SSP_ERR_SCHEMA,
+                            "%s: no record %s; give the id of an existing %s", at, text, want);
     if (rc != SSP_OK)
         return ssp_diag_set(nm->d, rc, "%s: could not look up %s: %s", at, text, ssp_strerror(rc));
     if (f->target != NULL && strcmp(type, f->target) != 0)
@@ -562,8 +563,8 @@ norm_set(struct norm *nm, const char *at, const struct ssp_field_def *f, struct 
             return bad_value(nm, at, f, show(s, shown));
         assert(i < 64);
         if (seen >> i & 1)
-            return ssp_diag_set(nm->d, SSP_ERR_SCHEMA, "%s: %s is given twice; give each value once",
-                                at, show(s, shown));
+            return ssp_diag_set(nm->d, SSP_ERR_SCHEMA,
+                                "%s: %s is given twice; give each value once", at, show(s, shown));
         seen |= UINT64_C(1) << i;
         count++;
     }
@@ -726,8 +727,8 @@ gather(struct norm *nm, const char *at, const struct ssp_field_def *fields, size
                             type_name(c));
     for (uint32_t k = 0; k < count; k++) {
         if (ssp_mp_str(c, &key) != SSP_OK)
-            return ssp_diag_set(nm->d, SSP_ERR_SCHEMA, "%s: field names must be text, not %s",
-                                at, type_name(c));
+            return ssp_diag_set(nm->d, SSP_ERR_SCHEMA, "%s: field names must be text, not %s", at,
+                                type_name(c));
         i = field_index(fields, n, key);
         if (i == n) {
             join_fields(fields, n, names, sizeof names);
@@ -842,8 +843,7 @@ present_fields(const struct ssp_type_def *t, struct ssp_slice fields, uint64_t *
 }
 
 ssp_err
-ssp_schema_check_record(const struct ssp_type_def *t, struct ssp_slice fields,
-                        struct ssp_diag *d)
+ssp_schema_check_record(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_diag *d)
 {
     uint64_t present = 0;
     assert(t->nfields <= FIELDS_MAX);

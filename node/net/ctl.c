@@ -1,0 +1,262 @@
+/* struct ucred and SO_PEERCRED are Linux extensions. */
+#define _GNU_SOURCE
+#include "node/net/ctl.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "node/say.h"
+#include "proto/frame.h"
+#include "proto/rpc.h"
+
+#define READ_CHUNK (64u << 10)
+
+struct conn {
+    uv_pipe_t pipe;
+    struct ssp_ctl *ctl;
+    struct ssp_buf in;
+    struct conn *prev, *next;
+};
+
+struct ssp_ctl {
+    uv_pipe_t server;
+    struct ssp_ops_ctx *ops;
+    ssp_ctl_stop_fn on_stop;
+    void *arg;
+    struct conn *conns;
+    char *path;
+};
+
+struct reply {
+    uv_write_t req;
+    struct ssp_buf buf;
+    struct ssp_ctl *ctl;
+    bool stop;
+};
+
+static void
+conn_closed(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    ssp_buf_fini(&c->in);
+    ssp_free(c);
+}
+
+static void
+conn_close(struct conn *c)
+{
+    if (uv_is_closing((uv_handle_t *)&c->pipe))
+        return;
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        c->ctl->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    uv_close((uv_handle_t *)&c->pipe, conn_closed);
+}
+
+static void
+reply_written(uv_write_t *req, int status)
+{
+    struct reply *r = req->data;
+    (void)status;
+    if (r->stop)
+        r->ctl->on_stop(r->ctl->arg);
+    ssp_buf_fini(&r->buf);
+    ssp_free(r);
+}
+
+/* Runs one request and queues its response. */
+static ssp_err
+serve(struct conn *c, struct ssp_slice payload)
+{
+    struct ssp_rpc_req req;
+    struct ssp_buf result, msg;
+    struct ssp_mpw rw, mw;
+    struct ssp_diag d = {{0}};
+    struct reply *r;
+
+    if (ssp_rpc_req_decode(payload, &req) != SSP_OK || ssp_mp_check(req.params) != SSP_OK)
+        return SSP_ERR_PROTO;
+    ssp_buf_init(&result);
+    ssp_mpw_init(&rw, &result);
+    bool stopping = c->ctl->ops->stop;
+    ssp_err rc = ssp_ops_call(c->ctl->ops, req.op, req.params, &rw, &d);
+    if (rc != SSP_OK) {
+        ssp_say(SSP_DEBUG, "op %.*s refused: %s", (int)req.op.n, (const char *)req.op.p,
+                ssp_err_name(rc));
+        if (d.msg[0] == '\0')
+            ssp_diag_set(&d, rc, "%s", ssp_strerror(rc));
+    }
+    ssp_buf_init(&msg);
+    ssp_mpw_init(&mw, &msg);
+    ssp_rpc_resp_begin(&mw, req.id, rc, rc == SSP_OK ? NULL : d.msg);
+    if (rc == SSP_OK)
+        ssp_mpw_raw(&mw, SSP_BUF_SLICE(&result));
+    else
+        ssp_mpw_nil(&mw);
+    ssp_buf_fini(&result);
+    r = ssp_calloc(1, sizeof *r);
+    ssp_err wrc = mw.err;
+    if (r == NULL)
+        wrc = SSP_ERR_NOMEM;
+    if (wrc == SSP_OK)
+        wrc = ssp_frame_encode(&r->buf, SSP_BUF_SLICE(&msg));
+    ssp_buf_fini(&msg);
+    if (wrc != SSP_OK) {
+        if (r != NULL)
+            ssp_buf_fini(&r->buf);
+        ssp_free(r);
+        return wrc;
+    }
+    r->ctl = c->ctl;
+    /* Only the reply to the request that asked to stop triggers the shutdown. */
+    r->stop = !stopping && c->ctl->ops->stop;
+    r->req.data = r;
+    uv_buf_t b = uv_buf_init((char *)r->buf.p, (unsigned)r->buf.n);
+    if (uv_write(&r->req, (uv_stream_t *)&c->pipe, &b, 1, reply_written) != 0) {
+        ssp_buf_fini(&r->buf);
+        ssp_free(r);
+        return SSP_ERR_IO;
+    }
+    return SSP_OK;
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct conn *c = h->data;
+    (void)suggested;
+    if (ssp_buf_reserve(&c->in, READ_CHUNK) != SSP_OK) {
+        *buf = uv_buf_init(NULL, 0);
+        return;
+    }
+    *buf = uv_buf_init((char *)c->in.p + c->in.n, (unsigned)(c->in.cap - c->in.n));
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = s->data;
+    (void)buf;
+    if (nread < 0) {
+        conn_close(c);
+        return;
+    }
+    c->in.n += (size_t)nread;
+    size_t done = 0;
+    while (!c->ctl->ops->stop) {
+        struct ssp_slice payload;
+        size_t used;
+        ssp_err rc = ssp_frame_decode(SSP_SLICE(c->in.p + done, c->in.n - done), SSP_CTL_MAX_FRAME,
+                                      &payload, &used);
+        if (rc == SSP_ERR_AGAIN)
+            break;
+        if (rc == SSP_OK)
+            rc = serve(c, payload);
+        if (rc != SSP_OK) {
+            ssp_say(SSP_WARN, "control client dropped: %s", ssp_strerror(rc));
+            conn_close(c);
+            return;
+        }
+        done += used;
+    }
+    ssp_buf_consume(&c->in, done);
+}
+
+/* Whether the peer of a connected Unix socket runs as our uid. */
+static bool
+peer_is_us(uv_pipe_t *p)
+{
+    uv_os_fd_t fd;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (uv_fileno((uv_handle_t *)p, &fd) != 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        return false;
+    return cred.uid == getuid();
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+    struct ssp_ctl *ctl = server->data;
+    if (status != 0)
+        return;
+    struct conn *c = ssp_calloc(1, sizeof *c);
+    if (c == NULL)
+        return;
+    c->ctl = ctl;
+    ssp_buf_init(&c->in);
+    uv_pipe_init(server->loop, &c->pipe, 0);
+    c->pipe.data = c;
+    c->next = ctl->conns;
+    if (ctl->conns != NULL)
+        ctl->conns->prev = c;
+    ctl->conns = c;
+    if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0) {
+        conn_close(c);
+        return;
+    }
+    if (!peer_is_us(&c->pipe)) {
+        ssp_say(SSP_WARN, "refused a control connection from another user");
+        conn_close(c);
+        return;
+    }
+    if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0)
+        conn_close(c);
+}
+
+static void
+server_closed(uv_handle_t *h)
+{
+    struct ssp_ctl *ctl = h->data;
+    ssp_free(ctl->path);
+    ssp_free(ctl);
+}
+
+ssp_err
+ssp_ctl_start(uv_loop_t *loop, const char *path, struct ssp_ops_ctx *ops, ssp_ctl_stop_fn on_stop,
+              void *arg, struct ssp_ctl **out, struct ssp_diag *d)
+{
+    struct ssp_ctl *ctl = ssp_calloc(1, sizeof *ctl);
+    if (ctl == NULL || (ctl->path = ssp_strndup(path, strlen(path))) == NULL) {
+        ssp_free(ctl);
+        return SSP_ERR_NOMEM;
+    }
+    ctl->ops = ops;
+    ctl->on_stop = on_stop;
+    ctl->arg = arg;
+    uv_pipe_init(loop, &ctl->server, 0);
+    ctl->server.data = ctl;
+    /* We hold the directory's lock, so a socket file left here is from a crashed sspd. */
+    unlink(path);
+    mode_t old = umask(0177);
+    int rc = uv_pipe_bind(&ctl->server, path);
+    umask(old);
+    if (rc == 0)
+        rc = chmod(path, 0600) == 0 ? 0 : UV_EPERM;
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&ctl->server, 64, on_connection);
+    if (rc != 0) {
+        ssp_diag_set(d, SSP_ERR_IO, "cannot listen on %s: %s", path, uv_strerror(rc));
+        uv_close((uv_handle_t *)&ctl->server, server_closed);
+        return SSP_ERR_IO;
+    }
+    *out = ctl;
+    return SSP_OK;
+}
+
+void
+ssp_ctl_close(struct ssp_ctl *ctl)
+{
+    if (ctl == NULL)
+        return;
+    while (ctl->conns != NULL)
+        conn_close(ctl->conns);
+    unlink(ctl->path);
+    uv_close((uv_handle_t *)&ctl->server, server_closed);
+}

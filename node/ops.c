@@ -1,0 +1,688 @@
+#include "node/ops.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LIST_PAGE_MAX 1000
+#define IMPORT_MAX 10000
+#define NOTE_FIELDS_MAX (64u << 10)
+
+typedef ssp_err (*op_fn)(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                         struct ssp_diag *d);
+
+/* ---- params ---- */
+
+/*
+ * Finds key in the params map. Refuses a map with keys other than those in
+ * allowed (NULL-terminated) so that a misspelt option cannot pass silently.
+ */
+static ssp_err
+param(struct ssp_slice params, const char *const *allowed, const char *key, struct ssp_slice *raw,
+      bool *found, struct ssp_diag *d)
+{
+    struct ssp_mp c;
+    uint32_t n;
+    *found = false;
+    ssp_mp_init(&c, params);
+    if (ssp_mp_map(&c, &n) != SSP_OK)
+        return ssp_diag_set(d, SSP_ERR_PROTO, "the request's params are not a map");
+    for (uint32_t i = 0; i < n; i++) {
+        struct ssp_slice k, v;
+        if (ssp_mp_str(&c, &k) != SSP_OK || ssp_mp_raw(&c, &v) != SSP_OK)
+            return ssp_diag_set(d, SSP_ERR_PROTO, "the request's params are malformed");
+        bool known = false;
+        for (const char *const *a = allowed; *a != NULL; a++)
+            known = known || ssp_slice_eq_str(k, *a);
+        if (!known)
+            return ssp_diag_set(d, SSP_ERR_PROTO, "unknown parameter '%.*s'",
+                                (int)(k.n > 32 ? 32 : k.n), (const char *)k.p);
+        if (ssp_slice_eq_str(k, key)) {
+            *raw = v;
+            *found = true;
+        }
+    }
+    return SSP_OK;
+}
+
+static ssp_err
+param_str(struct ssp_slice params, const char *const *allowed, const char *key, bool required,
+          struct ssp_slice *s, struct ssp_diag *d)
+{
+    struct ssp_slice raw;
+    bool found;
+    struct ssp_mp c;
+    *s = SSP_SLICE(NULL, 0);
+    ssp_err rc = param(params, allowed, key, &raw, &found, d);
+    if (rc != SSP_OK)
+        return rc;
+    if (!found)
+        return required ? ssp_diag_set(d, SSP_ERR_INVAL, "'%s' is missing", key) : SSP_OK;
+    ssp_mp_init(&c, raw);
+    if (ssp_mp_str(&c, s) != SSP_OK)
+        return ssp_diag_set(d, SSP_ERR_INVAL, "'%s' must be a string", key);
+    return SSP_OK;
+}
+
+static ssp_err
+param_id(struct ssp_slice params, const char *const *allowed, uint8_t id[SSP_RECORD_ID_LEN],
+         struct ssp_diag *d)
+{
+    struct ssp_slice s;
+    ssp_err rc = param_str(params, allowed, "id", true, &s, d);
+    if (rc == SSP_OK && ssp_record_id_parse(s, id) != SSP_OK)
+        rc = ssp_diag_set(d, SSP_ERR_INVAL,
+                          "'%.*s' is not a record id; ids are 26 characters like "
+                          "01JD3XK2M4N5P6Q7R8S9T0VWXY",
+                          (int)(s.n > 40 ? 40 : s.n), (const char *)s.p);
+    return rc;
+}
+
+/* The params "fields" entry: a map. */
+static ssp_err
+param_map(struct ssp_slice params, const char *const *allowed, const char *key, bool required,
+          struct ssp_slice *map, struct ssp_diag *d)
+{
+    static const uint8_t empty = 0x80;
+    bool found;
+    struct ssp_mp c;
+    enum ssp_mp_type t;
+    ssp_err rc = param(params, allowed, key, map, &found, d);
+    if (rc != SSP_OK)
+        return rc;
+    if (!found) {
+        *map = SSP_SLICE(&empty, 1);
+        return required ? ssp_diag_set(d, SSP_ERR_INVAL, "'%s' is missing", key) : SSP_OK;
+    }
+    ssp_mp_init(&c, *map);
+    if (ssp_mp_peek(&c, &t) != SSP_OK || t != SSP_MP_MAP)
+        return ssp_diag_set(d, SSP_ERR_INVAL, "'%s' must be a map", key);
+    return SSP_OK;
+}
+
+/* ---- results ---- */
+
+static void
+write_time(struct ssp_mpw *w, uint64_t hlc)
+{
+    char buf[32];
+    time_t secs = (time_t)(ssp_hlc_ms(hlc) / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ssp_mpw_str(w, buf, n);
+}
+
+static void
+write_node_id(struct ssp_mpw *w, const uint8_t id[SSP_PK_LEN])
+{
+    char text[SSP_NODE_ID_TEXT + 1];
+    ssp_node_id_format(id, text);
+    ssp_mpw_str(w, text, SSP_NODE_ID_TEXT);
+}
+
+static void
+write_record_id(struct ssp_mpw *w, const uint8_t id[SSP_RECORD_ID_LEN])
+{
+    char text[SSP_RECORD_ID_TEXT + 1];
+    ssp_record_id_format(id, text);
+    ssp_mpw_str(w, text, SSP_RECORD_ID_TEXT);
+}
+
+static void
+write_record(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *scratch)
+{
+    ssp_mpw_map(w, 9);
+    ssp_mpw_cstr(w, "id");
+    write_record_id(w, r->id);
+    ssp_mpw_cstr(w, "type");
+    ssp_mpw_cstr(w, r->type);
+    ssp_mpw_cstr(w, "scope");
+    ssp_mpw_cstr(w, r->scope);
+    ssp_mpw_cstr(w, "fields");
+    scratch->n = 0;
+    ssp_err rc = ssp_record_fields_map(r, scratch);
+    if (rc != SSP_OK && w->err == SSP_OK)
+        w->err = rc;
+    ssp_mpw_raw(w, SSP_BUF_SLICE(scratch));
+    /* Every stored record has at least its creating op. */
+    const struct ssp_version *first = &r->ops[0], *last = &r->ops[r->nops - 1];
+    ssp_mpw_cstr(w, "created");
+    write_time(w, first->hlc);
+    ssp_mpw_cstr(w, "updated");
+    write_time(w, last->hlc);
+    ssp_mpw_cstr(w, "author");
+    write_node_id(w, first->origin);
+    ssp_mpw_cstr(w, "deleted");
+    ssp_mpw_bool(w, r->deleted);
+    ssp_mpw_cstr(w, "conflicts");
+    ssp_mpw_array(w, r->nconflicts);
+    for (uint32_t i = 0; i < r->nconflicts; i++) {
+        const struct ssp_rec_conflict *c = &r->conflicts[i];
+        ssp_mpw_map(w, 4);
+        ssp_mpw_cstr(w, "field");
+        ssp_mpw_str(w, c->name.p, c->name.n);
+        ssp_mpw_cstr(w, "value");
+        ssp_mpw_raw(w, c->value);
+        ssp_mpw_cstr(w, "author");
+        write_node_id(w, c->ver.origin);
+        ssp_mpw_cstr(w, "at");
+        write_time(w, c->ver.hlc);
+    }
+}
+
+/* Reads record id and writes it as the result. */
+static ssp_err
+result_record(struct ssp_ops_ctx *ctx, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_mpw *out,
+              struct ssp_diag *d)
+{
+    struct ssp_record r;
+    struct ssp_buf scratch;
+    ssp_record_init(&r);
+    ssp_buf_init(&scratch);
+    ssp_err rc = ssp_node_get(ctx->node, id, &r, d);
+    if (rc == SSP_OK)
+        write_record(out, &r, &scratch);
+    ssp_buf_fini(&scratch);
+    ssp_record_fini(&r);
+    return rc;
+}
+
+/* Runs one write and answers with the record as it now is. */
+static ssp_err
+write_and_show(struct ssp_ops_ctx *ctx, const struct ssp_write *w, struct ssp_mpw *out,
+               struct ssp_diag *d)
+{
+    uint8_t id[1][SSP_RECORD_ID_LEN];
+    size_t failed;
+    ssp_err rc = ssp_node_write(ctx->node, w, 1, id, &failed, d);
+    return rc == SSP_OK ? result_record(ctx, id[0], out, d) : rc;
+}
+
+/* ---- operations ---- */
+
+static ssp_err
+op_ping(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    (void)params;
+    (void)d;
+    ssp_mpw_map(out, 1);
+    ssp_mpw_cstr(out, "node_id");
+    write_node_id(out, ctx->node->kr->pk);
+    return SSP_OK;
+}
+
+static void
+write_scopes(struct ssp_mpw *w, const struct ssp_keyring *kr)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < kr->nkeys; i++)
+        n += ssp_keyring_scope(kr, SSP_SLICE(kr->keys[i].scope, strlen(kr->keys[i].scope))) ==
+             &kr->keys[i];
+    ssp_mpw_array(w, n);
+    for (uint32_t i = 0; i < kr->nkeys; i++)
+        if (ssp_keyring_scope(kr, SSP_SLICE(kr->keys[i].scope, strlen(kr->keys[i].scope))) ==
+            &kr->keys[i])
+            ssp_mpw_cstr(w, kr->keys[i].scope);
+}
+
+static void
+write_stats(struct ssp_mpw *w, const struct ssp_node_stats *st)
+{
+    ssp_mpw_cstr(w, "streams");
+    ssp_mpw_uint(w, st->streams);
+    ssp_mpw_cstr(w, "commits");
+    ssp_mpw_uint(w, st->commits);
+    ssp_mpw_cstr(w, "records");
+    ssp_mpw_uint(w, st->records);
+    ssp_mpw_cstr(w, "live");
+    ssp_mpw_uint(w, st->live);
+}
+
+static ssp_err
+op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+          struct ssp_diag *d)
+{
+    struct ssp_node *n = ctx->node;
+    struct ssp_node_stats st;
+    (void)params;
+    ssp_err rc = ssp_node_stats(n, &st, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mpw_map(out, 13);
+    ssp_mpw_cstr(out, "node_id");
+    write_node_id(out, n->kr->pk);
+    ssp_mpw_cstr(out, "name");
+    ssp_mpw_cstr(out, n->cfg.name);
+    ssp_mpw_cstr(out, "dir");
+    ssp_mpw_cstr(out, n->dir);
+    ssp_mpw_cstr(out, "default_scope");
+    ssp_mpw_cstr(out, n->cfg.scope);
+    ssp_mpw_cstr(out, "scopes");
+    write_scopes(out, n->kr);
+    write_stats(out, &st);
+    ssp_mpw_cstr(out, "map_bytes");
+    ssp_mpw_uint(out, ssp_store_map_size(n->store));
+    ssp_mpw_cstr(out, "store_format");
+    ssp_mpw_uint(out, SSP_STORE_FORMAT);
+    ssp_mpw_cstr(out, "schema_version");
+    ssp_mpw_uint(out, SSP_SCHEMA_VERSION);
+    ssp_mpw_cstr(out, "pid");
+    ssp_mpw_uint(out, (uint64_t)getpid());
+    return SSP_OK;
+}
+
+static ssp_err
+op_types(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    (void)ctx;
+    (void)params;
+    (void)d;
+    ssp_schema_describe(out);
+    return SSP_OK;
+}
+
+static ssp_err
+op_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    static const char *const keys[] = {"type", "scope", "fields", NULL};
+    struct ssp_write w = {.action = SSP_ACT_CREATE};
+    ssp_err rc = param_str(params, keys, "type", true, &w.type, d);
+    if (rc == SSP_OK)
+        rc = param_str(params, keys, "scope", false, &w.scope, d);
+    if (rc == SSP_OK)
+        rc = param_map(params, keys, "fields", true, &w.fields, d);
+    return rc == SSP_OK ? write_and_show(ctx, &w, out, d) : rc;
+}
+
+static ssp_err
+op_set(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    static const char *const keys[] = {"id", "fields", NULL};
+    struct ssp_write w = {.action = SSP_ACT_UPDATE, .has_id = true};
+    ssp_err rc = param_id(params, keys, w.id, d);
+    if (rc == SSP_OK)
+        rc = param_map(params, keys, "fields", true, &w.fields, d);
+    return rc == SSP_OK ? write_and_show(ctx, &w, out, d) : rc;
+}
+
+static ssp_err
+op_note(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    static const char *const keys[] = {"id", "text", NULL};
+    struct ssp_write w = {.action = SSP_ACT_CREATE, .type = SSP_SLICE("note", 4)};
+    struct ssp_slice text;
+    struct ssp_record about;
+    struct ssp_buf fields;
+    struct ssp_mpw fw;
+    uint8_t id[SSP_RECORD_ID_LEN];
+
+    ssp_record_init(&about);
+    ssp_buf_init(&fields);
+    ssp_err rc = param_id(params, keys, id, d);
+    if (rc == SSP_OK)
+        rc = param_str(params, keys, "text", true, &text, d);
+    if (rc == SSP_OK)
+        rc = ssp_node_get(ctx->node, id, &about, d);
+    if (rc == SSP_OK && about.deleted)
+        rc = ssp_diag_set(d, SSP_ERR_NOTFOUND, "that record was deleted; a note needs a live one");
+    if (rc == SSP_OK) {
+        /* A note lives with the record it is about, so the same people can read it. */
+        w.scope = SSP_SLICE(about.scope, strlen(about.scope));
+        ssp_mpw_init(&fw, &fields);
+        ssp_mpw_map(&fw, 2);
+        ssp_mpw_cstr(&fw, "about");
+        write_record_id(&fw, id);
+        ssp_mpw_cstr(&fw, "text");
+        ssp_mpw_str(&fw, text.p, text.n);
+        rc = fw.err;
+        w.fields = SSP_BUF_SLICE(&fields);
+    }
+    if (rc == SSP_OK)
+        rc = write_and_show(ctx, &w, out, d);
+    ssp_buf_fini(&fields);
+    ssp_record_fini(&about);
+    return rc;
+}
+
+static ssp_err
+op_delete(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+          struct ssp_diag *d)
+{
+    static const char *const keys[] = {"id", NULL};
+    struct ssp_write w = {.action = SSP_ACT_DELETE, .has_id = true};
+    size_t failed;
+    ssp_err rc = param_id(params, keys, w.id, d);
+    if (rc == SSP_OK)
+        rc = ssp_node_write(ctx->node, &w, 1, NULL, &failed, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mpw_map(out, 2);
+    ssp_mpw_cstr(out, "id");
+    write_record_id(out, w.id);
+    ssp_mpw_cstr(out, "deleted");
+    ssp_mpw_bool(out, true);
+    return SSP_OK;
+}
+
+static ssp_err
+op_show(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    static const char *const keys[] = {"id", NULL};
+    uint8_t id[SSP_RECORD_ID_LEN];
+    ssp_err rc = param_id(params, keys, id, d);
+    return rc == SSP_OK ? result_record(ctx, id, out, d) : rc;
+}
+
+struct list_ctx {
+    const struct ssp_type_def *type;
+    struct ssp_slice where; /* normalised map */
+    struct ssp_mpw *w;
+    struct ssp_buf scratch;
+    uint32_t count;
+};
+
+/* Whether the msgpack array `have` holds the encoded value `elem`. */
+static bool
+array_has(struct ssp_slice have, struct ssp_slice elem)
+{
+    struct ssp_mp c;
+    uint32_t n;
+    struct ssp_slice e;
+    ssp_mp_init(&c, have);
+    if (ssp_mp_array(&c, &n) != SSP_OK)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (ssp_mp_raw(&c, &e) == SSP_OK && ssp_slice_eq(e, elem))
+            return true;
+    return false;
+}
+
+/* Whether record r matches every condition of the normalised where map. */
+static bool
+matches(const struct list_ctx *lc, const struct ssp_record *r)
+{
+    struct ssp_mp c;
+    uint32_t n;
+    ssp_mp_init(&c, lc->where);
+    if (ssp_mp_map(&c, &n) != SSP_OK)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        struct ssp_slice name, want, e;
+        if (ssp_mp_str(&c, &name) != SSP_OK || ssp_mp_raw(&c, &want) != SSP_OK)
+            return false;
+        const struct ssp_rec_field *f = ssp_record_field(r, name);
+        const struct ssp_field_def *def = ssp_schema_field(lc->type, name);
+        if (f == NULL || def == NULL)
+            return false;
+        if (def->kind == SSP_KIND_SET || def->kind == SSP_KIND_REFS) {
+            struct ssp_mp wc;
+            uint32_t k;
+            ssp_mp_init(&wc, want);
+            if (ssp_mp_array(&wc, &k) != SSP_OK)
+                return false;
+            for (uint32_t j = 0; j < k; j++)
+                if (ssp_mp_raw(&wc, &e) != SSP_OK || !array_has(f->value, e))
+                    return false;
+        } else if (!ssp_slice_eq(f->value, want)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static ssp_err
+list_one(void *vctx, const struct ssp_record *r, bool *taken)
+{
+    struct list_ctx *lc = vctx;
+    *taken = matches(lc, r);
+    if (*taken) {
+        write_record(lc->w, r, &lc->scratch);
+        lc->count++;
+    }
+    return lc->w->err;
+}
+
+static ssp_err
+list_page(struct ssp_ops_ctx *ctx, struct list_ctx *lc, struct ssp_slice scope,
+          const uint8_t *after, uint64_t limit, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    struct ssp_buf items;
+    struct ssp_mpw iw;
+    bool more;
+    uint8_t next[SSP_RECORD_ID_LEN];
+    ssp_buf_init(&items);
+    ssp_mpw_init(&iw, &items);
+    lc->w = &iw;
+    ssp_err rc = ssp_node_list(ctx->node, SSP_SLICE(lc->type->name, strlen(lc->type->name)), scope,
+                               after, (size_t)limit, list_one, lc, &more, next, d);
+    if (rc == SSP_OK) {
+        ssp_mpw_map(out, 2);
+        ssp_mpw_cstr(out, "records");
+        ssp_mpw_array(out, lc->count);
+        ssp_mpw_raw(out, SSP_BUF_SLICE(&items));
+        ssp_mpw_cstr(out, "next");
+        if (more)
+            write_record_id(out, next);
+        else
+            ssp_mpw_nil(out);
+    }
+    ssp_buf_fini(&items);
+    return rc;
+}
+
+static ssp_err
+op_list(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    static const char *const keys[] = {"type", "scope", "where", "after", "limit", NULL};
+    struct list_ctx lc = {0};
+    struct ssp_slice type, scope, where, after, raw;
+    struct ssp_buf norm;
+    uint8_t after_id[SSP_RECORD_ID_LEN];
+    uint64_t limit = LIST_PAGE_MAX;
+    bool found;
+    struct ssp_mp c;
+
+    ssp_buf_init(&norm);
+    ssp_buf_init(&lc.scratch);
+    ssp_err rc = param_str(params, keys, "type", true, &type, d);
+    if (rc == SSP_OK)
+        rc = param_str(params, keys, "scope", false, &scope, d);
+    if (rc == SSP_OK)
+        rc = param_map(params, keys, "where", false, &where, d);
+    if (rc == SSP_OK)
+        rc = param_str(params, keys, "after", false, &after, d);
+    if (rc == SSP_OK && after.n > 0 && ssp_record_id_parse(after, after_id) != SSP_OK)
+        rc = ssp_diag_set(d, SSP_ERR_INVAL, "'after' is not a record id");
+    if (rc == SSP_OK)
+        rc = param(params, keys, "limit", &raw, &found, d);
+    if (rc == SSP_OK && found) {
+        ssp_mp_init(&c, raw);
+        if (ssp_mp_uint(&c, &limit) != SSP_OK || limit == 0 || limit > LIST_PAGE_MAX)
+            rc = ssp_diag_set(d, SSP_ERR_INVAL, "'limit' must be from 1 to %d", LIST_PAGE_MAX);
+    }
+    if (rc == SSP_OK && (lc.type = ssp_schema_find(type)) == NULL)
+        rc = ssp_schema_unknown_type(type, d);
+    if (rc == SSP_OK)
+        rc = ssp_schema_normalize(lc.type, where, ssp_node_ref_type, ctx->node, &norm, d);
+    if (rc == SSP_OK) {
+        lc.where = SSP_BUF_SLICE(&norm);
+        rc = list_page(ctx, &lc, scope, after.n > 0 ? after_id : NULL, limit, out, d);
+    }
+    ssp_buf_fini(&lc.scratch);
+    ssp_buf_fini(&norm);
+    return rc;
+}
+
+struct history_ctx {
+    struct ssp_mpw *w;
+    uint32_t count;
+};
+
+static ssp_err
+history_one(void *vctx, const struct ssp_commit_hdr *h, uint32_t op,
+            const struct ssp_op_body *body)
+{
+    static const char *const actions[] = {"create", "update", "delete"};
+    struct history_ctx *hc = vctx;
+    struct ssp_mpw *w = hc->w;
+    ssp_mpw_map(w, 6);
+    ssp_mpw_cstr(w, "at");
+    write_time(w, h->hlc);
+    ssp_mpw_cstr(w, "author");
+    write_node_id(w, h->origin);
+    ssp_mpw_cstr(w, "seq");
+    ssp_mpw_uint(w, h->seq);
+    ssp_mpw_cstr(w, "op");
+    ssp_mpw_uint(w, op);
+    ssp_mpw_cstr(w, "action");
+    ssp_mpw_cstr(w, actions[body->action]);
+    ssp_mpw_cstr(w, "fields");
+    ssp_mpw_raw(w, body->fields);
+    hc->count++;
+    return w->err;
+}
+
+static ssp_err
+op_history(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+           struct ssp_diag *d)
+{
+    static const char *const keys[] = {"id", NULL};
+    uint8_t id[SSP_RECORD_ID_LEN];
+    struct ssp_buf items;
+    struct ssp_mpw iw;
+    struct history_ctx hc = {&iw, 0};
+    ssp_buf_init(&items);
+    ssp_mpw_init(&iw, &items);
+    ssp_err rc = param_id(params, keys, id, d);
+    if (rc == SSP_OK)
+        rc = ssp_node_history(ctx->node, id, history_one, &hc, d);
+    if (rc == SSP_OK) {
+        ssp_mpw_map(out, 2);
+        ssp_mpw_cstr(out, "id");
+        write_record_id(out, id);
+        ssp_mpw_cstr(out, "versions");
+        ssp_mpw_array(out, hc.count);
+        ssp_mpw_raw(out, SSP_BUF_SLICE(&items));
+    }
+    ssp_buf_fini(&items);
+    return rc;
+}
+
+/* Decodes one import entry {type, scope?, id?, fields} into w (slices borrow from the request). */
+static ssp_err
+import_entry(struct ssp_slice raw, struct ssp_write *w, struct ssp_diag *d)
+{
+    static const char *const keys[] = {"type", "scope", "id", "fields", NULL};
+    struct ssp_slice id;
+    *w = (struct ssp_write){.action = SSP_ACT_CREATE};
+    ssp_err rc = param_str(raw, keys, "type", true, &w->type, d);
+    if (rc == SSP_OK)
+        rc = param_str(raw, keys, "scope", false, &w->scope, d);
+    if (rc == SSP_OK)
+        rc = param_str(raw, keys, "id", false, &id, d);
+    if (rc == SSP_OK && id.n > 0) {
+        w->has_id = true;
+        if (ssp_record_id_parse(id, w->id) != SSP_OK)
+            rc = ssp_diag_set(d, SSP_ERR_INVAL, "'id' is not a record id");
+    }
+    if (rc == SSP_OK)
+        rc = param_map(raw, keys, "fields", true, &w->fields, d);
+    return rc;
+}
+
+static ssp_err
+op_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+          struct ssp_diag *d)
+{
+    static const char *const keys[] = {"records", NULL};
+    struct ssp_write *writes = NULL;
+    struct ssp_slice raw;
+    struct ssp_diag why = {{0}};
+    struct ssp_mp c;
+    uint32_t n = 0, i = 0;
+    size_t failed = 0;
+    bool found;
+    ssp_err rc = param(params, keys, "records", &raw, &found, d);
+    if (rc == SSP_OK && !found)
+        rc = ssp_diag_set(d, SSP_ERR_INVAL, "'records' is missing");
+    ssp_mp_init(&c, raw);
+    if (rc == SSP_OK && (ssp_mp_array(&c, &n) != SSP_OK || n == 0 || n > IMPORT_MAX))
+        rc = ssp_diag_set(d, SSP_ERR_INVAL, "'records' must be an array of 1 to %d records",
+                          IMPORT_MAX);
+    if (rc == SSP_OK && (writes = ssp_calloc(n, sizeof *writes)) == NULL)
+        rc = SSP_ERR_NOMEM;
+    for (i = 0; i < n && rc == SSP_OK; i++) {
+        struct ssp_slice entry;
+        rc = ssp_mp_raw(&c, &entry);
+        if (rc == SSP_OK)
+            rc = import_entry(entry, &writes[i], &why);
+    }
+    if (rc != SSP_OK && why.msg[0] != '\0')
+        rc = ssp_diag_set(d, rc, "record %u: %s", i - 1, why.msg);
+    if (rc == SSP_OK) {
+        rc = ssp_node_write(ctx->node, writes, n, NULL, &failed, &why);
+        if (rc != SSP_OK && failed < n)
+            ssp_diag_set(d, rc, "record %zu: %s", failed, why.msg);
+        else if (rc != SSP_OK)
+            ssp_diag_set(d, rc, "%s", why.msg);
+    }
+    if (rc == SSP_OK) {
+        ssp_mpw_map(out, 1);
+        ssp_mpw_cstr(out, "count");
+        ssp_mpw_uint(out, n);
+    }
+    ssp_free(writes);
+    return rc;
+}
+
+static ssp_err
+op_verify(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+          struct ssp_diag *d)
+{
+    struct ssp_node_stats st;
+    (void)params;
+    ssp_err rc = ssp_node_verify(ctx->node, &st, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mpw_map(out, 5);
+    write_stats(out, &st);
+    ssp_mpw_cstr(out, "ops");
+    ssp_mpw_uint(out, st.ops);
+    return SSP_OK;
+}
+
+static ssp_err
+op_stop(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    (void)params;
+    (void)d;
+    ctx->stop = true;
+    ssp_mpw_map(out, 0);
+    return SSP_OK;
+}
+
+static const struct {
+    const char *name;
+    op_fn fn;
+} ops[] = {
+    {"ping", op_ping},       {"status", op_status}, {"types", op_types},
+    {"add", op_add},         {"set", op_set},       {"note", op_note},
+    {"delete", op_delete},   {"show", op_show},     {"list", op_list},
+    {"history", op_history}, {"import", op_import}, {"verify", op_verify},
+    {"stop", op_stop},
+};
+
+ssp_err
+ssp_ops_call(struct ssp_ops_ctx *ctx, struct ssp_slice op, struct ssp_slice params,
+             struct ssp_mpw *out, struct ssp_diag *d)
+{
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        if (ssp_slice_eq_str(op, ops[i].name)) {
+            ssp_err rc = ops[i].fn(ctx, params, out, d);
+            return rc == SSP_OK && out->err != SSP_OK ? out->err : rc;
+        }
+    }
+    return ssp_diag_set(d, SSP_ERR_INVAL, "unknown operation '%.*s'; this sspd is older than ssp?",
+                        (int)(op.n > 32 ? 32 : op.n), (const char *)op.p);
+}
