@@ -160,7 +160,7 @@ join_fields(const struct ssp_field_def *fields, size_t n, char *out, size_t cap)
 static const char *
 article(const char *noun)
 {
-    return strchr("aeiou", noun[0]) != NULL ? "an" : "a";
+    return noun[0] != '\0' && strchr("aeiou", noun[0]) != NULL ? "an" : "a";
 }
 
 /* Writes what f accepts, as a noun phrase: "an integer from 1 to 4". */
@@ -601,7 +601,7 @@ seen_before(const uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t k)
     return false;
 }
 
-/* Parses and checks entry k of l into ids[k]; duplicates are refused before any lookup. */
+/* Parses and checks entry k of l into ids[k]; a repeated id is refused before it is looked up. */
 static ssp_err
 refs_entry(struct norm *nm, const char *at, const struct ssp_field_def *f, struct list *l,
            uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t k)

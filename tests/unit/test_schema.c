@@ -446,7 +446,7 @@ test_describe(void)
         NULL};
     static const char *const status[] = {"'values'", "['open', 'done', 'dropped']", NULL};
     static const char *const items[] = {"'items'", NULL};
-    static const char *const alias[] = {"'max'", "200", NULL};
+    static const char *const short_text[] = {"'max'", "200", NULL};
     struct ssp_buf out;
     struct ssp_mpw w;
     struct ssp_mp c;
@@ -466,7 +466,7 @@ test_describe(void)
     CHECK(has_encoded(SSP_BUF_SLICE(&out), about));
     CHECK(has_encoded(SSP_BUF_SLICE(&out), status));
     CHECK(has_encoded(SSP_BUF_SLICE(&out), items));
-    CHECK(has_encoded(SSP_BUF_SLICE(&out), alias));
+    CHECK(has_encoded(SSP_BUF_SLICE(&out), short_text));
     ssp_buf_fini(&out);
 }
 
@@ -935,9 +935,13 @@ test_bad_values_shown_cleanly(void)
 {
     char *long_value = repeat("{'status': '", "x", "", 100, "'}");
     char *shown = repeat("concern.status: '", "x", "", 40, "...' is not allowed");
+    char *long_utf8 = repeat("{'status': 'a", "\xc3\xa6", "", 30, "'}");
+    char *shown_utf8 = repeat("concern.status: 'a", "\xc3\xa6", "", 19, "...' is not allowed");
     expect_error("concern", long_value, shown);
     expect_error("concern", "{'status': 'a\nb\x01'}", "concern.status: 'a?b?' is not allowed");
     expect_error("concern", "{'col\xff': 1}", "concern: unknown field 'col?'; fields:");
+    /* Cut before a character that would not fit, never inside one. */
+    expect_error("concern", long_utf8, shown_utf8);
     expect_error("concern",
                  "{'status': '\xc3\xa6"
                  "ble'}",
@@ -945,6 +949,8 @@ test_bad_values_shown_cleanly(void)
                  "ble' is not allowed");
     free(long_value);
     free(shown);
+    free(long_utf8);
+    free(shown_utf8);
 }
 
 static void
@@ -1054,6 +1060,36 @@ test_record_not_a_map(void)
     CHECK_CONTAINS(d.msg, "concern: the record's fields are not a well-formed map");
 }
 
+/* A type's check may be called on its own; damaged bytes read as absent fields. */
+static ssp_err
+run_check(const char *name, struct ssp_slice fields, struct ssp_diag *d)
+{
+    const struct ssp_type_def *t = type(name);
+    memset(d, 0, sizeof *d);
+    return t->check(t, fields, d);
+}
+
+static void
+test_rules_on_damaged_records(void)
+{
+    static const uint8_t not_map[] = {0x91, 0xc0};
+    static const uint8_t int_key[] = {0x81, 0x01, 0xc0};
+    static const uint8_t cut[] = {0x82, 0xa1, 'x', 0xa5, 'a', 'b'};
+    struct ssp_buf long_dates = mp("{'status': 'closed', 'opened': '2026-02-01-and-more', "
+                                   "'closed': '2026-01-31\nrest of a damaged value'}");
+    struct ssp_diag d;
+    CHECK_INT(run_check("concern", SSP_SLICE(not_map, sizeof not_map), &d), SSP_ERR_SCHEMA);
+    CHECK_CONTAINS(d.msg, "concern: give a person or a group_desc");
+    CHECK_INT(run_check("concern", SSP_SLICE(int_key, sizeof int_key), &d), SSP_ERR_SCHEMA);
+    CHECK_CONTAINS(d.msg, "concern: give a person or a group_desc");
+    CHECK_INT(run_check("concern", SSP_SLICE(cut, sizeof cut), &d), SSP_ERR_SCHEMA);
+    CHECK_CONTAINS(d.msg, "concern: give a person or a group_desc");
+    CHECK_INT(run_check("case", SSP_BUF_SLICE(&long_dates), &d), SSP_ERR_SCHEMA);
+    CHECK_STR(d.msg, "case: closed 2026-01-31 is before opened 2026-02-01; closed must be on or "
+                     "after opened");
+    ssp_buf_fini(&long_dates);
+}
+
 static void
 test_out_of_memory(void)
 {
@@ -1133,6 +1169,7 @@ static const struct ssp_test tests[] = {
     {"concern_rules", test_concern_rules},
     {"case_rules", test_case_rules},
     {"record_not_a_map", test_record_not_a_map},
+    {"rules_on_damaged_records", test_rules_on_damaged_records},
     {"out_of_memory", test_out_of_memory},
     {"null_diag", test_null_diag},
 };

@@ -1,0 +1,65 @@
+# Shared helpers for the integration tests: real sspd processes driven by
+# the real ssp CLI in a temporary directory. Source it from a test script.
+set -euo pipefail
+
+SSP_BIN=${SSP_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build/release" && pwd)}
+SSP="$SSP_BIN/ssp"
+SSPD="$SSP_BIN/sspd"
+export SSP_PASSPHRASE="correct horse battery staple"
+
+T=$(mktemp -d /tmp/ssp-it.XXXXXX)
+export SSP_DIR="$T/node"
+
+cleanup() {
+    # Stop any daemon this test started, whatever state it is in.
+    for lock in "$T"/*/sspd.lock; do
+        [ -f "$lock" ] || continue
+        pid=$(head -c 32 "$lock" | tr -dc 0-9)
+        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+    done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# ssp with the test's node directory.
+ssp() { "$SSP" "$@"; }
+
+# Creates and starts a node in $SSP_DIR (fast passphrase hardening for tests).
+node_up() {
+    ssp init --name "${1:-test node}" --scope "${2:-north}" --kdf interactive >/dev/null
+    ssp start >/dev/null
+}
+
+# expect_fail CODE CMD...: CMD must exit with CODE and print one line on stderr.
+expect_fail() {
+    local want=$1; shift
+    local out rc=0
+    out=$("$@" 2>&1 >/dev/null) || rc=$?
+    [ "$rc" -eq "$want" ] || fail "'$*' exited $rc, wanted $want: $out"
+    [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $out"
+    LAST_ERR=$out
+}
+
+# contains TEXT NEEDLE
+contains() {
+    case "$1" in *"$2"*) ;; *) fail "expected '$2' in: $1" ;; esac
+}
+
+# json_get JSON EXPR: evaluates a Python expression on the parsed JSON as `j`.
+json_get() {
+    python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# The id of the record a `--json` add printed.
+add_id() {
+    json_get "$(ssp --json add "$@")" 'j["id"]'
+}
+
+count() {
+    json_get "$(ssp --json list "$@")" 'len(j)'
+}
