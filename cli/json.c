@@ -277,8 +277,8 @@ parse_string(struct parser *ps)
     if (!s.escaped) {
         ssp_mpw_str(w, ps->p + 1, s.n);
     } else {
-        /* mp.h has no header-only call: the body is decoded into place below. */
-        msgpack_pack_str(&w->pk, s.n);
+        /* The head first; the body is decoded into place below. */
+        ssp_mpw_str_head(w, s.n);
         if (w->err == SSP_OK)
             w->err = ssp_buf_reserve(w->buf, s.n);
         if (w->err != SSP_OK)

@@ -122,7 +122,7 @@ ssp_mp_int(struct ssp_mp *c, int64_t *v)
     if (left(c) == 0)
         return SSP_ERR_PROTO;
     uint8_t b = *c->p;
-    uint64_t u;
+    uint64_t u = 0;
     ssp_err rc;
     if (b >= 0xe0) {
         *v = (int8_t)b;
@@ -160,7 +160,7 @@ ssp_mp_int(struct ssp_mp *c, int64_t *v)
 ssp_err
 ssp_mp_float(struct ssp_mp *c, double *v)
 {
-    uint64_t u;
+    uint64_t u = 0;
     ssp_err rc;
     if (left(c) == 0)
         return SSP_ERR_PROTO;
@@ -435,12 +435,9 @@ ssp_mpw_float(struct ssp_mpw *w, double v)
 void
 ssp_mpw_str(struct ssp_mpw *w, const void *s, size_t n)
 {
-    if (n > UINT32_MAX) {
-        w->err = SSP_ERR_INVAL;
-        return;
-    }
-    msgpack_pack_str(&w->pk, n);
-    msgpack_pack_str_body(&w->pk, s, n);
+    ssp_mpw_str_head(w, n);
+    if (w->err == SSP_OK)
+        msgpack_pack_str_body(&w->pk, s, n);
 }
 
 void
@@ -452,12 +449,27 @@ ssp_mpw_cstr(struct ssp_mpw *w, const char *s)
 void
 ssp_mpw_bin(struct ssp_mpw *w, const void *p, size_t n)
 {
-    if (n > UINT32_MAX) {
+    ssp_mpw_bin_head(w, n);
+    if (w->err == SSP_OK)
+        msgpack_pack_bin_body(&w->pk, p, n);
+}
+
+void
+ssp_mpw_str_head(struct ssp_mpw *w, size_t n)
+{
+    if (n > UINT32_MAX)
         w->err = SSP_ERR_INVAL;
-        return;
-    }
-    msgpack_pack_bin(&w->pk, n);
-    msgpack_pack_bin_body(&w->pk, p, n);
+    else
+        msgpack_pack_str(&w->pk, n);
+}
+
+void
+ssp_mpw_bin_head(struct ssp_mpw *w, size_t n)
+{
+    if (n > UINT32_MAX)
+        w->err = SSP_ERR_INVAL;
+    else
+        msgpack_pack_bin(&w->pk, n);
 }
 
 void

@@ -82,6 +82,9 @@ void ssp_mpw_float(struct ssp_mpw *w, double v);
 void ssp_mpw_str(struct ssp_mpw *w, const void *s, size_t n);
 void ssp_mpw_cstr(struct ssp_mpw *w, const char *s);
 void ssp_mpw_bin(struct ssp_mpw *w, const void *p, size_t n);
+/* Only the head of a str or bin of n bytes: the caller appends the bytes. */
+void ssp_mpw_str_head(struct ssp_mpw *w, size_t n);
+void ssp_mpw_bin_head(struct ssp_mpw *w, size_t n);
 void ssp_mpw_array(struct ssp_mpw *w, size_t n);
 void ssp_mpw_map(struct ssp_mpw *w, size_t n);
 /* Appends bytes that already hold encoded values. */

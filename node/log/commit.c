@@ -82,7 +82,7 @@ ssp_commit_add(struct ssp_commit_builder *b, const uint8_t id[SSP_RECORD_ID_LEN]
     ssp_mpw_init(&w, &b->ops);
     ssp_mpw_array(&w, 2);
     ssp_mpw_bin(&w, id, SSP_RECORD_ID_LEN);
-    msgpack_pack_bin(&w.pk, body_len);
+    ssp_mpw_bin_head(&w, body_len);
     if (w.err != SSP_OK)
         return w.err;
     ssp_err rc = ssp_buf_reserve(&b->ops, body_len);

@@ -97,7 +97,10 @@ check_format(struct ssp_store *s, bool create, struct ssp_diag *d)
                             "cannot read the store format: %s", mdb_strerror(rc));
     }
     uint32_t format = val.mv_size == 4 ? ssp_get_be32(val.mv_data) : 0;
-    mdb_txn_abort(txn);
+    /* Commit, not abort: database handles opened in an aborted transaction are closed. */
+    rc = mdb_txn_commit(txn);
+    if (rc != 0)
+        return ssp_diag_set(d, from_mdb(rc), "cannot open the store: %s", mdb_strerror(rc));
     if (val.mv_size != 4 || format == 0)
         return ssp_diag_set(d, SSP_ERR_CORRUPT, "the store format record is damaged");
     if (format > SSP_STORE_FORMAT)
