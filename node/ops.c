@@ -457,7 +457,14 @@ list_page(struct ssp_ops_ctx *ctx, struct list_ctx *lc, struct ssp_slice scope,
     ssp_err rc = ssp_node_list(ctx->node, SSP_SLICE(lc->type->name, strlen(lc->type->name)), scope,
                                after, (size_t)limit, list_one, lc, &more, next, d);
     if (rc == SSP_OK) {
-        ssp_mpw_map(out, 2);
+        size_t nsum = 0;
+        while (lc->type->summary != NULL && lc->type->summary[nsum] != NULL)
+            nsum++;
+        ssp_mpw_map(out, 3);
+        ssp_mpw_cstr(out, "summary");
+        ssp_mpw_array(out, nsum);
+        for (size_t i = 0; i < nsum; i++)
+            ssp_mpw_cstr(out, lc->type->summary[i]);
         ssp_mpw_cstr(out, "records");
         ssp_mpw_array(out, lc->count);
         ssp_mpw_raw(out, SSP_BUF_SLICE(&items));
