@@ -604,7 +604,7 @@ op_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
 {
     static const char *const keys[] = {"records", NULL};
     struct ssp_write *writes = NULL;
-    struct ssp_slice raw;
+    struct ssp_slice raw = SSP_SLICE(NULL, 0);
     struct ssp_diag why = {{0}};
     struct ssp_mp c;
     uint32_t n = 0, i = 0;

@@ -234,8 +234,12 @@ check_streams(struct verify *v, struct ssp_diag *d)
     ssp_err rc = ssp_cursor_open(v->t, SSP_DB_STREAMS, &cur);
     if (rc == SSP_OK)
         rc = ssp_cursor_seek(cur, SSP_SLICE(NULL, 0), &k, &val);
-    for (; rc == SSP_OK; rc = ssp_cursor_next(cur, &k, &val))
+    while (rc == SSP_OK) {
         rc = check_stream(v, k, val, d);
+        if (rc != SSP_OK)
+            break;
+        rc = ssp_cursor_next(cur, &k, &val);
+    }
     ssp_cursor_close(cur);
     return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
 }
