@@ -83,8 +83,8 @@ ssp_config_create(const char *dir, const struct ssp_config *cfg, struct ssp_diag
     snprintf(path, sizeof path, "%s/%s", dir, CONF_NAME);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        return ssp_diag_set(d, errno == EEXIST ? SSP_ERR_EXISTS : SSP_ERR_IO, "cannot create %s: %s",
-                            path, strerror(errno));
+        return ssp_diag_set(d, errno == EEXIST ? SSP_ERR_EXISTS : SSP_ERR_IO,
+                            "cannot create %s: %s", path, strerror(errno));
     FILE *f = fdopen(fd, "w");
     if (f == NULL) {
         close(fd);

@@ -8,7 +8,6 @@
 #include "node/store/keys.h"
 #include "proto/base32.h"
 
-
 static const char meta_node_id[] = "node_id";
 static const char meta_keyring[] = "keyring";
 static const char meta_hlc[] = "hlc";
@@ -41,8 +40,8 @@ check_empty_dir(const char *dir, struct ssp_diag *d)
     for (size_t i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         if (stat(path, &st) == 0)
-            return ssp_diag_set(d, SSP_ERR_EXISTS,
-                                "%s already holds a node; use another directory", dir);
+            return ssp_diag_set(d, SSP_ERR_EXISTS, "%s already holds a node; use another directory",
+                                dir);
     }
     return SSP_OK;
 }
@@ -81,8 +80,8 @@ write_identity(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     if (rc == SSP_OK)
         rc = ssp_txn_put(t, SSP_DB_META, META(meta_keyring), SSP_BUF_SLICE(&sealed));
     ssp_buf_fini(&sealed);
-    return rc == SSP_OK ? SSP_OK : ssp_diag_set(d, rc, "cannot store the keyring: %s",
-                                                ssp_strerror(rc));
+    return rc == SSP_OK ? SSP_OK
+                        : ssp_diag_set(d, rc, "cannot store the keyring: %s", ssp_strerror(rc));
 }
 
 ssp_err
@@ -149,8 +148,8 @@ load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag 
 }
 
 ssp_err
-ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size,
-              struct ssp_node **out, struct ssp_diag *d)
+ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size, struct ssp_node **out,
+              struct ssp_diag *d)
 {
     struct ssp_node *n = ssp_calloc(1, sizeof *n);
     ssp_err rc;
@@ -243,8 +242,8 @@ begin_commit(struct write_ctx *ctx, struct ssp_txn *t, struct scope_commit *sc,
     if (!sc->open && sc->seq == 0) {
         uint8_t k[SSP_KEY_MAX];
         struct ssp_slice v;
-        ssp_err rc = ssp_txn_get(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, scope, h.origin)),
-                                 &v);
+        ssp_err rc =
+            ssp_txn_get(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, scope, h.origin)), &v);
         if (rc == SSP_OK && v.n == SSP_STREAM_VAL_LEN) {
             sc->seq = ssp_get_be64(v.p + 4);
             memcpy(sc->head, v.p + 12, SSP_HASH_LEN);
@@ -339,18 +338,18 @@ prepare_record(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write 
                                 (*type)->name, (*type)->scope, (*type)->scope);
         const struct ssp_scope_key *key = ssp_keyring_scope(n->kr, scope);
         if (key == NULL)
-            return ssp_diag_set(d, SSP_ERR_DENIED,
-                                "this node holds no key for scope '%.*s'; see 'ssp status' for "
-                                "its scopes",
-                                SCOPE_FMT(scope.n > SSP_SCOPE_MAX ? SSP_SLICE(scope.p, 48) : scope));
+            return ssp_diag_set(
+                d, SSP_ERR_DENIED,
+                "this node holds no key for scope '%.*s'; see 'ssp status' for "
+                "its scopes",
+                SCOPE_FMT(scope.n > SSP_SCOPE_MAX ? SSP_SLICE(scope.p, 48) : scope));
         ssp_record_reset(r);
         if (w->has_id)
             memcpy(r->id, w->id, SSP_RECORD_ID_LEN);
         else
             new_record_id(r->id);
         ssp_record_id_format(r->id, idtext);
-        if (ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(r->id, SSP_RECORD_ID_LEN), &stored) ==
-            SSP_OK)
+        if (ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(r->id, SSP_RECORD_ID_LEN), &stored) == SSP_OK)
             return ssp_diag_set(d, SSP_ERR_EXISTS, "record %s exists already", idtext);
         memcpy(r->scope, scope.p, scope.n);
         r->scope[scope.n] = '\0';
@@ -404,8 +403,7 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     else
         rc = ssp_schema_normalize(type, w->fields, lookup_ref, t, &ctx->norm, d);
     if (rc == SSP_OK)
-        rc = ssp_op_body_encode(r, w->action, cstr(r->type), SSP_BUF_SLICE(&ctx->norm),
-                                &ctx->body);
+        rc = ssp_op_body_encode(r, w->action, cstr(r->type), SSP_BUF_SLICE(&ctx->norm), &ctx->body);
     if (rc == SSP_OK && ctx->body.n + SSP_SEAL_OVERHEAD > SSP_OP_MAX_BODY)
         rc = ssp_diag_set(d, SSP_ERR_SCHEMA, "the record is too large (%zu bytes); the limit is %u",
                           ctx->body.n, SSP_OP_MAX_BODY - SSP_SEAL_OVERHEAD);
@@ -626,8 +624,8 @@ load_commit(struct ssp_txn *t, struct ssp_slice scope, const struct ssp_version 
 {
     uint8_t k[SSP_KEY_MAX], hash[SSP_HASH_LEN];
     struct ssp_slice bytes;
-    ssp_err rc = ssp_txn_get(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, v->origin, v->seq)),
-                             &bytes);
+    ssp_err rc =
+        ssp_txn_get(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, v->origin, v->seq)), &bytes);
     if (rc == SSP_ERR_NOTFOUND)
         return SSP_ERR_CORRUPT;
     if (rc == SSP_OK && ssp_commit_parse(bytes, c) != SSP_OK)
@@ -713,6 +711,6 @@ ssp_node_stats(struct ssp_node *n, struct ssp_node_stats *st, struct ssp_diag *d
     if (rc == SSP_OK)
         rc = ssp_txn_count(t, SSP_DB_INDEX, &st->live);
     ssp_txn_abort(t);
-    return rc == SSP_OK ? SSP_OK : ssp_diag_set(d, rc, "cannot read the store: %s",
-                                                ssp_strerror(rc));
+    return rc == SSP_OK ? SSP_OK
+                        : ssp_diag_set(d, rc, "cannot read the store: %s", ssp_strerror(rc));
 }

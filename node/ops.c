@@ -240,8 +240,7 @@ write_stats(struct ssp_mpw *w, const struct ssp_node_stats *st)
 }
 
 static ssp_err
-op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
-          struct ssp_diag *d)
+op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
     struct ssp_node *n = ctx->node;
     struct ssp_node_stats st;
@@ -346,8 +345,7 @@ op_note(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
 }
 
 static ssp_err
-op_delete(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
-          struct ssp_diag *d)
+op_delete(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
     static const char *const keys[] = {"id", NULL};
     struct ssp_write w = {.action = SSP_ACT_DELETE, .has_id = true};
@@ -527,8 +525,7 @@ struct history_ctx {
 };
 
 static ssp_err
-history_one(void *vctx, const struct ssp_commit_hdr *h, uint32_t op,
-            const struct ssp_op_body *body)
+history_one(void *vctx, const struct ssp_commit_hdr *h, uint32_t op, const struct ssp_op_body *body)
 {
     static const char *const actions[] = {"create", "update", "delete"};
     struct history_ctx *hc = vctx;
@@ -599,8 +596,7 @@ import_entry(struct ssp_slice raw, struct ssp_write *w, struct ssp_diag *d)
 }
 
 static ssp_err
-op_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
-          struct ssp_diag *d)
+op_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
     static const char *const keys[] = {"records", NULL};
     struct ssp_write *writes = NULL;
@@ -644,8 +640,7 @@ op_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
 }
 
 static ssp_err
-op_verify(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
-          struct ssp_diag *d)
+op_verify(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
     struct ssp_node_stats st;
     (void)params;
@@ -673,10 +668,9 @@ static const struct {
     const char *name;
     op_fn fn;
 } ops[] = {
-    {"ping", op_ping},       {"status", op_status}, {"types", op_types},
-    {"add", op_add},         {"set", op_set},       {"note", op_note},
-    {"delete", op_delete},   {"show", op_show},     {"list", op_list},
-    {"history", op_history}, {"import", op_import}, {"verify", op_verify},
+    {"ping", op_ping}, {"status", op_status},   {"types", op_types},   {"add", op_add},
+    {"set", op_set},   {"note", op_note},       {"delete", op_delete}, {"show", op_show},
+    {"list", op_list}, {"history", op_history}, {"import", op_import}, {"verify", op_verify},
     {"stop", op_stop},
 };
 

@@ -77,7 +77,8 @@ same_state(const struct ssp_record *a, const struct ssp_record *b)
     for (uint32_t i = 0; i < a->nfields; i++) {
         const struct ssp_rec_field *fa = &a->fields[i];
         const struct ssp_rec_field *fb = ssp_record_field(b, fa->name);
-        if (fb == NULL || !same_entries(fa->name, fa->value, &fa->ver, fb->name, fb->value, &fb->ver))
+        if (fb == NULL ||
+            !same_entries(fa->name, fa->value, &fa->ver, fb->name, fb->value, &fb->ver))
             return false;
     }
     for (uint32_t i = 0; i < a->nconflicts; i++) {
@@ -202,8 +203,8 @@ check_stream(struct verify *v, struct ssp_slice key, struct ssp_slice val, struc
         seq++;
         if (ssp_get_be64(k.p + plen) != seq || ssp_commit_parse(bytes, &c) != SSP_OK ||
             c.hdr.seq != seq || !ssp_slice_eq_str(scope, c.hdr.scope) ||
-            memcmp(c.hdr.origin, origin, SSP_PK_LEN) != 0 || memcmp(c.hdr.prev, prev, SSP_HASH_LEN) != 0 ||
-            ssp_commit_verify(&c, hash) != SSP_OK) {
+            memcmp(c.hdr.origin, origin, SSP_PK_LEN) != 0 ||
+            memcmp(c.hdr.prev, prev, SSP_HASH_LEN) != 0 || ssp_commit_verify(&c, hash) != SSP_OK) {
             rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
                               "commit %llu of stream %.*s/%.8s is damaged, out of place or not "
                               "signed by its origin",
@@ -218,7 +219,8 @@ check_stream(struct verify *v, struct ssp_slice key, struct ssp_slice val, struc
     ssp_cursor_close(cur);
     if (rc == SSP_ERR_NOTFOUND)
         rc = SSP_OK;
-    if (rc == SSP_OK && (seq != ssp_get_be64(val.p + 4) || memcmp(prev, val.p + 12, SSP_HASH_LEN) != 0))
+    if (rc == SSP_OK &&
+        (seq != ssp_get_be64(val.p + 4) || memcmp(prev, val.p + 12, SSP_HASH_LEN) != 0))
         rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
                           "stream %.*s/%.8s ends at commit %llu but its frontier says %llu",
                           SCOPE_FMT(scope), who, (unsigned long long)seq,

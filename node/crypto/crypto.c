@@ -86,10 +86,9 @@ ssp_open(const uint8_t key[SSP_KEY_LEN], struct ssp_slice ad, struct ssp_slice s
     ssp_err rc = ssp_buf_reserve(out, n);
     if (rc != SSP_OK)
         return rc;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(out->p + out->n, NULL, NULL,
-                                                   sealed.p + SSP_NONCE_LEN,
-                                                   sealed.n - SSP_NONCE_LEN, ad.p, ad.n, sealed.p,
-                                                   key) != 0)
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            out->p + out->n, NULL, NULL, sealed.p + SSP_NONCE_LEN, sealed.n - SSP_NONCE_LEN, ad.p,
+            ad.n, sealed.p, key) != 0)
         return SSP_ERR_CORRUPT;
     out->n += n;
     return SSP_OK;

@@ -78,7 +78,7 @@ ssp_keyring_seal(const struct ssp_keyring *kr, struct ssp_buf *out)
         ssp_mpw_uint(&w, kr->keys[i].epoch);
         ssp_mpw_bin(&w, kr->keys[i].key, SSP_KEY_LEN);
     }
-    /* The buffer has a fixed capacity: overflowing it fails instead of reallocating. */
+    /* PLAIN_MAX bounds this plaintext, so the secret buffer never needs to grow. */
     rc = w.err;
     if (rc == SSP_OK) {
         struct ssp_mpw o;
@@ -107,8 +107,9 @@ decode_plain(struct ssp_keyring *kr, struct ssp_slice plain)
     struct ssp_mp c;
     uint32_t n, nkeys;
     ssp_mp_init(&c, plain);
-    if (ssp_mp_array(&c, &n) != SSP_OK || n != 2 || ssp_mp_bin_n(&c, kr->sk, SSP_SK_LEN) != SSP_OK ||
-        ssp_mp_array(&c, &nkeys) != SSP_OK || nkeys > SSP_KEYRING_MAX_KEYS)
+    if (ssp_mp_array(&c, &n) != SSP_OK || n != 2 ||
+        ssp_mp_bin_n(&c, kr->sk, SSP_SK_LEN) != SSP_OK || ssp_mp_array(&c, &nkeys) != SSP_OK ||
+        nkeys > SSP_KEYRING_MAX_KEYS)
         return SSP_ERR_CORRUPT;
     for (uint32_t i = 0; i < nkeys; i++) {
         struct ssp_scope_key *k = &kr->keys[i];

@@ -194,16 +194,15 @@ static ssp_err
 add_conflict(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value,
              const struct ssp_version *v)
 {
-    ssp_err rc = grow((void **)&r->conflicts, r->nconflicts, &r->cap_conflicts,
-                      sizeof *r->conflicts);
+    ssp_err rc =
+        grow((void **)&r->conflicts, r->nconflicts, &r->cap_conflicts, sizeof *r->conflicts);
     if (rc != SSP_OK)
         return rc;
     /* Kept in version order so the state is the same on every node. */
     uint32_t at = r->nconflicts;
     while (at > 0 && ssp_version_cmp(&r->conflicts[at - 1].ver, v) > 0)
         at--;
-    memmove(&r->conflicts[at + 1], &r->conflicts[at],
-            (r->nconflicts - at) * sizeof *r->conflicts);
+    memmove(&r->conflicts[at + 1], &r->conflicts[at], (r->nconflicts - at) * sizeof *r->conflicts);
     r->conflicts[at] = (struct ssp_rec_conflict){name, value, *v};
     r->nconflicts++;
     return SSP_OK;
@@ -223,17 +222,23 @@ drop_conflict(struct ssp_record *r, struct ssp_slice name, const struct ssp_vers
     }
 }
 
-/* Whether v is a pending base of field f; removes it if so (the op has now come). */
+/*
+ * Whether v is a pending base of field f; removes it if so (the op has now come),
+ * every time it is named: several concurrent writes may have named the same base.
+ */
 static bool
 take_pending(struct ssp_record *r, uint32_t f, const struct ssp_version *v)
 {
-    for (uint32_t i = 0; i < r->npending; i++) {
+    bool found = false;
+    for (uint32_t i = 0; i < r->npending;) {
         if (r->pending[i].field == f && ssp_version_cmp(&r->pending[i].ver, v) == 0) {
             r->pending[i] = r->pending[--r->npending];
-            return true;
+            found = true;
+        } else {
+            i++;
         }
     }
-    return false;
+    return found;
 }
 
 static ssp_err
@@ -577,8 +582,8 @@ decode_state(struct ssp_slice plain, struct ssp_record *r)
     for (uint32_t i = 0; i < n; i++) {
         uint32_t field;
         struct ssp_version v;
-        if (ssp_mp_array(&c, &k) != SSP_OK || k != 2 || read_index(&c, r->nfields, &field) != SSP_OK ||
-            read_version(&c, &v) != SSP_OK)
+        if (ssp_mp_array(&c, &k) != SSP_OK || k != 2 ||
+            read_index(&c, r->nfields, &field) != SSP_OK || read_version(&c, &v) != SSP_OK)
             return SSP_ERR_CORRUPT;
         rc = grow((void **)&r->pending, r->npending, &r->cap_pending, sizeof *r->pending);
         if (rc != SSP_OK)
@@ -619,7 +624,8 @@ ssp_record_open(struct ssp_slice stored, const uint8_t id[SSP_RECORD_ID_LEN],
         return SSP_ERR_DENIED;
     size_t adn = record_ad(id, stored.p, n, ad);
     ssp_buf_init(&buf);
-    ssp_err rc = ssp_open(key->key, SSP_SLICE(ad, adn), SSP_SLICE(stored.p + n, stored.n - n), &buf);
+    ssp_err rc =
+        ssp_open(key->key, SSP_SLICE(ad, adn), SSP_SLICE(stored.p + n, stored.n - n), &buf);
     if (rc == SSP_OK) {
         /* The state's slices must outlive buf: keep one copy of it in the arena. */
         rc = ssp_arena_copy(&r->arena, SSP_BUF_SLICE(&buf), &plain);

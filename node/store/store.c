@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DEFAULT_MAP_SIZE ((size_t)256 << 20)
 #define MAX_MAP_GROWTHS 16
@@ -121,6 +123,17 @@ ssp_store_open(const char *dir, bool create, size_t map_size, struct ssp_store *
     if (s == NULL)
         return SSP_ERR_NOMEM;
     s->map_size = map_size != 0 ? map_size : DEFAULT_MAP_SIZE;
+    if (!create) {
+        /* Opening must not leave an empty store behind in a directory that has none. */
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/data.mdb", dir);
+        if (stat(path, &st) != 0) {
+            ssp_free(s);
+            return ssp_diag_set(d, SSP_ERR_NOTFOUND, "no ssp node in %s; run 'ssp init' first",
+                                dir);
+        }
+    }
     rc = mdb_env_create(&s->env);
     if (rc == 0)
         rc = mdb_env_set_maxdbs(s->env, SSP_DB_COUNT);
@@ -130,8 +143,8 @@ ssp_store_open(const char *dir, bool create, size_t map_size, struct ssp_store *
     if (rc == 0)
         rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
     if (rc != 0) {
-        err = ssp_diag_set(d, from_mdb(rc), "cannot open the store in %s: %s", dir,
-                           mdb_strerror(rc));
+        err =
+            ssp_diag_set(d, from_mdb(rc), "cannot open the store in %s: %s", dir, mdb_strerror(rc));
         ssp_store_close(s);
         return err;
     }
@@ -202,8 +215,8 @@ grow(struct ssp_store *s, struct ssp_diag *d)
     size_t next = s->map_size * 2;
     int rc = mdb_env_set_mapsize(s->env, next);
     if (rc != 0)
-        return ssp_diag_set(d, from_mdb(rc), "cannot grow the store map to %zu MiB: %s",
-                            next >> 20, mdb_strerror(rc));
+        return ssp_diag_set(d, from_mdb(rc), "cannot grow the store map to %zu MiB: %s", next >> 20,
+                            mdb_strerror(rc));
     s->map_size = next;
     return SSP_OK;
 }

@@ -1,0 +1,933 @@
+/*
+ * Tests of node/node.h: a whole node in a fresh temp directory (real LMDB,
+ * SSP_KDF_INTERACTIVE keyring): creating and opening, writes and batches,
+ * reads, listing, history, verification, and what tampering with the stored
+ * bytes does to all of them.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "node/node.h"
+#include "node/store/keys.h"
+
+#define PASS "node test passphrase"
+
+/* ---- a node in a temp dir ---- */
+
+struct fx {
+    char dir[64];
+    uint8_t id[SSP_PK_LEN];
+    struct ssp_node *n;
+};
+
+static void
+fx_open(struct fx *f)
+{
+    struct ssp_diag d = {{0}};
+    CHECK_OK(ssp_node_open(f->dir, PASS, strlen(PASS), 0, &f->n, &d));
+    CHECK(f->n != NULL);
+}
+
+static void
+fx_close(struct fx *f)
+{
+    ssp_node_close(f->n);
+    f->n = NULL;
+}
+
+/* Creates node "t" with scopes north and south in a new temp dir, and opens it. */
+static void
+fx_setup(struct fx *f)
+{
+    const struct ssp_node_init init = {"t", "north,south", SSP_KDF_INTERACTIVE, 0};
+    struct ssp_diag d = {{0}};
+    CHECK_OK(ssp_crypto_init());
+    snprintf(f->dir, sizeof f->dir, "/tmp/ssp-node-XXXXXX");
+    CHECK(mkdtemp(f->dir) != NULL);
+    CHECK_OK(ssp_node_create(f->dir, &init, PASS, strlen(PASS), f->id, &d));
+    fx_open(f);
+}
+
+static void
+fx_fini(struct fx *f)
+{
+    char path[sizeof f->dir + 256 + 1];
+    DIR *dir;
+    struct dirent *e;
+    fx_close(f);
+    dir = opendir(f->dir);
+    CHECK(dir != NULL);
+    while ((e = readdir(dir)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", f->dir, e->d_name);
+        CHECK_INT(unlink(path), 0);
+    }
+    closedir(dir);
+    CHECK_INT(rmdir(f->dir), 0);
+}
+
+/* ---- writes ---- */
+
+/* One write and the encoded fields it points to. */
+struct wr {
+    struct ssp_write w;
+    struct ssp_buf fields;
+};
+
+/* Fills x: action on type (create) or on record id, writing the str pairs of kv (NULL-ended). */
+static void
+wr_make(struct wr *x, enum ssp_action action, const char *type, const uint8_t *id,
+        const char *const *kv)
+{
+    struct ssp_mpw w;
+    size_t n = 0;
+    while (kv[2 * n] != NULL)
+        n++;
+    memset(x, 0, sizeof *x);
+    ssp_buf_init(&x->fields);
+    ssp_mpw_init(&w, &x->fields);
+    ssp_mpw_map(&w, n);
+    for (size_t i = 0; i < 2 * n; i++)
+        ssp_mpw_cstr(&w, kv[i]);
+    CHECK_OK(w.err);
+    x->w.action = action;
+    x->w.type = SSP_SLICE_STR(type);
+    x->w.has_id = id != NULL;
+    if (id != NULL)
+        memcpy(x->w.id, id, SSP_RECORD_ID_LEN);
+    x->w.fields = SSP_BUF_SLICE(&x->fields);
+}
+
+/* Writes the n writes of xs as one batch; ids gets the records' ids. */
+static ssp_err
+write_batch(struct fx *f, struct wr *xs, size_t n, uint8_t (*ids)[SSP_RECORD_ID_LEN],
+            size_t *failed, struct ssp_diag *d)
+{
+    struct ssp_write w[8];
+    CHECK(n <= 8);
+    for (size_t i = 0; i < n; i++)
+        w[i] = xs[i].w;
+    ssp_err rc = ssp_node_write(f->n, w, n, ids, failed, d);
+    for (size_t i = 0; i < n; i++)
+        ssp_buf_fini(&xs[i].fields);
+    return rc;
+}
+
+/* One write that must succeed; its record's id goes to id. */
+static void
+write_ok(struct fx *f, enum ssp_action action, const char *type, const uint8_t *has_id,
+         const char *const *kv, uint8_t id[SSP_RECORD_ID_LEN])
+{
+    struct wr x;
+    struct ssp_diag d = {{0}};
+    size_t failed = 99;
+    uint8_t ids[1][SSP_RECORD_ID_LEN];
+    wr_make(&x, action, type, has_id, kv);
+    ssp_err rc = write_batch(f, &x, 1, ids, &failed, &d);
+    if (rc != SSP_OK)
+        fprintf(stderr, "write failed: %s\n", d.msg);
+    CHECK_OK(rc);
+    if (id != NULL)
+        memcpy(id, ids[0], SSP_RECORD_ID_LEN);
+}
+
+/* One write that must fail with err and a message containing says. */
+static void
+write_fails(struct fx *f, enum ssp_action action, const char *type, const uint8_t *has_id,
+            const char *const *kv, ssp_err err, const char *says)
+{
+    struct wr x;
+    struct ssp_diag d = {{0}};
+    size_t failed = 99;
+    wr_make(&x, action, type, has_id, kv);
+    CHECK_INT(write_batch(f, &x, 1, NULL, &failed, &d), err);
+    CHECK_INT(failed, 0);
+    CHECK_CONTAINS(d.msg, says);
+}
+
+static void
+person(struct fx *f, const char *alias, uint8_t id[SSP_RECORD_ID_LEN])
+{
+    write_ok(f, SSP_ACT_CREATE, "person", NULL, (const char *const[]){"alias", alias, NULL}, id);
+}
+
+/* The fields of a concern about the person with id text pid. */
+#define CONCERN_KV(pid)                                                                            \
+    (const char *const[])                                                                          \
+    {                                                                                              \
+        "person", (pid), "date", "2024-03-01", "categories", "drugs,absence", "level", "2",        \
+            "status", "new", "description", "PlaintextCanaryDescription", NULL                     \
+    }
+
+/* ---- reads ---- */
+
+static void
+get_ok(struct fx *f, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_record *r)
+{
+    struct ssp_diag d = {{0}};
+    ssp_err rc = ssp_node_get(f->n, id, r, &d);
+    if (rc != SSP_OK)
+        fprintf(stderr, "get failed: %s\n", d.msg);
+    CHECK_OK(rc);
+    CHECK(memcmp(r->id, id, SSP_RECORD_ID_LEN) == 0);
+}
+
+static void
+check_str_field(const struct ssp_record *r, const char *name, const char *want)
+{
+    const struct ssp_rec_field *fl = ssp_record_field(r, SSP_SLICE_STR(name));
+    struct ssp_mp c;
+    struct ssp_slice s;
+    CHECK(fl != NULL);
+    ssp_mp_init(&c, fl->value);
+    CHECK_OK(ssp_mp_str(&c, &s));
+    CHECK(ssp_slice_eq_str(s, want));
+    CHECK(ssp_mp_done(&c));
+}
+
+static void
+stats(struct fx *f, struct ssp_node_stats *st)
+{
+    struct ssp_diag d = {{0}};
+    CHECK_OK(ssp_node_stats(f->n, st, &d));
+}
+
+static void
+check_same_stats(const struct ssp_node_stats *a, const struct ssp_node_stats *b)
+{
+    CHECK(a->streams == b->streams);
+    CHECK(a->commits == b->commits);
+    CHECK(a->records == b->records);
+    CHECK(a->live == b->live);
+}
+
+static void
+verify_ok(struct fx *f, struct ssp_node_stats *st)
+{
+    struct ssp_diag d = {{0}};
+    ssp_err rc = ssp_node_verify(f->n, st, &d);
+    if (rc != SSP_OK)
+        fprintf(stderr, "verify failed: %s\n", d.msg);
+    CHECK_OK(rc);
+}
+
+static void
+verify_fails(struct fx *f, const char *says)
+{
+    struct ssp_node_stats st;
+    struct ssp_diag d = {{0}};
+    CHECK_INT(ssp_node_verify(f->n, &st, &d), SSP_ERR_CORRUPT);
+    CHECK_CONTAINS(d.msg, says);
+}
+
+/* Collects the ids a listing visits. */
+struct seen {
+    uint8_t ids[16][SSP_RECORD_ID_LEN];
+    size_t n;
+};
+
+static ssp_err
+collect(void *ctx, const struct ssp_record *r, bool *taken)
+{
+    struct seen *s = ctx;
+    CHECK(s->n < 16);
+    CHECK(!r->deleted);
+    memcpy(s->ids[s->n++], r->id, SSP_RECORD_ID_LEN);
+    *taken = true;
+    return SSP_OK;
+}
+
+/* Lists every live record of type in scope (empty: all), limit at a time, into s. */
+static int
+list_all(struct fx *f, const char *type, const char *scope, size_t limit, struct seen *s)
+{
+    uint8_t next[SSP_RECORD_ID_LEN], after[SSP_RECORD_ID_LEN];
+    struct ssp_diag d = {{0}};
+    bool more = true;
+    int pages = 0;
+    s->n = 0;
+    while (more) {
+        size_t before = s->n;
+        CHECK_OK(ssp_node_list(f->n, SSP_SLICE_STR(type), SSP_SLICE_STR(scope),
+                               pages == 0 ? NULL : after, limit, collect, s, &more, next, &d));
+        CHECK(s->n - before <= limit);
+        if (more)
+            CHECK_INT(s->n - before, limit);
+        memcpy(after, next, sizeof after);
+        pages++;
+        CHECK(pages < 100);
+    }
+    return pages;
+}
+
+/* ---- cases ---- */
+
+static void
+test_create_open(void)
+{
+    struct fx f;
+    struct ssp_node *n = NULL;
+    struct ssp_diag d = {{0}};
+    fx_setup(&f);
+    CHECK(memcmp(f.n->kr->pk, f.id, SSP_PK_LEN) == 0);
+    CHECK_STR(f.n->cfg.name, "t");
+    CHECK_STR(f.n->cfg.scope, "north");
+    CHECK(ssp_keyring_scope(f.n->kr, SSP_SLICE_STR("south")) != NULL);
+    CHECK(ssp_keyring_scope(f.n->kr, SSP_SLICE_STR("network")) != NULL);
+    char text[SSP_NODE_ID_TEXT + 1];
+    ssp_node_id_format(f.id, text);
+    CHECK_INT(strlen(text), SSP_NODE_ID_TEXT);
+    fx_close(&f);
+
+    CHECK_INT(ssp_node_open(f.dir, "node test passphrasE", strlen(PASS), 0, &n, &d), SSP_ERR_AUTH);
+    CHECK(n == NULL);
+    CHECK_CONTAINS(d.msg, "wrong passphrase");
+    memset(&d, 0, sizeof d);
+    CHECK_INT(ssp_node_open(f.dir, PASS, strlen(PASS) - 1, 0, &n, &d), SSP_ERR_AUTH);
+    CHECK(n == NULL);
+
+    /* A second node cannot be made in the same directory. */
+    const struct ssp_node_init init = {"t2", "north", SSP_KDF_INTERACTIVE, 0};
+    uint8_t id2[SSP_PK_LEN];
+    memset(&d, 0, sizeof d);
+    CHECK_INT(ssp_node_create(f.dir, &init, PASS, strlen(PASS), id2, &d), SSP_ERR_EXISTS);
+
+    fx_open(&f);
+    CHECK(memcmp(f.n->kr->pk, f.id, SSP_PK_LEN) == 0);
+    fx_fini(&f);
+}
+
+static void
+test_write_get_person(void)
+{
+    struct fx f;
+    struct ssp_record r;
+    uint8_t id[SSP_RECORD_ID_LEN];
+    fx_setup(&f);
+    write_ok(&f, SSP_ACT_CREATE, "person", NULL,
+             (const char *const[]){"alias", "MK", "birth_year", "2011", NULL}, id);
+    ssp_record_init(&r);
+    get_ok(&f, id, &r);
+    CHECK_STR(r.type, "person");
+    CHECK_STR(r.scope, "north");
+    CHECK(!r.deleted);
+    CHECK_INT(r.nops, 1);
+    CHECK_INT(r.nconflicts, 0);
+    check_str_field(&r, "alias", "MK");
+    /* The year was given as text and is stored as an int. */
+    const struct ssp_rec_field *year = ssp_record_field(&r, SSP_SLICE_STR("birth_year"));
+    CHECK(year != NULL);
+    struct ssp_mp c;
+    enum ssp_mp_type t;
+    int64_t v;
+    ssp_mp_init(&c, year->value);
+    CHECK_OK(ssp_mp_peek(&c, &t));
+    CHECK_INT(t, SSP_MP_UINT);
+    CHECK_OK(ssp_mp_int(&c, &v));
+    CHECK_INT(v, 2011);
+    CHECK(memcmp(year->ver.origin, f.id, SSP_PK_LEN) == 0);
+
+    /* And it is still there after the node is closed and opened again. */
+    fx_close(&f);
+    fx_open(&f);
+    ssp_record_reset(&r);
+    get_ok(&f, id, &r);
+    check_str_field(&r, "alias", "MK");
+
+    /* An id that was never written. */
+    struct ssp_diag d = {{0}};
+    uint8_t missing[SSP_RECORD_ID_LEN] = {1, 2, 3};
+    CHECK_INT(ssp_node_get(f.n, missing, &r, &d), SSP_ERR_NOTFOUND);
+    ssp_record_fini(&r);
+    fx_fini(&f);
+}
+
+static void
+test_batch_atomic(void)
+{
+    struct fx f;
+    struct wr xs[3];
+    struct ssp_node_stats before, after;
+    uint8_t ids[3][SSP_RECORD_ID_LEN], existing[SSP_RECORD_ID_LEN];
+    struct ssp_diag d = {{0}};
+    size_t failed = 99;
+    fx_setup(&f);
+    person(&f, "AB", existing);
+    stats(&f, &before);
+    wr_make(&xs[0], SSP_ACT_CREATE, "person", NULL, (const char *const[]){"alias", "P1", NULL});
+    wr_make(&xs[1], SSP_ACT_UPDATE, "", existing, (const char *const[]){"alias", "AB2", NULL});
+    wr_make(&xs[2], SSP_ACT_CREATE, "person", NULL,
+            (const char *const[]){"alias", "P3", "bogus", "1", NULL});
+    memset(ids, 0, sizeof ids);
+    CHECK_INT(write_batch(&f, xs, 3, ids, &failed, &d), SSP_ERR_SCHEMA);
+    CHECK_INT(failed, 2);
+    CHECK_CONTAINS(d.msg, "bogus");
+
+    /* None of the three happened. */
+    struct ssp_record r;
+    ssp_record_init(&r);
+    memset(&d, 0, sizeof d);
+    CHECK_INT(ssp_node_get(f.n, ids[0], &r, &d), SSP_ERR_NOTFOUND);
+    get_ok(&f, existing, &r);
+    check_str_field(&r, "alias", "AB");
+    CHECK_INT(r.nops, 1);
+    stats(&f, &after);
+    check_same_stats(&before, &after);
+    struct ssp_node_stats st;
+    verify_ok(&f, &st);
+    CHECK(st.ops == 1);
+
+    /* The node goes on: the same batch without the bad write works. */
+    wr_make(&xs[0], SSP_ACT_CREATE, "person", NULL, (const char *const[]){"alias", "P1", NULL});
+    wr_make(&xs[1], SSP_ACT_UPDATE, "", existing, (const char *const[]){"alias", "AB2", NULL});
+    CHECK_OK(write_batch(&f, xs, 2, ids, &failed, &d));
+    get_ok(&f, existing, &r);
+    check_str_field(&r, "alias", "AB2");
+    get_ok(&f, ids[0], &r);
+    check_str_field(&r, "alias", "P1");
+    stats(&f, &after);
+    CHECK(after.commits == before.commits + 1);
+    CHECK(after.records == before.records + 1);
+    verify_ok(&f, &st);
+    ssp_record_fini(&r);
+    fx_fini(&f);
+}
+
+static void
+test_ref_same_batch(void)
+{
+    struct fx f;
+    struct wr xs[2];
+    uint8_t pid[SSP_RECORD_ID_LEN], ids[2][SSP_RECORD_ID_LEN];
+    char ptext[SSP_RECORD_ID_TEXT + 1];
+    struct ssp_diag d = {{0}};
+    size_t failed = 99;
+    fx_setup(&f);
+    ssp_random(pid, sizeof pid);
+    ssp_record_id_format(pid, ptext);
+    wr_make(&xs[0], SSP_ACT_CREATE, "person", pid, (const char *const[]){"alias", "MK", NULL});
+    wr_make(&xs[1], SSP_ACT_CREATE, "concern", NULL, CONCERN_KV(ptext));
+    ssp_err rc = write_batch(&f, xs, 2, ids, &failed, &d);
+    if (rc != SSP_OK)
+        fprintf(stderr, "%s\n", d.msg);
+    CHECK_OK(rc);
+    CHECK(memcmp(ids[0], pid, SSP_RECORD_ID_LEN) == 0);
+
+    struct ssp_record r;
+    ssp_record_init(&r);
+    get_ok(&f, ids[1], &r);
+    CHECK_STR(r.type, "concern");
+    check_str_field(&r, "person", ptext);
+    check_str_field(&r, "status", "new");
+    get_ok(&f, pid, &r);
+    CHECK_STR(r.type, "person");
+
+    /* The chosen id is taken now. */
+    write_fails(&f, SSP_ACT_CREATE, "person", pid, (const char *const[]){"alias", "X", NULL},
+                SSP_ERR_EXISTS, "exists");
+    ssp_record_fini(&r);
+    fx_fini(&f);
+}
+
+static void
+test_ref_missing_or_wrong_type(void)
+{
+    struct fx f;
+    struct ssp_node_stats before, after;
+    uint8_t pid[SSP_RECORD_ID_LEN], cid[SSP_RECORD_ID_LEN], missing[SSP_RECORD_ID_LEN];
+    char ptext[SSP_RECORD_ID_TEXT + 1], ctext[SSP_RECORD_ID_TEXT + 1],
+        mtext[SSP_RECORD_ID_TEXT + 1];
+    fx_setup(&f);
+    person(&f, "MK", pid);
+    ssp_record_id_format(pid, ptext);
+    write_ok(&f, SSP_ACT_CREATE, "concern", NULL, CONCERN_KV(ptext), cid);
+    ssp_record_id_format(cid, ctext);
+    ssp_random(missing, sizeof missing);
+    ssp_record_id_format(missing, mtext);
+    stats(&f, &before);
+    write_fails(&f, SSP_ACT_CREATE, "concern", NULL, CONCERN_KV(mtext), SSP_ERR_SCHEMA, mtext);
+    /* A concern where a person should be. */
+    write_fails(&f, SSP_ACT_CREATE, "concern", NULL, CONCERN_KV(ctext), SSP_ERR_SCHEMA,
+                "not a person");
+    write_fails(&f, SSP_ACT_CREATE, "concern", NULL, CONCERN_KV("not-an-id"), SSP_ERR_SCHEMA,
+                "person");
+    stats(&f, &after);
+    check_same_stats(&before, &after);
+    fx_fini(&f);
+}
+
+struct history {
+    enum ssp_action actions[8];
+    uint64_t seqs[8], hlcs[8];
+    size_t n;
+};
+
+static ssp_err
+on_history(void *ctx, const struct ssp_commit_hdr *h, uint32_t op, const struct ssp_op_body *b)
+{
+    struct history *hi = ctx;
+    CHECK(hi->n < 8);
+    CHECK(ssp_slice_eq_str(b->type, "person"));
+    CHECK_INT(op, 0);
+    CHECK_STR(h->scope, "north");
+    hi->actions[hi->n] = b->action;
+    hi->seqs[hi->n] = h->seq;
+    hi->hlcs[hi->n] = h->hlc;
+    hi->n++;
+    return SSP_OK;
+}
+
+static void
+history(struct fx *f, const uint8_t id[SSP_RECORD_ID_LEN], struct history *hi)
+{
+    struct ssp_diag d = {{0}};
+    memset(hi, 0, sizeof *hi);
+    CHECK_OK(ssp_node_history(f->n, id, on_history, hi, &d));
+}
+
+static void
+test_update_history(void)
+{
+    struct fx f;
+    struct history hi;
+    struct ssp_record r;
+    uint8_t id[SSP_RECORD_ID_LEN], other[SSP_RECORD_ID_LEN];
+    fx_setup(&f);
+    person(&f, "MK", id);
+    person(&f, "unrelated", other);
+    write_ok(&f, SSP_ACT_UPDATE, "", id,
+             (const char *const[]){"alias", "MK2", "school", "Nord", NULL}, NULL);
+    history(&f, id, &hi);
+    CHECK_INT(hi.n, 2);
+    CHECK_INT(hi.actions[0], SSP_ACT_CREATE);
+    CHECK_INT(hi.actions[1], SSP_ACT_UPDATE);
+    CHECK(hi.seqs[0] == 1);
+    CHECK(hi.seqs[1] == 3);
+    CHECK(hi.hlcs[0] < hi.hlcs[1]);
+    ssp_record_init(&r);
+    get_ok(&f, id, &r);
+    check_str_field(&r, "alias", "MK2");
+    check_str_field(&r, "school", "Nord");
+    CHECK_INT(r.nops, 2);
+    CHECK_INT(r.nconflicts, 0);
+    /* Deleting adds a third entry. */
+    write_ok(&f, SSP_ACT_DELETE, "", id, (const char *const[]){NULL}, NULL);
+    history(&f, id, &hi);
+    CHECK_INT(hi.n, 3);
+    CHECK_INT(hi.actions[2], SSP_ACT_DELETE);
+    history(&f, other, &hi);
+    CHECK_INT(hi.n, 1);
+    ssp_record_fini(&r);
+    fx_fini(&f);
+}
+
+static void
+test_note_append_only(void)
+{
+    struct fx f;
+    struct ssp_record r;
+    uint8_t pid[SSP_RECORD_ID_LEN], nid[SSP_RECORD_ID_LEN];
+    char ptext[SSP_RECORD_ID_TEXT + 1];
+    fx_setup(&f);
+    person(&f, "MK", pid);
+    ssp_record_id_format(pid, ptext);
+    write_ok(&f, SSP_ACT_CREATE, "note", NULL,
+             (const char *const[]){"about", ptext, "text", "met at school", NULL}, nid);
+    write_fails(&f, SSP_ACT_UPDATE, "", nid, (const char *const[]){"text", "rewritten", NULL},
+                SSP_ERR_DENIED, "cannot be changed");
+    write_fails(&f, SSP_ACT_DELETE, "", nid, (const char *const[]){NULL}, SSP_ERR_DENIED,
+                "cannot be changed");
+    ssp_record_init(&r);
+    get_ok(&f, nid, &r);
+    CHECK_STR(r.type, "note");
+    CHECK(!r.deleted);
+    CHECK_INT(r.nops, 1);
+    check_str_field(&r, "text", "met at school");
+    /* Another note about the same person is the way to add to it. */
+    write_ok(&f, SSP_ACT_CREATE, "note", NULL,
+             (const char *const[]){"about", ptext, "text", "second entry", NULL}, NULL);
+    struct seen s;
+    list_all(&f, "note", "", 10, &s);
+    CHECK_INT(s.n, 2);
+    ssp_record_fini(&r);
+    fx_fini(&f);
+}
+
+static void
+test_delete(void)
+{
+    struct fx f;
+    struct ssp_record r;
+    struct ssp_node_stats before, after;
+    struct seen s;
+    uint8_t p[SSP_RECORD_ID_LEN], q[SSP_RECORD_ID_LEN];
+    char ptext[SSP_RECORD_ID_TEXT + 1];
+    fx_setup(&f);
+    person(&f, "P", p);
+    person(&f, "Q", q);
+    ssp_record_id_format(p, ptext);
+    stats(&f, &before);
+    write_ok(&f, SSP_ACT_DELETE, "", p, (const char *const[]){NULL}, NULL);
+
+    list_all(&f, "person", "", 10, &s);
+    CHECK_INT(s.n, 1);
+    CHECK(memcmp(s.ids[0], q, SSP_RECORD_ID_LEN) == 0);
+    ssp_record_init(&r);
+    get_ok(&f, p, &r);
+    CHECK(r.deleted);
+    CHECK_INT(r.nops, 2);
+    stats(&f, &after);
+    CHECK(after.records == before.records);
+    CHECK(after.live == before.live - 1);
+    CHECK(after.commits == before.commits + 1);
+
+    /* A deleted record takes no more writes or refs. */
+    write_fails(&f, SSP_ACT_UPDATE, "", p, (const char *const[]){"alias", "back", NULL},
+                SSP_ERR_NOTFOUND, "deleted");
+    write_fails(&f, SSP_ACT_DELETE, "", p, (const char *const[]){NULL}, SSP_ERR_NOTFOUND,
+                "deleted");
+    write_fails(&f, SSP_ACT_CREATE, "note", NULL,
+                (const char *const[]){"about", ptext, "text", "late", NULL}, SSP_ERR_SCHEMA, ptext);
+    struct ssp_node_stats st;
+    verify_ok(&f, &st);
+    ssp_record_fini(&r);
+    fx_fini(&f);
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, SSP_RECORD_ID_LEN);
+}
+
+static void
+test_list_paging(void)
+{
+    struct fx f;
+    struct seen s;
+    uint8_t ids[5][SSP_RECORD_ID_LEN];
+    static const char *const aliases[] = {"A", "B", "C", "D", "E"};
+    fx_setup(&f);
+    for (size_t i = 0; i < 5; i++)
+        person(&f, aliases[i], ids[i]);
+    /* Something of another type and another scope, which the listing must pass over. */
+    person(&f, "F", NULL);
+    struct wr x;
+    struct ssp_diag d = {{0}};
+    size_t failed;
+    uint8_t south[1][SSP_RECORD_ID_LEN];
+    wr_make(&x, SSP_ACT_CREATE, "person", NULL, (const char *const[]){"alias", "S", NULL});
+    x.w.scope = SSP_SLICE_STR("south");
+    CHECK_OK(write_batch(&f, &x, 1, south, &failed, &d));
+
+    CHECK_INT(list_all(&f, "person", "north", 2, &s), 3);
+    CHECK_INT(s.n, 6);
+    /* In id order, each once. */
+    for (size_t i = 1; i < s.n; i++)
+        CHECK(id_cmp(s.ids[i - 1], s.ids[i]) < 0);
+    for (size_t i = 0; i < 5; i++)
+        CHECK(bsearch(ids[i], s.ids, s.n, SSP_RECORD_ID_LEN, id_cmp) != NULL);
+
+    list_all(&f, "person", "south", 2, &s);
+    CHECK_INT(s.n, 1);
+    CHECK(memcmp(s.ids[0], south[0], SSP_RECORD_ID_LEN) == 0);
+    list_all(&f, "person", "", 4, &s);
+    CHECK_INT(s.n, 7);
+    list_all(&f, "concern", "", 2, &s);
+    CHECK_INT(s.n, 0);
+    /* Exactly a page's worth: the last page says there is no more. */
+    CHECK_INT(list_all(&f, "person", "north", 6, &s), 1);
+    fx_fini(&f);
+}
+
+static void
+test_verify_healthy(void)
+{
+    struct fx f;
+    struct ssp_node_stats st;
+    struct wr xs[2];
+    uint8_t a[SSP_RECORD_ID_LEN], ids[2][SSP_RECORD_ID_LEN];
+    struct ssp_diag d = {{0}};
+    size_t failed;
+    fx_setup(&f);
+    verify_ok(&f, &st);
+    CHECK(st.commits == 0 && st.ops == 0 && st.records == 0);
+    /* north: one commit of two ops */
+    wr_make(&xs[0], SSP_ACT_CREATE, "person", NULL, (const char *const[]){"alias", "A", NULL});
+    wr_make(&xs[1], SSP_ACT_CREATE, "person", NULL, (const char *const[]){"alias", "B", NULL});
+    CHECK_OK(write_batch(&f, xs, 2, ids, &failed, &d));
+    memcpy(a, ids[0], sizeof a);
+    /* south: one commit */
+    wr_make(&xs[0], SSP_ACT_CREATE, "person", NULL, (const char *const[]){"alias", "C", NULL});
+    xs[0].w.scope = SSP_SLICE_STR("south");
+    CHECK_OK(write_batch(&f, xs, 1, ids, &failed, &d));
+    /* both scopes in one batch: a commit in each */
+    wr_make(&xs[0], SSP_ACT_UPDATE, "", a, (const char *const[]){"alias", "A2", NULL});
+    wr_make(&xs[1], SSP_ACT_CREATE, "person", NULL, (const char *const[]){"alias", "D", NULL});
+    xs[1].w.scope = SSP_SLICE_STR("south");
+    CHECK_OK(write_batch(&f, xs, 2, ids, &failed, &d));
+
+    verify_ok(&f, &st);
+    CHECK(st.streams == 2);
+    CHECK(st.commits == 4);
+    CHECK(st.ops == 5);
+    CHECK(st.records == 4);
+    CHECK(st.live == 4);
+    fx_close(&f);
+    fx_open(&f);
+    verify_ok(&f, &st);
+    CHECK(st.commits == 4);
+    fx_fini(&f);
+}
+
+/* ---- tampering with the stored bytes ---- */
+
+enum tamper_kind { FLIP, DELETE, RESTORE };
+
+struct tamper {
+    enum tamper_kind kind;
+    enum ssp_db db;
+    uint8_t key[SSP_KEY_MAX];
+    size_t keylen;
+    long at; /* FLIP: the byte to flip; negative: counted from the end (-1: the last) */
+    struct ssp_buf saved; /* DELETE saves the value here, RESTORE puts it back */
+};
+
+static ssp_err
+do_tamper(struct ssp_txn *t, void *ctx, struct ssp_diag *d)
+{
+    struct tamper *tp = ctx;
+    struct ssp_slice key = SSP_SLICE(tp->key, tp->keylen), v;
+    (void)d;
+    if (tp->kind == RESTORE)
+        return ssp_txn_put(t, tp->db, key, SSP_BUF_SLICE(&tp->saved));
+    ssp_err rc = ssp_txn_get(t, tp->db, key, &v);
+    if (rc != SSP_OK)
+        return rc;
+    tp->saved.n = 0;
+    rc = ssp_buf_append(&tp->saved, v.p, v.n);
+    if (rc != SSP_OK)
+        return rc;
+    if (tp->kind == DELETE)
+        return ssp_txn_del(t, tp->db, key);
+    size_t at = tp->at < 0 ? v.n - (size_t)-tp->at : (size_t)tp->at;
+    CHECK(at < v.n);
+    tp->saved.p[at] ^= 0x20;
+    return ssp_txn_put(t, tp->db, key, SSP_BUF_SLICE(&tp->saved));
+}
+
+/* Closes the node, changes its store behind its back, and opens it again. */
+static void
+tamper(struct fx *f, struct tamper *tp)
+{
+    struct ssp_store *s = NULL;
+    struct ssp_diag d = {{0}};
+    fx_close(f);
+    CHECK_OK(ssp_store_open(f->dir, false, 0, &s, &d));
+    CHECK_OK(ssp_store_write(s, do_tamper, tp, &d));
+    ssp_store_close(s);
+    fx_open(f);
+}
+
+static void
+log_key(struct tamper *tp, const struct fx *f, uint64_t seq)
+{
+    tp->db = SSP_DB_LOG;
+    tp->keylen = ssp_key_log(tp->key, SSP_SLICE_STR("north"), f->id, seq);
+}
+
+static void
+record_key(struct tamper *tp, const uint8_t id[SSP_RECORD_ID_LEN])
+{
+    tp->db = SSP_DB_RECORDS;
+    memcpy(tp->key, id, SSP_RECORD_ID_LEN);
+    tp->keylen = SSP_RECORD_ID_LEN;
+}
+
+/* A node with a person written and then updated: two commits of its stream. */
+static void
+tamper_setup(struct fx *f, uint8_t id[SSP_RECORD_ID_LEN], struct tamper *tp)
+{
+    fx_setup(f);
+    person(f, "MK", id);
+    write_ok(f, SSP_ACT_UPDATE, "", id, (const char *const[]){"alias", "MK2", NULL}, NULL);
+    memset(tp, 0, sizeof *tp);
+    ssp_buf_init(&tp->saved);
+}
+
+static void
+test_tamper_record(void)
+{
+    struct fx f;
+    struct tamper tp;
+    struct ssp_record r;
+    struct ssp_diag d = {{0}};
+    struct ssp_node_stats st;
+    uint8_t id[SSP_RECORD_ID_LEN];
+    char text[SSP_RECORD_ID_TEXT + 1];
+    tamper_setup(&f, id, &tp);
+    ssp_record_id_format(id, text);
+    ssp_record_init(&r);
+    record_key(&tp, id);
+    /*
+     * The stored record is: format, flags, "north", "person", key epoch (19 bytes in
+     * clear), nonce (24), ciphertext and tag. Flip the flags, the type, the nonce, the
+     * ciphertext and the tag.
+     */
+    static const long ats[] = {1, 12, 20, 50, -1};
+    for (size_t i = 0; i < sizeof ats / sizeof ats[0]; i++) {
+        tp.kind = FLIP;
+        tp.at = ats[i];
+        tamper(&f, &tp);
+        memset(&d, 0, sizeof d);
+        CHECK_INT(ssp_node_get(f.n, id, &r, &d), SSP_ERR_CORRUPT);
+        CHECK_CONTAINS(d.msg, text);
+        verify_fails(&f, text);
+        /* Flipped back, all is well again. */
+        tamper(&f, &tp);
+        get_ok(&f, id, &r);
+        check_str_field(&r, "alias", "MK2");
+        verify_ok(&f, &st);
+    }
+    /*
+     * A flip in the clear scope name makes the record look like one of a scope this
+     * node does not hold: reading it fails, and verify still finds its ops unaccounted.
+     */
+    tp.kind = FLIP;
+    tp.at = 4;
+    tamper(&f, &tp);
+    memset(&d, 0, sizeof d);
+    CHECK(ssp_node_get(f.n, id, &r, &d) != SSP_OK);
+    verify_fails(&f, "records are missing");
+    tamper(&f, &tp);
+    verify_ok(&f, &st);
+    /* A record dropped from the store: the log still lists its ops. */
+    tp.kind = DELETE;
+    tamper(&f, &tp);
+    verify_fails(&f, "records are missing");
+    ssp_buf_fini(&tp.saved);
+    ssp_record_fini(&r);
+    fx_fini(&f);
+}
+
+static ssp_err
+ignore_history(void *ctx, const struct ssp_commit_hdr *h, uint32_t op, const struct ssp_op_body *b)
+{
+    (void)ctx;
+    (void)h;
+    (void)op;
+    (void)b;
+    return SSP_OK;
+}
+
+static void
+test_tamper_commit(void)
+{
+    struct fx f;
+    struct tamper tp;
+    struct ssp_diag d = {{0}};
+    struct ssp_node_stats st;
+    uint8_t id[SSP_RECORD_ID_LEN];
+    tamper_setup(&f, id, &tp);
+    /*
+     * Bytes of the second commit: its header (the first ~130 bytes), its signature
+     * (the next 66), its op's ciphertext and tag (the last bytes).
+     */
+    log_key(&tp, &f, 2);
+    static const long ats[] = {5, 40, 100, 160, -30, -1};
+    for (size_t i = 0; i < sizeof ats / sizeof ats[0]; i++) {
+        tp.kind = FLIP;
+        tp.at = ats[i];
+        tamper(&f, &tp);
+        memset(&d, 0, sizeof d);
+        CHECK_INT(ssp_node_history(f.n, id, ignore_history, NULL, &d), SSP_ERR_CORRUPT);
+        CHECK_CONTAINS(d.msg, "integrity");
+        verify_fails(&f, "commit 2");
+        tamper(&f, &tp);
+        verify_ok(&f, &st);
+        CHECK_OK(ssp_node_history(f.n, id, ignore_history, NULL, &d));
+    }
+    ssp_buf_fini(&tp.saved);
+    fx_fini(&f);
+}
+
+static void
+test_tamper_log_delete(void)
+{
+    struct fx f;
+    struct tamper tp;
+    struct ssp_node_stats st;
+    uint8_t id[SSP_RECORD_ID_LEN];
+    tamper_setup(&f, id, &tp);
+    for (uint64_t seq = 1; seq <= 2; seq++) {
+        log_key(&tp, &f, seq);
+        tp.kind = DELETE;
+        tamper(&f, &tp);
+        verify_fails(&f, "stream north");
+        tp.kind = RESTORE;
+        tamper(&f, &tp);
+        verify_ok(&f, &st);
+    }
+    ssp_buf_fini(&tp.saved);
+    fx_fini(&f);
+}
+
+static void
+test_no_plaintext(void)
+{
+    struct fx f;
+    uint8_t pid[SSP_RECORD_ID_LEN];
+    char ptext[SSP_RECORD_ID_TEXT + 1], path[128];
+    struct stat sb;
+    fx_setup(&f);
+    person(&f, "ZebraUniqueAlias", pid);
+    ssp_record_id_format(pid, ptext);
+    write_ok(&f, SSP_ACT_CREATE, "concern", NULL, CONCERN_KV(ptext), NULL);
+    fx_close(&f);
+
+    snprintf(path, sizeof path, "%s/data.mdb", f.dir);
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0);
+    CHECK_INT(fstat(fd, &sb), 0);
+    size_t n = (size_t)sb.st_size, got = 0;
+    uint8_t *p = malloc(n);
+    CHECK(p != NULL);
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        CHECK(r > 0);
+        got += (size_t)r;
+    }
+    CHECK_INT(close(fd), 0);
+    CHECK(memmem(p, n, "ZebraUniqueAlias", 16) == NULL);
+    CHECK(memmem(p, n, "PlaintextCanaryDescription", 26) == NULL);
+    /* What is meant to be in clear is found, so the search does work. */
+    CHECK(memmem(p, n, "concern", 7) != NULL);
+    CHECK(memmem(p, n, f.id, SSP_PK_LEN) != NULL);
+    free(p);
+    fx_fini(&f);
+}
+
+static const struct ssp_test tests[] = {
+    {"create_open", test_create_open},
+    {"write_get_person", test_write_get_person},
+    {"batch_atomic", test_batch_atomic},
+    {"ref_same_batch", test_ref_same_batch},
+    {"ref_missing_or_wrong_type", test_ref_missing_or_wrong_type},
+    {"update_history", test_update_history},
+    {"note_append_only", test_note_append_only},
+    {"delete", test_delete},
+    {"list_paging", test_list_paging},
+    {"verify_healthy", test_verify_healthy},
+    {"tamper_record", test_tamper_record},
+    {"tamper_commit", test_tamper_commit},
+    {"tamper_log_delete", test_tamper_log_delete},
+    {"no_plaintext", test_no_plaintext},
+};
+
+SSP_TEST_MAIN(tests)
