@@ -22,7 +22,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ssp_op_body_decode(SSP_SLICE(data + 1, n), &body) == SSP_OK &&
             ssp_record_apply(&r, &v, &body) == SSP_OK) {
             out.n = 0;
-            (void)ssp_record_fields_map(&r, &out);
+            if (ssp_record_fields_map(&r, &out) != SSP_OK ||
+                ssp_mp_check(SSP_BUF_SLICE(&out)) != SSP_OK)
+                __builtin_trap();
         }
         data += 1 + n;
         size -= 1 + n;

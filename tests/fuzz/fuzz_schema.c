@@ -30,7 +30,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ssp_schema_normalize(ssp_schema_types[i], in, lookup, NULL, &out, &d) == SSP_OK &&
             ssp_mp_check(SSP_BUF_SLICE(&out)) != SSP_OK)
             __builtin_trap();
-        (void)ssp_schema_check_record(ssp_schema_types[i], in, &d);
+        if (ssp_schema_check_record(ssp_schema_types[i], in, &d) != SSP_OK && d.msg[0] == '\0')
+            __builtin_trap();
     }
     ssp_buf_fini(&out);
     return 0;

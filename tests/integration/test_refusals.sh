@@ -36,15 +36,15 @@ refused 1 "concern.date" -- ssp add concern person="$p" date=2026-02-30 categori
 refused 1 "concern.date" -- ssp add concern person="$p" date=02-11-2026 categories=absence \
     level=1 status=new
 refused 1 "missing" "date" -- ssp add concern person="$p" categories=absence level=1 status=new
-refused 1 "concern.person" -- ssp add concern person=01JD3XK2M4N5P6Q7R8S9T0VWXY \
+refused 1 "concern.person" -- ssp add concern person=01JD3XK2M4N5P6Q7R8S9T0VWXM \
     date=2026-11-02 categories=absence level=1 status=new
 refused 1 "concern.person" "member" -- ssp add concern person="$m" date=2026-11-02 \
     categories=absence level=1 status=new
-refused 1 "plan.actions" -- ssp add plan case="$p" goal=x actions=notjson
+refused 1 "plan.actions" -- ssp add plan goal=x actions=notjson
 refused 1 "member" "network" -- ssp add member name=X org=police
 refused 1 "person.birth_year" -- ssp set "$p" birth_year=nineteen
-refused 1 "person.alias" -- ssp set "$p" alias=
-refused 1 "no record" -- ssp set 01JD3XK2M4N5P6Q7R8S9T0VWXY alias=x
+refused 1 "missing required field 'alias'" -- ssp set "$p" alias=
+refused 1 "no record" -- ssp set 01JD3XK2M4N5P6Q7R8S9T0VWXM alias=x
 refused 1 "scope" -- ssp add person --scope elsewhere alias=x
 refused 2 "field" -- ssp add person alias
 refused 1 "not a record id" -- ssp show not-an-id

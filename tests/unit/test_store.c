@@ -313,7 +313,7 @@ test_reopen(void)
     /* No store here yet: opening without create says so. */
     CHECK_INT(ssp_store_open(tmp_dir, false, 0, &s, &d), SSP_ERR_NOTFOUND);
     CHECK(s == NULL);
-    CHECK_CONTAINS(d.msg, "no ssp store");
+    CHECK_CONTAINS(d.msg, "no ssp node");
     s = open_store(true, 0);
     write_kv(s, kv, 1);
     ssp_store_close(s);

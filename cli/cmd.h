@@ -1,0 +1,129 @@
+/*
+ * The commands of ssp and what they share.
+ *
+ * main.c holds the command table, in the manner of WireGuard's wg: each
+ * command's name, operands, options and one-line summary next to the
+ * function that runs it. main.c parses the whole command line against the
+ * table (global options may come before or after the command), so a command
+ * function starts from operands and options already checked against its
+ * entry. It returns the exit status (cli/out.h) and prints its own output
+ * and its own one-line error.
+ *
+ * Requests go through ssp_cli_call / ssp_cli_run, which connect on first use
+ * and turn an error response into the daemon's message.
+ */
+#ifndef SSP_CLI_CMD_H
+#define SSP_CLI_CMD_H
+
+#include "cli/client.h"
+#include "cli/out.h"
+
+/* Field names in field=value arguments: [a-z_][a-z0-9_]*, at most this long. */
+#define SSP_CLI_FIELD_MAX 32
+
+/* An option, spelled --name VALUE or --name=VALUE, or --name for a flag. */
+struct ssp_opt {
+    const char *name;
+    const char *meta; /* the value's placeholder in help; NULL for a flag */
+    const char *help;
+    const char *choices; /* the allowed values, separated by '|'; NULL for any */
+};
+
+struct ssp_optval {
+    const struct ssp_opt *opt;
+    char *val; /* NULL for a flag */
+};
+
+/* A command line split into operands and options; the strings are argv's. */
+struct ssp_args {
+    char **pos; /* the operands after the command name */
+    size_t npos;
+    struct ssp_optval *opts; /* the command's own options, in command-line order */
+    size_t nopts;
+};
+
+/* One run of ssp; main owns it and everything it points to. */
+struct ssp_cli {
+    char *dir;                 /* the node directory */
+    bool json;                 /* --json: results as JSON */
+    struct ssp_client *client; /* connected by the first request */
+};
+
+struct ssp_cmd {
+    const char *name;
+    const char *usage;          /* what follows "ssp NAME" */
+    const char *summary;        /* one line */
+    const char *details;        /* more help, or NULL */
+    const struct ssp_opt *opts; /* ends with a NULL name; NULL for none */
+    size_t min_pos, max_pos;    /* how many operands */
+    int (*run)(struct ssp_cli *cli, const struct ssp_args *a);
+};
+
+/* The value of option name (the last given), or NULL. */
+const char *ssp_args_get(const struct ssp_args *a, const char *name);
+/*
+ * Reads option name as a whole number in [min, max] into *v, leaving *v as
+ * it is when the option is absent. Returns SSP_EXIT_OK, or SSP_EXIT_USAGE
+ * after saying what is wrong.
+ */
+int ssp_args_size(const struct ssp_args *a, const char *name, size_t min, size_t max, size_t *v);
+
+/* Connects cli->client unless it is connected. */
+SSP_MUST_CHECK ssp_err ssp_cli_connect(struct ssp_cli *cli, struct ssp_diag *d);
+/* Closes the connection (a later request connects again). */
+void ssp_cli_disconnect(struct ssp_cli *cli);
+/*
+ * Sends op with the params written by w (NULL for {}), checking w's sticky
+ * error first, and waits for the result (borrowed until the next request).
+ */
+SSP_MUST_CHECK ssp_err ssp_cli_call(struct ssp_cli *cli, const char *op,
+                                    const struct ssp_mpw *params, struct ssp_slice *result,
+                                    struct ssp_diag *d);
+/*
+ * ssp_cli_call, then prints the result as JSON (--json) or with print, and
+ * returns the exit status after printing any error.
+ */
+int ssp_cli_run(struct ssp_cli *cli, const char *op, const struct ssp_mpw *params,
+                ssp_out_fn print);
+/*
+ * Prints what ssp itself worked out (not a daemon result): the value written
+ * by w as JSON with --json, else line. Returns the exit status.
+ */
+int ssp_cli_print(const struct ssp_cli *cli, const struct ssp_mpw *w, const char *line);
+/* Writes the map entry key: value (both strings). */
+void ssp_cli_kv(struct ssp_mpw *w, const char *key, const char *value);
+
+/*
+ * Parses one field argument and writes it to w as a map entry (name, value):
+ *   name=text   the text as a str, which sspd parses by the field's kind
+ *   name:=JSON  the JSON value
+ *   name=       nil, which removes the field
+ * A name is [a-z_][a-z0-9_]*, at most SSP_CLI_FIELD_MAX bytes. On bad input
+ * returns SSP_ERR_INVAL with the reason in d and leaves w's buffer as it was.
+ */
+SSP_MUST_CHECK ssp_err ssp_cli_parse_assign(const char *arg, struct ssp_mpw *w, struct ssp_diag *d);
+/* Writes a map of n field arguments; a name given twice is SSP_ERR_INVAL. */
+SSP_MUST_CHECK ssp_err ssp_cli_write_assigns(char *const *args, size_t n, struct ssp_mpw *w,
+                                             struct ssp_diag *d);
+
+/* cmd_node.c: the node and its daemon. */
+int ssp_cmd_init(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_start(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_stop(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_status(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_verify(struct ssp_cli *cli, const struct ssp_args *a);
+
+/* cmd_record.c: records and the schema. */
+int ssp_cmd_types(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_add(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_set(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_note(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_delete(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_show(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a);
+
+/* cmd_import.c */
+int ssp_cmd_import(struct ssp_cli *cli, const struct ssp_args *a);
+
+#endif

@@ -1,0 +1,813 @@
+/*
+ * Commands on records and the schema: types, add, set, note, delete, show,
+ * list, history; and the field=value argument parser they share.
+ *
+ * ssp does not know the schema: it sends field values as text or JSON and
+ * sspd parses and checks them, so the rules live in one place (the node's
+ * schema table) and an error names the field and what is allowed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/json.h"
+
+/* A list page as large as PROTOCOL.md allows: fewest round trips. */
+#define LIST_PAGE 1000
+/* list shows the id, the scope and this many fields. */
+#define LIST_FIELDS 3
+#define LIST_COLS (2 + LIST_FIELDS)
+
+static bool
+is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static size_t
+name_len(const char *s)
+{
+    size_t n = 0;
+    while (is_name_char(s[n]))
+        n++;
+    return n;
+}
+
+ssp_err
+ssp_cli_parse_assign(const char *arg, struct ssp_mpw *w, struct ssp_diag *d)
+{
+    struct ssp_diag jd = {{0}};
+    const char *eq = strchr(arg, '=');
+    if (eq == NULL)
+        return ssp_diag_set(d, SSP_ERR_INVAL,
+                            "'%s' is not field=value (nor field:=JSON, nor field= to remove one)",
+                            arg);
+    bool json = eq > arg && eq[-1] == ':';
+    size_t n = (size_t)(eq - arg) - json;
+    if (n == 0 || n > SSP_CLI_FIELD_MAX || name_len(arg) != n || (arg[0] >= '0' && arg[0] <= '9'))
+        return ssp_diag_set(d, SSP_ERR_INVAL,
+                            "'%.*s' is not a field name: names are lower-case letters, digits "
+                            "and '_', at most %d, not starting with a digit",
+                            (int)n, arg, SSP_CLI_FIELD_MAX);
+    const char *val = eq + 1;
+    size_t mark = w->buf->n;
+    ssp_mpw_str(w, arg, n);
+    if (!json) {
+        if (val[0] == '\0')
+            ssp_mpw_nil(w);
+        else
+            ssp_mpw_cstr(w, val);
+        return w->err;
+    }
+    ssp_err rc = ssp_json_to_mp(val, strlen(val), w, &jd);
+    if (rc == SSP_OK)
+        return SSP_OK;
+    w->buf->n = mark;
+    if (rc != SSP_ERR_PROTO)
+        return ssp_diag_set(d, rc, "out of memory");
+    return ssp_diag_set(d, SSP_ERR_INVAL, "%.*s:= is not followed by valid JSON: %s", (int)n, arg, jd.msg);
+}
+
+ssp_err
+ssp_cli_write_assigns(char *const *args, size_t n, struct ssp_mpw *w, struct ssp_diag *d)
+{
+    ssp_mpw_map(w, n);
+    for (size_t i = 0; i < n; i++) {
+        ssp_err rc = ssp_cli_parse_assign(args[i], w, d);
+        if (rc != SSP_OK)
+            return rc;
+        /* A handful of fields are given at a time: comparing with each earlier one will do. */
+        size_t len = name_len(args[i]);
+        for (size_t j = 0; j < i; j++) {
+            if (name_len(args[j]) == len && memcmp(args[j], args[i], len) == 0)
+                return ssp_diag_set(d, SSP_ERR_INVAL, "field '%.*s' is given twice", (int)len,
+                                    args[i]);
+        }
+    }
+    return w->err;
+}
+
+/* A bad field argument is a usage error; running out of memory is not. */
+static int
+assigns_failed(ssp_err rc, const struct ssp_diag *d)
+{
+    return rc == SSP_ERR_INVAL ? ssp_out_usage("%s", d->msg) : ssp_out_exit(rc, d);
+}
+
+/* Sends {"id": ID} with op and prints the result with print: show, history, delete. */
+static int
+run_on_id(struct ssp_cli *cli, const char *op, const char *id, ssp_out_fn print)
+{
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, 1);
+    ssp_cli_kv(&w, "id", id);
+    int status = ssp_cli_run(cli, op, &w, print);
+    ssp_buf_fini(&b);
+    return status;
+}
+
+int
+ssp_cmd_add(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    const char *scope = ssp_args_get(a, "scope");
+    struct ssp_diag d = {{0}};
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    int status;
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, scope != NULL ? 3 : 2);
+    ssp_cli_kv(&w, "type", a->pos[0]);
+    if (scope != NULL)
+        ssp_cli_kv(&w, "scope", scope);
+    ssp_mpw_cstr(&w, "fields");
+    ssp_err rc = ssp_cli_write_assigns(a->pos + 1, a->npos - 1, &w, &d);
+    if (rc != SSP_OK) {
+        status = assigns_failed(rc, &d);
+        goto out;
+    }
+    status = ssp_cli_run(cli, "add", &w, ssp_out_record);
+out:
+    ssp_buf_fini(&b);
+    return status;
+}
+
+int
+ssp_cmd_set(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    struct ssp_diag d = {{0}};
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    int status;
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, 2);
+    ssp_cli_kv(&w, "id", a->pos[0]);
+    ssp_mpw_cstr(&w, "fields");
+    ssp_err rc = ssp_cli_write_assigns(a->pos + 1, a->npos - 1, &w, &d);
+    if (rc != SSP_OK) {
+        status = assigns_failed(rc, &d);
+        goto out;
+    }
+    status = ssp_cli_run(cli, "set", &w, ssp_out_record);
+out:
+    ssp_buf_fini(&b);
+    return status;
+}
+
+int
+ssp_cmd_note(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    struct ssp_buf text, b;
+    struct ssp_mpw w;
+    ssp_err rc = SSP_OK;
+    ssp_buf_init(&text);
+    ssp_buf_init(&b);
+    for (size_t i = 1; i < a->npos && rc == SSP_OK; i++) {
+        if (i > 1)
+            rc = ssp_buf_append_u8(&text, ' ');
+        if (rc == SSP_OK)
+            rc = ssp_buf_append(&text, a->pos[i], strlen(a->pos[i]));
+    }
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, 2);
+    ssp_cli_kv(&w, "id", a->pos[0]);
+    ssp_mpw_cstr(&w, "text");
+    ssp_mpw_str(&w, text.p, text.n);
+    if (rc != SSP_OK)
+        w.err = rc;
+    int status = ssp_cli_run(cli, "note", &w, ssp_out_record);
+    ssp_buf_fini(&b);
+    ssp_buf_fini(&text);
+    return status;
+}
+
+static ssp_err
+print_deleted(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_out_rec r = {0};
+    struct ssp_slice key;
+    struct ssp_buf t;
+    uint32_t n;
+    ssp_err rc = ssp_mp_map(c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        rc = ssp_mp_str(c, &key);
+        if (rc == SSP_OK)
+            rc = ssp_slice_eq_str(key, "id") ? ssp_mp_str(c, &r.id) : ssp_mp_skip(c);
+    }
+    ssp_buf_init(&t);
+    if (rc == SSP_OK)
+        rc = ssp_out_render_str(r.id, &t);
+    if (rc == SSP_OK)
+        printf("deleted %.*s\n", (int)t.n, (const char *)t.p);
+    ssp_buf_fini(&t);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+int
+ssp_cmd_delete(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    return run_on_id(cli, "delete", a->pos[0], print_deleted);
+}
+
+int
+ssp_cmd_show(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    return run_on_id(cli, "show", a->pos[0], ssp_out_record);
+}
+
+/* One version of a history: "AT  ACTION  by AUTHOR  seq S", then the fields it set. */
+static ssp_err
+print_version(struct ssp_mp *c, struct ssp_buf *t)
+{
+    struct ssp_slice key, at = {0}, author = {0}, action = {0}, fields = {0};
+    uint64_t seq = 0;
+    uint32_t n;
+    ssp_err rc = ssp_mp_map(c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        rc = ssp_mp_str(c, &key);
+        if (rc != SSP_OK)
+            break;
+        if (ssp_slice_eq_str(key, "at"))
+            rc = ssp_mp_str(c, &at);
+        else if (ssp_slice_eq_str(key, "author"))
+            rc = ssp_mp_str(c, &author);
+        else if (ssp_slice_eq_str(key, "action"))
+            rc = ssp_mp_str(c, &action);
+        else if (ssp_slice_eq_str(key, "seq"))
+            rc = ssp_mp_uint(c, &seq);
+        else if (ssp_slice_eq_str(key, "fields"))
+            rc = ssp_mp_raw(c, &fields);
+        else
+            rc = ssp_mp_skip(c);
+    }
+    t->n = 0;
+    size_t ends[3];
+    struct ssp_slice parts[3] = {at, action, ssp_out_short_author(author)};
+    for (size_t i = 0; i < 3 && rc == SSP_OK; i++) {
+        rc = ssp_out_render_str(parts[i], t);
+        ends[i] = t->n;
+    }
+    if (rc != SSP_OK)
+        return rc;
+    printf("%.*s  %-6.*s  by %.*s  seq %llu\n", (int)ends[0], (const char *)t->p,
+           (int)(ends[1] - ends[0]), (const char *)t->p + ends[0], (int)(ends[2] - ends[1]),
+           (const char *)t->p + ends[1], (unsigned long long)seq);
+    return fields.n > 0 ? ssp_out_map(fields, 4, "", 0) : SSP_OK;
+}
+
+static ssp_err
+print_history(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_slice key;
+    struct ssp_buf t;
+    uint32_t n, nv;
+    ssp_buf_init(&t);
+    ssp_err rc = ssp_mp_map(c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        rc = ssp_mp_str(c, &key);
+        if (rc != SSP_OK)
+            break;
+        if (!ssp_slice_eq_str(key, "versions")) {
+            rc = ssp_mp_skip(c);
+            continue;
+        }
+        rc = ssp_mp_array(c, &nv);
+        for (uint32_t v = 0; v < nv && rc == SSP_OK; v++)
+            rc = print_version(c, &t);
+    }
+    ssp_buf_fini(&t);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+int
+ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    return run_on_id(cli, "history", a->pos[0], print_history);
+}
+
+/* The table `ssp list` prints: columns fixed by the first record. */
+struct table {
+    bool started; /* the header (or the JSON array's "[") is out */
+    size_t ncols;
+    struct ssp_buf names; /* the field columns' names, one after another */
+    size_t name_end[LIST_FIELDS];
+    size_t width[LIST_COLS];
+    struct ssp_buf cells; /* one row, rendered */
+    size_t cell_end[LIST_COLS];
+};
+
+static struct ssp_slice
+col_name(const struct table *tab, size_t k)
+{
+    size_t start = k > 0 ? tab->name_end[k - 1] : 0;
+    return SSP_SLICE(tab->names.p + start, tab->name_end[k] - start);
+}
+
+static struct ssp_slice
+cell(const struct table *tab, size_t k)
+{
+    size_t start = k > 0 ? tab->cell_end[k - 1] : 0;
+    return SSP_SLICE(tab->cells.p + start, tab->cell_end[k] - start);
+}
+
+/* Takes the names of the first fields of the first record as the columns. */
+static ssp_err
+table_columns(struct table *tab, const struct ssp_out_rec *r)
+{
+    struct ssp_mp c;
+    struct ssp_slice name;
+    uint32_t n;
+    ssp_mp_init(&c, r->fields);
+    ssp_err rc = ssp_mp_map(&c, &n);
+    tab->ncols = 2;
+    for (uint32_t i = 0; i < n && i < LIST_FIELDS && rc == SSP_OK; i++) {
+        rc = ssp_mp_str(&c, &name);
+        if (rc == SSP_OK)
+            rc = ssp_buf_append(&tab->names, name.p, name.n);
+        if (rc == SSP_OK)
+            rc = ssp_mp_skip(&c);
+        tab->name_end[i] = tab->names.n;
+        tab->ncols++;
+    }
+    return rc;
+}
+
+/* Renders the value of field name of r, or "-" when r does not have it. */
+static ssp_err
+render_field(const struct ssp_out_rec *r, struct ssp_slice name, struct ssp_buf *out)
+{
+    struct ssp_mp c;
+    struct ssp_slice key;
+    uint32_t n;
+    ssp_mp_init(&c, r->fields);
+    ssp_err rc = ssp_mp_map(&c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        rc = ssp_mp_str(&c, &key);
+        if (rc == SSP_OK && ssp_slice_eq(key, name))
+            return ssp_out_render(&c, out);
+        if (rc == SSP_OK)
+            rc = ssp_mp_skip(&c);
+    }
+    return rc == SSP_OK ? ssp_buf_append(out, "-", 1) : rc;
+}
+
+static ssp_err
+render_row(struct table *tab, const struct ssp_out_rec *r)
+{
+    tab->cells.n = 0;
+    ssp_err rc = ssp_out_render_str(r->id, &tab->cells);
+    tab->cell_end[0] = tab->cells.n;
+    if (rc == SSP_OK)
+        rc = ssp_out_render_str(r->scope, &tab->cells);
+    tab->cell_end[1] = tab->cells.n;
+    for (size_t k = 2; k < tab->ncols && rc == SSP_OK; k++) {
+        rc = render_field(r, col_name(tab, k - 2), &tab->cells);
+        tab->cell_end[k] = tab->cells.n;
+    }
+    return rc;
+}
+
+static void
+widen(struct table *tab, size_t k, struct ssp_slice s)
+{
+    size_t w = ssp_out_width(s);
+    w = w < SSP_OUT_CELL_MAX ? w : SSP_OUT_CELL_MAX;
+    tab->width[k] = w > tab->width[k] ? w : tab->width[k];
+}
+
+/*
+ * Sizes the columns to the header and the first page, and prints the header.
+ * Later pages keep these widths: a row that does not fit pushes its own
+ * line only, and nothing has to be held back until the last page.
+ */
+static ssp_err
+table_start(struct table *tab, struct ssp_mp c, uint32_t n)
+{
+    struct ssp_out_rec r;
+    ssp_err rc = SSP_OK;
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        rc = ssp_out_rec_parse(&c, &r);
+        if (rc == SSP_OK && i == 0)
+            rc = table_columns(tab, &r);
+        if (rc == SSP_OK)
+            rc = render_row(tab, &r);
+        for (size_t k = 0; k < tab->ncols && rc == SSP_OK; k++)
+            widen(tab, k, cell(tab, k));
+    }
+    if (rc != SSP_OK)
+        return rc;
+    widen(tab, 0, SSP_SLICE_STR("id"));
+    widen(tab, 1, SSP_SLICE_STR("scope"));
+    ssp_out_cell(SSP_SLICE_STR("id"), tab->width[0], false);
+    ssp_out_cell(SSP_SLICE_STR("scope"), tab->width[1], tab->ncols == 2);
+    for (size_t k = 2; k < tab->ncols; k++) {
+        widen(tab, k, col_name(tab, k - 2));
+        ssp_out_cell(col_name(tab, k - 2), tab->width[k], k + 1 == tab->ncols);
+    }
+    putchar('\n');
+    return SSP_OK;
+}
+
+/* Prints up to max records of a page (an encoded array); *shown counts them. */
+static ssp_err
+print_page(const struct ssp_cli *cli, struct table *tab, struct ssp_slice records, size_t max,
+           size_t *shown, struct ssp_diag *d)
+{
+    struct ssp_mp c;
+    struct ssp_out_rec r;
+    uint32_t n;
+    ssp_mp_init(&c, records);
+    ssp_err rc = ssp_mp_array(&c, &n);
+    if (rc == SSP_OK && cli->json && !tab->started)
+        fputs("[", stdout);
+    else if (rc == SSP_OK && !cli->json && !tab->started && n > 0)
+        rc = table_start(tab, c, n);
+    tab->started = tab->started || cli->json || n > 0;
+    for (uint32_t i = 0; i < n && *shown < max && rc == SSP_OK; i++, (*shown)++) {
+        if (cli->json) {
+            fputs(*shown > 0 ? ",\n" : "\n", stdout);
+            rc = ssp_out_json(&c, "", d);
+            continue;
+        }
+        rc = ssp_out_rec_parse(&c, &r);
+        if (rc == SSP_OK)
+            rc = render_row(tab, &r);
+        for (size_t k = 0; k < tab->ncols && rc == SSP_OK; k++)
+            ssp_out_cell(cell(tab, k), tab->width[k], k + 1 == tab->ncols);
+        if (rc == SSP_OK)
+            putchar('\n');
+    }
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+/* Reads a list result: the records (an encoded array) and the id to continue after. */
+static ssp_err
+read_page(struct ssp_slice result, struct ssp_slice *records, struct ssp_slice *next)
+{
+    struct ssp_mp c;
+    struct ssp_slice key;
+    uint32_t n;
+    ssp_mp_init(&c, result);
+    *records = *next = SSP_SLICE(NULL, 0);
+    ssp_err rc = ssp_mp_map(&c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        rc = ssp_mp_str(&c, &key);
+        if (rc != SSP_OK)
+            break;
+        if (ssp_slice_eq_str(key, "records"))
+            rc = ssp_mp_raw(&c, records);
+        else if (ssp_slice_eq_str(key, "next") && !ssp_mp_is_nil(&c))
+            rc = ssp_mp_str(&c, next);
+        else
+            rc = ssp_mp_skip(&c);
+    }
+    return rc == SSP_OK && records->n == 0 ? SSP_ERR_PROTO : rc;
+}
+
+/* Writes the params of one list request; where is an encoded map or empty. */
+static void
+list_params(struct ssp_mpw *w, const struct ssp_args *a, struct ssp_slice where,
+            const struct ssp_buf *after, size_t limit)
+{
+    const char *scope = ssp_args_get(a, "scope");
+    size_t n = 2;
+    n += scope != NULL ? 1 : 0;
+    n += where.n > 0 ? 1 : 0;
+    n += after->n > 0 ? 1 : 0;
+    ssp_mpw_map(w, n);
+    ssp_cli_kv(w, "type", a->pos[0]);
+    if (scope != NULL)
+        ssp_cli_kv(w, "scope", scope);
+    if (where.n > 0) {
+        ssp_mpw_cstr(w, "where");
+        ssp_mpw_raw(w, where);
+    }
+    if (after->n > 0) {
+        ssp_mpw_cstr(w, "after");
+        ssp_mpw_str(w, after->p, after->n);
+    }
+    ssp_mpw_cstr(w, "limit");
+    ssp_mpw_uint(w, limit < LIST_PAGE ? limit : LIST_PAGE);
+}
+
+/* Writes the --where options as a map into w; nothing when there are none. */
+static ssp_err
+where_map(const struct ssp_args *a, struct ssp_mpw *w, struct ssp_diag *d)
+{
+    size_t n = 0;
+    char **vals = ssp_calloc(a->nopts, sizeof *vals);
+    if (vals == NULL)
+        return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < a->nopts; i++) {
+        if (strcmp(a->opts[i].opt->name, "where") == 0)
+            vals[n++] = a->opts[i].val;
+    }
+    ssp_err rc = n > 0 ? ssp_cli_write_assigns(vals, n, w, d) : SSP_OK;
+    ssp_free(vals);
+    return rc;
+}
+
+int
+ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    struct ssp_diag d = {{0}};
+    struct table tab = {0};
+    struct ssp_buf where, params, after;
+    struct ssp_mpw w;
+    struct ssp_slice result, records, next;
+    size_t limit = SIZE_MAX, shown = 0;
+    int status = ssp_args_size(a, "limit", 1, SIZE_MAX, &limit);
+    if (status != SSP_EXIT_OK)
+        return status;
+    ssp_buf_init(&where);
+    ssp_buf_init(&params);
+    ssp_buf_init(&after);
+    ssp_mpw_init(&w, &where);
+    ssp_err rc = where_map(a, &w, &d);
+    if (rc != SSP_OK) {
+        status = assigns_failed(rc, &d);
+        goto out;
+    }
+    do {
+        params.n = 0;
+        ssp_mpw_init(&w, &params);
+        list_params(&w, a, SSP_BUF_SLICE(&where), &after, limit - shown);
+        rc = ssp_cli_call(cli, "list", &w, &result, &d);
+        if (rc == SSP_OK && read_page(result, &records, &next) != SSP_OK)
+            rc = ssp_out_bad_result(SSP_ERR_PROTO, &d);
+        if (rc == SSP_OK)
+            rc = print_page(cli, &tab, records, limit, &shown, &d);
+        /* next borrows the response, which the next request replaces. */
+        after.n = 0;
+        if (rc == SSP_OK)
+            rc = ssp_buf_append(&after, next.p, next.n);
+    } while (rc == SSP_OK && after.n > 0 && shown < limit);
+    if (rc == SSP_OK && cli->json)
+        fputs(shown > 0 ? "\n]\n" : "]\n", stdout);
+    else if (rc == SSP_OK && shown == 0)
+        printf("no %s records\n", a->pos[0]);
+    status = ssp_out_exit(rc, &d);
+out:
+    ssp_buf_fini(&tab.names);
+    ssp_buf_fini(&tab.cells);
+    ssp_buf_fini(&after);
+    ssp_buf_fini(&params);
+    ssp_buf_fini(&where);
+    return status;
+}
+
+/* One field of the schema, as `types` describes it. */
+struct field_desc {
+    struct ssp_slice name, kind, help, target;
+    struct ssp_slice values, items; /* encoded arrays; empty when absent */
+    bool required, has_min, has_max;
+    int64_t min, max;
+};
+
+static ssp_err
+read_bound(struct ssp_mp *c, bool *has, int64_t *v)
+{
+    *has = true;
+    return ssp_mp_int(c, v);
+}
+
+static ssp_err
+read_field(struct ssp_mp *c, struct field_desc *f)
+{
+    struct ssp_slice key;
+    uint32_t n;
+    memset(f, 0, sizeof *f);
+    ssp_err rc = ssp_mp_map(c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        rc = ssp_mp_str(c, &key);
+        if (rc != SSP_OK)
+            break;
+        if (ssp_slice_eq_str(key, "name"))
+            rc = ssp_mp_str(c, &f->name);
+        else if (ssp_slice_eq_str(key, "kind"))
+            rc = ssp_mp_str(c, &f->kind);
+        else if (ssp_slice_eq_str(key, "help"))
+            rc = ssp_mp_str(c, &f->help);
+        else if (ssp_slice_eq_str(key, "target") && !ssp_mp_is_nil(c))
+            rc = ssp_mp_str(c, &f->target);
+        else if (ssp_slice_eq_str(key, "required"))
+            rc = ssp_mp_bool(c, &f->required);
+        else if (ssp_slice_eq_str(key, "min"))
+            rc = read_bound(c, &f->has_min, &f->min);
+        else if (ssp_slice_eq_str(key, "max"))
+            rc = read_bound(c, &f->has_max, &f->max);
+        else if (ssp_slice_eq_str(key, "values"))
+            rc = ssp_mp_raw(c, &f->values);
+        else if (ssp_slice_eq_str(key, "items"))
+            rc = ssp_mp_raw(c, &f->items);
+        else
+            rc = ssp_mp_skip(c);
+    }
+    return rc;
+}
+
+/* "KIND[ to TARGET][ MIN..MAX][, required]": what a value of the field must be. */
+static ssp_err
+field_spec(const struct field_desc *f, struct ssp_buf *t)
+{
+    char range[64] = "";
+    ssp_err rc = ssp_out_render_str(f->kind, t);
+    if (rc == SSP_OK && f->target.n > 0)
+        rc = ssp_buf_append(t, " to ", 4);
+    if (rc == SSP_OK)
+        rc = ssp_out_render_str(f->target, t);
+    if (f->has_min && f->has_max)
+        snprintf(range, sizeof range, " %lld..%lld", (long long)f->min, (long long)f->max);
+    else if (f->has_max)
+        snprintf(range, sizeof range, " (max %lld)", (long long)f->max);
+    else if (f->has_min)
+        snprintf(range, sizeof range, " (min %lld)", (long long)f->min);
+    if (rc == SSP_OK)
+        rc = ssp_buf_append(t, range, strlen(range));
+    if (rc == SSP_OK && f->required)
+        rc = ssp_buf_append(t, ", required", 10);
+    return rc;
+}
+
+/* Prints a field list (an encoded array) as name, spec and help columns. */
+static ssp_err
+print_fields(struct ssp_slice fields, size_t indent, struct ssp_buf *t)
+{
+    struct ssp_mp c;
+    struct field_desc f;
+    size_t wname = 0, wspec = 0;
+    uint32_t n;
+    for (int pass = 0; pass < 2; pass++) {
+        ssp_mp_init(&c, fields);
+        ssp_err rc = ssp_mp_array(&c, &n);
+        for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+            t->n = 0;
+            rc = read_field(&c, &f);
+            if (rc == SSP_OK)
+                rc = ssp_out_render_str(f.name, t);
+            size_t name_end = t->n;
+            if (rc == SSP_OK)
+                rc = field_spec(&f, t);
+            size_t spec_end = t->n;
+            if (rc == SSP_OK)
+                rc = ssp_out_render_str(f.help, t);
+            if (rc != SSP_OK)
+                break;
+            struct ssp_slice name = SSP_SLICE(t->p, name_end);
+            struct ssp_slice spec = SSP_SLICE(t->p + name_end, spec_end - name_end);
+            if (pass == 0) {
+                wname = ssp_out_width(name) > wname ? ssp_out_width(name) : wname;
+                wspec = ssp_out_width(spec) > wspec ? ssp_out_width(spec) : wspec;
+                continue;
+            }
+            printf("%*s", (int)indent, "");
+            ssp_out_cell(name, wname, false);
+            ssp_out_cell(spec, wspec, false);
+            ssp_out_cell(SSP_SLICE(t->p + spec_end, t->n - spec_end), SIZE_MAX, true);
+            putchar('\n');
+            if (f.values.n > 0) {
+                struct ssp_mp v;
+                ssp_mp_init(&v, f.values);
+                t->n = 0;
+                rc = ssp_out_render(&v, t);
+                if (rc == SSP_OK)
+                    printf("%*svalues: %.*s\n", (int)(indent + wname + 2), "", (int)t->n,
+                           (const char *)t->p);
+            }
+            if (rc == SSP_OK && f.items.n > 0)
+                rc = print_fields(f.items, indent + 2, t);
+        }
+        if (rc != SSP_OK)
+            return rc;
+    }
+    return SSP_OK;
+}
+
+/* Prints "NAME: help [scope S] [append only]" and the type's fields. */
+static ssp_err
+print_type(struct ssp_slice type, struct ssp_buf *t)
+{
+    struct ssp_slice key, name = {0}, help = {0}, scope = {0}, fields = {0};
+    struct ssp_mp c;
+    bool append_only = false;
+    uint32_t n;
+    ssp_mp_init(&c, type);
+    ssp_err rc = ssp_mp_map(&c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        rc = ssp_mp_str(&c, &key);
+        if (rc != SSP_OK)
+            break;
+        if (ssp_slice_eq_str(key, "name"))
+            rc = ssp_mp_str(&c, &name);
+        else if (ssp_slice_eq_str(key, "help"))
+            rc = ssp_mp_str(&c, &help);
+        else if (ssp_slice_eq_str(key, "scope") && !ssp_mp_is_nil(&c))
+            rc = ssp_mp_str(&c, &scope);
+        else if (ssp_slice_eq_str(key, "append_only"))
+            rc = ssp_mp_bool(&c, &append_only);
+        else if (ssp_slice_eq_str(key, "fields"))
+            rc = ssp_mp_raw(&c, &fields);
+        else
+            rc = ssp_mp_skip(&c);
+    }
+    t->n = 0;
+    if (rc == SSP_OK)
+        rc = ssp_out_render_str(name, t);
+    if (rc == SSP_OK)
+        rc = ssp_buf_append(t, ": ", 2);
+    if (rc == SSP_OK)
+        rc = ssp_out_render_str(help, t);
+    if (rc == SSP_OK && scope.n > 0)
+        rc = ssp_buf_append(t, " [scope ", 8);
+    if (rc == SSP_OK && scope.n > 0)
+        rc = ssp_out_render_str(scope, t);
+    if (rc == SSP_OK && scope.n > 0)
+        rc = ssp_buf_append(t, "]", 1);
+    if (rc == SSP_OK && append_only)
+        rc = ssp_buf_append(t, " [append only]", 14);
+    if (rc != SSP_OK || fields.n == 0)
+        return rc == SSP_OK ? SSP_ERR_PROTO : rc;
+    printf("%.*s\n", (int)t->n, (const char *)t->p);
+    return print_fields(fields, 2, t);
+}
+
+/* The name of an encoded type description. */
+static ssp_err
+type_name(struct ssp_slice type, struct ssp_slice *name)
+{
+    struct ssp_mp c;
+    struct ssp_slice key;
+    uint32_t n;
+    ssp_mp_init(&c, type);
+    ssp_err rc = ssp_mp_map(&c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        rc = ssp_mp_str(&c, &key);
+        if (rc == SSP_OK && ssp_slice_eq_str(key, "name"))
+            return ssp_mp_str(&c, name);
+        if (rc == SSP_OK)
+            rc = ssp_mp_skip(&c);
+    }
+    return SSP_ERR_PROTO;
+}
+
+/* Prints the types of the schema, or only the one called want (if not NULL). */
+static ssp_err
+print_types(const struct ssp_cli *cli, struct ssp_slice schema, const char *want,
+            struct ssp_diag *d)
+{
+    struct ssp_mp c;
+    struct ssp_slice type, name;
+    struct ssp_buf t, names;
+    uint32_t n;
+    bool found = false;
+    ssp_mp_init(&c, schema);
+    if (cli->json && want == NULL)
+        return ssp_out_json(&c, "\n", d);
+    ssp_buf_init(&t);
+    ssp_buf_init(&names);
+    ssp_err rc = ssp_mp_array(&c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        rc = ssp_mp_raw(&c, &type);
+        if (rc == SSP_OK)
+            rc = type_name(type, &name);
+        if (rc == SSP_OK && want != NULL && !ssp_slice_eq_str(name, want)) {
+            rc = ssp_buf_append(&names, ", ", names.n > 0 ? 2 : 0);
+            if (rc == SSP_OK)
+                rc = ssp_out_render_str(name, &names);
+            continue;
+        }
+        found = true;
+        struct ssp_mp one;
+        ssp_mp_init(&one, type);
+        if (rc == SSP_OK && cli->json) {
+            rc = ssp_out_json(&one, "\n", d);
+        } else if (rc == SSP_OK) {
+            if (i > 0 && want == NULL)
+                putchar('\n');
+            rc = print_type(type, &t);
+        }
+    }
+    if (rc == SSP_OK && !found)
+        rc = ssp_diag_set(d, SSP_ERR_NOTFOUND, "unknown record type '%s'; the types are %.*s", want,
+                          (int)names.n, (const char *)names.p);
+    else if (rc != SSP_OK)
+        rc = ssp_out_bad_result(rc, d);
+    ssp_buf_fini(&names);
+    ssp_buf_fini(&t);
+    return rc;
+}
+
+int
+ssp_cmd_types(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    struct ssp_diag d = {{0}};
+    struct ssp_slice result;
+    ssp_err rc = ssp_cli_call(cli, "types", NULL, &result, &d);
+    if (rc == SSP_OK)
+        rc = print_types(cli, result, a->npos > 0 ? a->pos[0] : NULL, &d);
+    return ssp_out_exit(rc, &d);
+}

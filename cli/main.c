@@ -1,0 +1,447 @@
+/*
+ * ssp: the command table, command-line parsing, help, and the request
+ * helpers every command uses. See cli/cmd.h.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+
+static const struct ssp_opt global_opts[] = {
+    {"dir", "DIR",
+     "the node directory (default: $SSP_DIR, else $XDG_DATA_HOME/ssp, else "
+     "~/.local/share/ssp)",
+     NULL},
+    {"json", NULL, "print results as JSON (list: an array, one record per line)", NULL},
+    {"help", NULL, "show this help", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt init_opts[] = {
+    {"name", "NAME", "a name for this node, shown by status (required)", NULL},
+    {"scope", "AREA[,AREA...]", "the scopes this node writes; the first is where records go", NULL},
+    {"kdf", "LEVEL",
+     "how costly the passphrase is to guess: interactive, moderate (sspd's default) or "
+     "sensitive",
+     "interactive|moderate|sensitive"},
+    {"passphrase-file", "FILE", "read the passphrase from FILE", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt start_opts[] = {
+    {"passphrase-file", "FILE", "read the passphrase from FILE", NULL},
+    {"log-level", "LEVEL", "what sspd writes to DIR/sspd.log: debug, info, warn or error",
+     "debug|info|warn|error"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt add_opts[] = {
+    {"scope", "S", "the scope of the new record (default: the node's first scope)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt list_opts[] = {
+    {"scope", "S", "only records of scope S", NULL},
+    {"where", "FIELD=VALUE",
+     "only records whose FIELD is VALUE (or, for a set or list, contains it); repeatable", NULL},
+    {"limit", "N", "show at most N records", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt import_opts[] = {
+    {"batch", "N", "records per request, 1 to 10000 (default 5000)", NULL},
+    {"skip", "N", "skip the first N lines (to resume after a failed import)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+#define FIELD_HELP                                                                                 \
+    "Field arguments: field=text sets a field from text (sets and lists of refs are\n"             \
+    "comma-separated: categories=absence,violence); field:=JSON sets it from a JSON\n"             \
+    "value (actions:='[{\"what\":\"call school\",\"due\":\"2026-12-01\"}]'); field= removes "      \
+    "it.\n"                                                                                        \
+    "'ssp types TYPE' lists the fields of a type.\n"
+
+static const struct ssp_cmd cmds[] = {
+    {"init", "--name NAME [--scope AREA[,AREA...]] [--kdf LEVEL] [--passphrase-file FILE]",
+     "create a new node in the node directory",
+     "The passphrase that protects the node's keys comes from --passphrase-file,\n"
+     "else from $SSP_PASSPHRASE, else it is asked for (twice) on the terminal.\n"
+     "Prints the new node's id.\n",
+     init_opts, 0, 0, ssp_cmd_init},
+    {"start", "[--passphrase-file FILE] [--log-level LEVEL]",
+     "start sspd for the node directory in the background",
+     "The passphrase comes as for init. sspd logs to DIR/sspd.log.\n", start_opts, 0, 0,
+     ssp_cmd_start},
+    {"stop", "", "stop sspd and wait until it has stopped", NULL, NULL, 0, 0, ssp_cmd_stop},
+    {"status", "", "show what the node holds and how it is set up", NULL, NULL, 0, 0,
+     ssp_cmd_status},
+    {"types", "[TYPE]", "describe the record types and their fields", NULL, NULL, 0, 1,
+     ssp_cmd_types},
+    {"add", "TYPE [--scope S] [field=value...]", "add a record and show it", FIELD_HELP, add_opts,
+     1, SIZE_MAX, ssp_cmd_add},
+    {"set", "ID field=value...", "change fields of a record and show it", FIELD_HELP, NULL, 2,
+     SIZE_MAX, ssp_cmd_set},
+    {"note", "ID TEXT...", "add a note about a record (the words are joined with spaces)", NULL,
+     NULL, 2, SIZE_MAX, ssp_cmd_note},
+    {"delete", "ID", "delete a record", NULL, NULL, 1, 1, ssp_cmd_delete},
+    {"show", "ID", "show a record", NULL, NULL, 1, 1, ssp_cmd_show},
+    {"list", "TYPE [--scope S] [--where FIELD=VALUE]... [--limit N]",
+     "list the records of a type, in id order",
+     "Shows each record's id, scope and the first three fields of the first record.\n"
+     "--where takes field=value and field:=JSON as add does.\n",
+     list_opts, 1, 1, ssp_cmd_list},
+    {"history", "ID", "show every version of a record, oldest first", NULL, NULL, 1, 1,
+     ssp_cmd_history},
+    {"import", "FILE [--batch N] [--skip N]", "add records from a JSON lines file",
+     "FILE ('-' for standard input) holds one record per line:\n"
+     "  {\"type\": \"person\", \"scope\": \"north\", \"id\": \"...\", \"fields\": {...}}\n"
+     "where scope and id may be left out; empty lines are skipped. Records go in\n"
+     "batches, each all or nothing; after a failure ssp says which lines were\n"
+     "imported and what --skip resumes after them.\n",
+     import_opts, 1, 1, ssp_cmd_import},
+    {"verify", "", "check the whole store: signatures, chains and every record", NULL, NULL, 0, 0,
+     ssp_cmd_verify},
+};
+
+#define NCMDS (sizeof cmds / sizeof cmds[0])
+
+/* The outcome of parsing argv. */
+struct cmdline {
+    const struct ssp_cmd *cmd;
+    const char *dir;
+    bool json, help;
+    struct ssp_args args;
+};
+
+const char *
+ssp_args_get(const struct ssp_args *a, const char *name)
+{
+    const char *val = NULL;
+    for (size_t i = 0; i < a->nopts; i++) {
+        if (strcmp(a->opts[i].opt->name, name) == 0)
+            val = a->opts[i].val;
+    }
+    return val;
+}
+
+int
+ssp_args_size(const struct ssp_args *a, const char *name, size_t min, size_t max, size_t *v)
+{
+    const char *s = ssp_args_get(a, name);
+    char *end;
+    if (s == NULL)
+        return SSP_EXIT_OK;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 10);
+    if (!isdigit((unsigned char)s[0]) || *end != '\0' || errno != 0 || n < min || n > max) {
+        if (max == SIZE_MAX)
+            return ssp_out_usage("--%s takes a whole number from %zu, not '%s'", name, min, s);
+        return ssp_out_usage("--%s takes a whole number from %zu to %zu, not '%s'", name, min, max,
+                             s);
+    }
+    *v = (size_t)n;
+    return SSP_EXIT_OK;
+}
+
+ssp_err
+ssp_cli_connect(struct ssp_cli *cli, struct ssp_diag *d)
+{
+    if (cli->client != NULL)
+        return SSP_OK;
+    return ssp_client_open(cli->dir, &cli->client, d);
+}
+
+void
+ssp_cli_disconnect(struct ssp_cli *cli)
+{
+    ssp_client_close(cli->client);
+    cli->client = NULL;
+}
+
+ssp_err
+ssp_cli_call(struct ssp_cli *cli, const char *op, const struct ssp_mpw *params,
+             struct ssp_slice *result, struct ssp_diag *d)
+{
+    static const uint8_t empty_map = 0x80;
+    struct ssp_slice p = SSP_SLICE(&empty_map, 1);
+    if (params != NULL) {
+        if (params->err != SSP_OK)
+            return ssp_diag_set(d, params->err, "cannot build the '%s' request: %s", op,
+                                ssp_strerror(params->err));
+        p = SSP_BUF_SLICE(params->buf);
+    }
+    ssp_err rc = ssp_cli_connect(cli, d);
+    if (rc != SSP_OK)
+        return rc;
+    return ssp_client_call(cli->client, op, p, result, d);
+}
+
+int
+ssp_cli_run(struct ssp_cli *cli, const char *op, const struct ssp_mpw *params, ssp_out_fn print)
+{
+    struct ssp_diag d = {{0}};
+    struct ssp_slice result;
+    struct ssp_mp c;
+    ssp_err rc = ssp_cli_call(cli, op, params, &result, &d);
+    if (rc == SSP_OK) {
+        ssp_mp_init(&c, result);
+        rc = cli->json ? ssp_out_json(&c, "\n", &d) : print(&c, &d);
+    }
+    return ssp_out_exit(rc, &d);
+}
+
+int
+ssp_cli_print(const struct ssp_cli *cli, const struct ssp_mpw *w, const char *line)
+{
+    struct ssp_diag d = {{0}};
+    struct ssp_mp c;
+    ssp_err rc = w->err;
+    if (rc == SSP_OK && cli->json) {
+        ssp_mp_init(&c, SSP_BUF_SLICE(w->buf));
+        rc = ssp_out_json(&c, "\n", &d);
+    } else if (rc == SSP_OK) {
+        printf("%s\n", line);
+    }
+    return ssp_out_exit(rc, &d);
+}
+
+void
+ssp_cli_kv(struct ssp_mpw *w, const char *key, const char *value)
+{
+    ssp_mpw_cstr(w, key);
+    ssp_mpw_cstr(w, value);
+}
+
+static void
+print_opts(const char *title, const struct ssp_opt *opts)
+{
+    size_t width = 0;
+    if (opts == NULL || opts[0].name == NULL)
+        return;
+    for (const struct ssp_opt *o = opts; o->name != NULL; o++) {
+        size_t w = strlen(o->name) + (o->meta != NULL ? strlen(o->meta) + 1 : 0);
+        width = w > width ? w : width;
+    }
+    printf("\n%s:\n", title);
+    for (const struct ssp_opt *o = opts; o->name != NULL; o++) {
+        size_t w = strlen(o->name) + (o->meta != NULL ? strlen(o->meta) + 1 : 0);
+        printf("  --%s%s%s%*s  %s\n", o->name, o->meta != NULL ? " " : "",
+               o->meta != NULL ? o->meta : "", (int)(width - w), "", o->help);
+    }
+}
+
+static void
+print_help(const struct ssp_cmd *cmd)
+{
+    if (cmd != NULL) {
+        printf("usage: ssp %s%s%s\n\n%s\n", cmd->name, cmd->usage[0] != '\0' ? " " : "", cmd->usage,
+               cmd->summary);
+        print_opts("options", cmd->opts);
+        print_opts("global options", global_opts);
+        if (cmd->details != NULL)
+            printf("\n%s", cmd->details);
+        return;
+    }
+    printf("usage: ssp [--dir DIR] [--json] COMMAND [ARGS...]\n\n"
+           "Records SSP work (schools, social services, police) in the node's encrypted\n"
+           "store, through the node daemon sspd.\n\ncommands:\n");
+    for (size_t i = 0; i < NCMDS; i++)
+        printf("  %-8s %s\n", cmds[i].name, cmds[i].summary);
+    print_opts("global options (before or after the command)", global_opts);
+    printf("\nexit status:\n");
+#define SSP_EXIT_HELP(name, code, text) printf("  %d  %s\n", code, text);
+    SSP_EXITS(SSP_EXIT_HELP)
+#undef SSP_EXIT_HELP
+    printf("\nErrors are one line on standard error. 'ssp COMMAND --help' describes a "
+           "command.\n");
+}
+
+static const struct ssp_opt *
+find_opt(const struct ssp_opt *opts, const char *name, size_t len)
+{
+    for (const struct ssp_opt *o = opts; o != NULL && o->name != NULL; o++) {
+        if (strlen(o->name) == len && memcmp(o->name, name, len) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+static const struct ssp_cmd *
+find_cmd(const char *name)
+{
+    for (size_t i = 0; i < NCMDS; i++) {
+        if (strcmp(cmds[i].name, name) == 0)
+            return &cmds[i];
+    }
+    return NULL;
+}
+
+static int
+set_global(struct cmdline *cl, const struct ssp_opt *o, const char *val)
+{
+    if (strcmp(o->name, "dir") == 0) {
+        if (val[0] == '\0')
+            return ssp_out_usage("--dir needs a directory, not an empty string");
+        cl->dir = val;
+    } else if (strcmp(o->name, "json") == 0) {
+        cl->json = true;
+    } else {
+        cl->help = true;
+    }
+    return SSP_EXIT_OK;
+}
+
+/* Whether val is one of choices ("a|b|c"). */
+static bool
+is_choice(const char *choices, const char *val)
+{
+    size_t n = strlen(val);
+    for (const char *p = choices; p != NULL;
+         p = strchr(p, '|') != NULL ? strchr(p, '|') + 1 : NULL) {
+        if (strncmp(p, val, n) == 0 && (p[n] == '|' || p[n] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+/* Parses the option at argv[*i] (which starts with "--"), taking its value. */
+static int
+parse_opt(int argc, char **argv, int *i, struct cmdline *cl)
+{
+    char *name = argv[*i] + 2;
+    char *eq = strchr(name, '=');
+    size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+    const struct ssp_opt *o = find_opt(global_opts, name, len);
+    bool global = o != NULL;
+    char *val = NULL;
+    if (o == NULL && cl->cmd != NULL)
+        o = find_opt(cl->cmd->opts, name, len);
+    if (o == NULL)
+        return ssp_out_usage("unknown option --%.*s; see 'ssp %s%s--help'", (int)len, name,
+                             cl->cmd != NULL ? cl->cmd->name : "", cl->cmd != NULL ? " " : "");
+    if (o->meta == NULL && eq != NULL)
+        return ssp_out_usage("--%s takes no value", o->name);
+    if (o->meta != NULL) {
+        if (eq == NULL && *i + 1 >= argc)
+            return ssp_out_usage("--%s needs a value: --%s %s", o->name, o->name, o->meta);
+        val = eq != NULL ? eq + 1 : argv[++*i];
+    }
+    if (o->choices != NULL && !is_choice(o->choices, val))
+        return ssp_out_usage("--%s takes one of %s, not '%s'", o->name, o->choices, val);
+    if (global)
+        return set_global(cl, o, val);
+    cl->args.opts[cl->args.nopts++] = (struct ssp_optval){o, val};
+    return SSP_EXIT_OK;
+}
+
+/* Splits argv into global options, the command, its options and its operands. */
+static int
+parse(int argc, char **argv, struct cmdline *cl)
+{
+    bool operands_only = false;
+    size_t n = argc > 0 ? (size_t)argc : 1;
+    cl->args.pos = ssp_calloc(n, sizeof *cl->args.pos);
+    cl->args.opts = ssp_calloc(n, sizeof *cl->args.opts);
+    if (cl->args.pos == NULL || cl->args.opts == NULL)
+        return ssp_out_exit(SSP_ERR_NOMEM, NULL);
+    for (int i = 1; i < argc; i++) {
+        char *arg = argv[i];
+        int status = SSP_EXIT_OK;
+        if (operands_only || arg[0] != '-' || arg[1] == '\0') {
+            /* The first operand names the command; "-" is an operand (standard input). */
+            if (cl->cmd != NULL)
+                cl->args.pos[cl->args.npos++] = arg;
+            else if ((cl->cmd = find_cmd(arg)) == NULL)
+                return ssp_out_usage("unknown command '%s'; 'ssp --help' lists the commands", arg);
+        } else if (strcmp(arg, "--") == 0) {
+            operands_only = true;
+        } else if (strcmp(arg, "-h") == 0) {
+            cl->help = true;
+        } else if (arg[1] == '-') {
+            status = parse_opt(argc, argv, &i, cl);
+        } else {
+            status = ssp_out_usage("unknown option %s; options are spelled --name", arg);
+        }
+        if (status != SSP_EXIT_OK)
+            return status;
+    }
+    return SSP_EXIT_OK;
+}
+
+static int
+check_operands(const struct cmdline *cl)
+{
+    const struct ssp_cmd *cmd = cl->cmd;
+    if (cl->args.npos >= cmd->min_pos && cl->args.npos <= cmd->max_pos)
+        return SSP_EXIT_OK;
+    return ssp_out_usage("%s arguments; usage: ssp %s %s",
+                         cl->args.npos < cmd->min_pos ? "missing" : "too many", cmd->name,
+                         cmd->usage);
+}
+
+/* The node directory: --dir, else $SSP_DIR, else the XDG data directory. */
+static int
+node_dir(const struct cmdline *cl, char **out)
+{
+    const char *env = getenv("SSP_DIR");
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    const char *base = NULL, *leaf = "";
+    if (cl->dir != NULL || (env != NULL && env[0] != '\0')) {
+        base = cl->dir != NULL ? cl->dir : env;
+    } else if (xdg != NULL && xdg[0] == '/') { /* the XDG spec ignores relative paths */
+        base = xdg;
+        leaf = "/ssp";
+    } else if (home != NULL && home[0] != '\0') {
+        base = home;
+        leaf = "/.local/share/ssp";
+    } else {
+        return ssp_out_usage("no node directory: give --dir DIR or set SSP_DIR");
+    }
+    size_t n = strlen(base) + strlen(leaf) + 1;
+    *out = ssp_alloc(n);
+    if (*out == NULL)
+        return ssp_out_exit(SSP_ERR_NOMEM, NULL);
+    snprintf(*out, n, "%s%s", base, leaf);
+    return SSP_EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct cmdline cl = {0};
+    struct ssp_cli cli = {0};
+    struct ssp_diag d = {{0}};
+    int status = parse(argc, argv, &cl);
+    if (status != SSP_EXIT_OK)
+        goto out;
+    if (cl.help) {
+        print_help(cl.cmd);
+        goto out;
+    }
+    if (cl.cmd == NULL) {
+        status = ssp_out_usage("no command given; 'ssp --help' lists the commands");
+        goto out;
+    }
+    status = check_operands(&cl);
+    if (status == SSP_EXIT_OK)
+        status = node_dir(&cl, &cli.dir);
+    if (status != SSP_EXIT_OK)
+        goto out;
+    cli.json = cl.json;
+    status = cl.cmd->run(&cli, &cl.args);
+out:
+    /* Output goes through stdio; a full disk or closed pipe shows up here. */
+    if ((fflush(stdout) != 0 || ferror(stdout)) && status == SSP_EXIT_OK)
+        status = ssp_out_exit(
+            ssp_diag_set(&d, SSP_ERR_IO, "cannot write the output: %s", strerror(errno)), &d);
+    ssp_client_close(cli.client);
+    ssp_free(cli.dir);
+    ssp_free(cl.args.pos);
+    ssp_free(cl.args.opts);
+    return status;
+}

@@ -1,0 +1,587 @@
+/*
+ * Output for people and scripts, see cli/out.h.
+ *
+ * Printing a map aligned takes two passes over its encoded bytes: one for
+ * the widest key, one to print. The cursor reads in place, so the second
+ * pass costs no copy and nothing has to be held per row.
+ */
+#include "cli/out.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/json.h"
+
+/* Node ids are 52 characters; 8 tell the nodes of a network apart. */
+#define AUTHOR_SHORT 8
+
+static int
+exit_status(ssp_err rc)
+{
+    switch (rc) {
+    case SSP_OK:
+        return SSP_EXIT_OK;
+    case SSP_ERR_AGAIN: /* the client's "cannot reach sspd", see cli/client.h */
+        return SSP_EXIT_DOWN;
+    case SSP_ERR_AUTH:
+        return SSP_EXIT_AUTH;
+    case SSP_ERR_IO:
+    case SSP_ERR_FULL:
+    case SSP_ERR_CORRUPT:
+    case SSP_ERR_NOMEM:
+    case SSP_ERR_VERSION:
+        return SSP_EXIT_STORAGE;
+    case SSP_ERR_BUSY:
+    case SSP_ERR_PROTO:
+    case SSP_ERR_NOTFOUND:
+    case SSP_ERR_EXISTS:
+    case SSP_ERR_SCHEMA:
+    case SSP_ERR_DENIED:
+    case SSP_ERR_INVAL:
+        return SSP_EXIT_REFUSED;
+    case SSP_ERR_INTERNAL:
+        break;
+    }
+    return SSP_EXIT_INTERNAL;
+}
+
+int
+ssp_out_exit(ssp_err rc, const struct ssp_diag *d)
+{
+    if (rc != SSP_OK)
+        fprintf(stderr, "ssp: %s\n", d != NULL && d->msg[0] != '\0' ? d->msg : ssp_strerror(rc));
+    return exit_status(rc);
+}
+
+static void __attribute__((format(printf, 1, 0))) vfail(const char *fmt, va_list ap)
+{
+    fputs("ssp: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int
+ssp_out_fail(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int
+ssp_out_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(fmt, ap);
+    va_end(ap);
+    return SSP_EXIT_USAGE;
+}
+
+ssp_err
+ssp_out_bad_result(ssp_err rc, struct ssp_diag *d)
+{
+    if (rc == SSP_ERR_NOMEM)
+        return ssp_diag_set(d, rc, "out of memory");
+    return ssp_diag_set(d, SSP_ERR_INTERNAL, "sspd sent a result ssp cannot read");
+}
+
+/* The length of the control character at p (C0, DEL, or C1 in UTF-8), or 0. */
+static size_t
+control_at(const uint8_t *p, const uint8_t *end)
+{
+    if (*p < 0x20 || *p == 0x7f)
+        return 1;
+    if (*p == 0xc2 && end - p > 1 && p[1] >= 0x80 && p[1] <= 0x9f)
+        return 2;
+    return 0;
+}
+
+void
+ssp_out_safe_copy(char *dst, size_t cap, struct ssp_slice s)
+{
+    const uint8_t *p = s.p, *end = s.p + s.n;
+    size_t n = 0;
+    while (p < end && n + 1 < cap) {
+        size_t k = control_at(p, end);
+        dst[n++] = k > 0 ? ' ' : (char)*p;
+        p += k > 0 ? k : 1;
+    }
+    dst[n] = '\0';
+}
+
+ssp_err
+ssp_out_json(struct ssp_mp *c, const char *end, struct ssp_diag *d)
+{
+    struct ssp_buf b;
+    ssp_buf_init(&b);
+    ssp_err rc = ssp_json_from_mp(c, 0, &b);
+    if (rc == SSP_OK)
+        rc = ssp_buf_append(&b, end, strlen(end));
+    if (rc == SSP_OK)
+        fwrite(b.p, 1, b.n, stdout);
+    ssp_buf_fini(&b);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+/* Rendering: a buffer with a sticky error, like struct ssp_mpw. */
+struct text {
+    struct ssp_buf *b;
+    ssp_err err;
+    size_t hang; /* spaces after a newline in text, to stay under an item's "- " */
+};
+
+static void
+put(struct text *t, const void *p, size_t n)
+{
+    if (t->err == SSP_OK)
+        t->err = ssp_buf_append(t->b, p, n);
+}
+
+static void
+put_cstr(struct text *t, const char *s)
+{
+    put(t, s, strlen(s));
+}
+
+/* Copies text, escaping control characters but newline and tab as \uXXXX. */
+static void
+put_text(struct text *t, struct ssp_slice s)
+{
+    static const char hang[] = "        ";
+    const uint8_t *p = s.p, *end = s.p + s.n, *run = s.p;
+    while (p < end) {
+        size_t k = *p == '\t' ? 0 : control_at(p, end);
+        if (k == 0) {
+            p++;
+            continue;
+        }
+        put(t, run, (size_t)(p - run));
+        if (*p == '\n') {
+            put_cstr(t, "\n");
+            put(t, hang, t->hang < sizeof hang - 1 ? t->hang : sizeof hang - 1);
+        } else {
+            char e[8];
+            snprintf(e, sizeof e, "\\u%04x", k == 1 ? *p : p[1]);
+            put_cstr(t, e);
+        }
+        p += k;
+        run = p;
+    }
+    put(t, run, (size_t)(end - run));
+}
+
+static void
+put_hex(struct text *t, struct ssp_slice s)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < s.n; i++) {
+        char h[2] = {hex[s.p[i] >> 4], hex[s.p[i] & 15]};
+        put(t, h, sizeof h);
+    }
+}
+
+static ssp_err
+render_scalar(struct text *t, struct ssp_mp *c, enum ssp_mp_type type)
+{
+    char num[32];
+    bool b;
+    uint64_t u;
+    int64_t i;
+    double f;
+    struct ssp_slice s;
+    switch (type) {
+    case SSP_MP_NIL:
+        put_cstr(t, "-");
+        return ssp_mp_nil(c);
+    case SSP_MP_BOOL:
+        if (ssp_mp_bool(c, &b) != SSP_OK)
+            return SSP_ERR_PROTO;
+        put_cstr(t, b ? "yes" : "no");
+        return SSP_OK;
+    case SSP_MP_UINT:
+        if (ssp_mp_uint(c, &u) != SSP_OK)
+            return SSP_ERR_PROTO;
+        snprintf(num, sizeof num, "%" PRIu64, u);
+        break;
+    case SSP_MP_INT:
+        if (ssp_mp_int(c, &i) != SSP_OK)
+            return SSP_ERR_PROTO;
+        snprintf(num, sizeof num, "%" PRId64, i);
+        break;
+    case SSP_MP_FLOAT:
+        if (ssp_mp_float(c, &f) != SSP_OK)
+            return SSP_ERR_PROTO;
+        snprintf(num, sizeof num, "%g", f);
+        break;
+    case SSP_MP_STR:
+        if (ssp_mp_str(c, &s) != SSP_OK)
+            return SSP_ERR_PROTO;
+        put_text(t, s);
+        return SSP_OK;
+    case SSP_MP_BIN:
+        if (ssp_mp_bin(c, &s) != SSP_OK)
+            return SSP_ERR_PROTO;
+        put_hex(t, s);
+        return SSP_OK;
+    default:
+        /* ssp-node uses no extension types (PROTOCOL.md section 1). */
+        return SSP_ERR_PROTO;
+    }
+    put_cstr(t, num);
+    return SSP_OK;
+}
+
+static ssp_err render(struct text *t, struct ssp_mp *c, unsigned depth);
+
+static ssp_err
+render_array(struct text *t, struct ssp_mp *c, unsigned depth)
+{
+    enum ssp_mp_type first;
+    uint32_t n;
+    if (ssp_mp_array(c, &n) != SSP_OK)
+        return SSP_ERR_PROTO;
+    /* An items list (actions, decisions) reads best one item per line. */
+    bool items = n > 0 && ssp_mp_peek(c, &first) == SSP_OK && first == SSP_MP_MAP;
+    t->hang += items ? 2 : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (items)
+            put_cstr(t, i > 0 ? "\n- " : "- ");
+        else if (i > 0)
+            put_cstr(t, ", ");
+        ssp_err rc = render(t, c, depth + 1);
+        if (rc != SSP_OK)
+            return rc;
+    }
+    t->hang -= items ? 2 : 0;
+    return SSP_OK;
+}
+
+static ssp_err
+render_map(struct text *t, struct ssp_mp *c, unsigned depth)
+{
+    uint32_t n;
+    ssp_err rc;
+    if (ssp_mp_map(c, &n) != SSP_OK)
+        return SSP_ERR_PROTO;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i > 0)
+            put_cstr(t, ", ");
+        if ((rc = render(t, c, depth + 1)) != SSP_OK)
+            return rc;
+        put_cstr(t, ": ");
+        if ((rc = render(t, c, depth + 1)) != SSP_OK)
+            return rc;
+    }
+    return SSP_OK;
+}
+
+static ssp_err
+render(struct text *t, struct ssp_mp *c, unsigned depth)
+{
+    enum ssp_mp_type type;
+    if (depth >= SSP_MP_MAX_DEPTH || ssp_mp_peek(c, &type) != SSP_OK)
+        return SSP_ERR_PROTO;
+    if (type == SSP_MP_ARRAY)
+        return render_array(t, c, depth);
+    if (type == SSP_MP_MAP)
+        return render_map(t, c, depth);
+    return render_scalar(t, c, type);
+}
+
+ssp_err
+ssp_out_render(struct ssp_mp *c, struct ssp_buf *out)
+{
+    struct text t = {out, SSP_OK, 0};
+    ssp_err rc = render(&t, c, 0);
+    return rc != SSP_OK ? rc : t.err;
+}
+
+ssp_err
+ssp_out_render_str(struct ssp_slice s, struct ssp_buf *out)
+{
+    struct text t = {out, SSP_OK, 0};
+    put_text(&t, s);
+    return t.err;
+}
+
+size_t
+ssp_out_width(struct ssp_slice s)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < s.n; i++)
+        w += (s.p[i] & 0xc0) != 0x80;
+    return w;
+}
+
+static void
+spaces(size_t n)
+{
+    while (n-- > 0)
+        putchar(' ');
+}
+
+void
+ssp_out_cell(struct ssp_slice s, size_t width, bool last)
+{
+    size_t cols = ssp_out_width(s);
+    bool cut = cols > width && width > 3;
+    size_t keep = cut ? width - 3 : cols, col = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        uint8_t b = s.p[i];
+        /* Stop at the first byte of the first code point that does not fit. */
+        if ((b & 0xc0) != 0x80 && col++ == keep)
+            break;
+        putchar(b == '\n' || b == '\t' ? ' ' : b);
+    }
+    if (cut)
+        fputs("...", stdout);
+    size_t shown = cut ? width : cols;
+    if (!last)
+        spaces((shown < width ? width - shown : 0) + 2);
+}
+
+void
+ssp_out_pair(size_t indent, struct ssp_slice key, size_t width, struct ssp_slice value)
+{
+    size_t kw = ssp_out_width(key);
+    const uint8_t *p = value.p, *end = value.p + value.n;
+    spaces(indent);
+    fwrite(key.p, 1, key.n, stdout);
+    spaces((kw < width ? width - kw : 0) + 2);
+    while (p < end) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *stop = nl != NULL ? nl + 1 : end;
+        fwrite(p, 1, (size_t)(stop - p), stdout);
+        if (nl != NULL)
+            spaces(indent + width + 2);
+        p = stop;
+    }
+    putchar('\n');
+}
+
+ssp_err
+ssp_out_key_width(struct ssp_slice map, size_t *width)
+{
+    struct ssp_mp c;
+    struct ssp_buf t;
+    uint32_t n;
+    ssp_err rc = SSP_OK;
+    ssp_buf_init(&t);
+    ssp_mp_init(&c, map);
+    *width = 0;
+    if (ssp_mp_map(&c, &n) != SSP_OK)
+        return SSP_ERR_PROTO;
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        t.n = 0;
+        rc = ssp_out_render(&c, &t);
+        if (rc == SSP_OK)
+            rc = ssp_mp_skip(&c);
+        size_t w = ssp_out_width(SSP_BUF_SLICE(&t));
+        *width = w > *width ? w : *width;
+    }
+    ssp_buf_fini(&t);
+    return rc;
+}
+
+ssp_err
+ssp_out_map(struct ssp_slice map, size_t indent, const char *suffix, size_t min_width)
+{
+    struct ssp_mp c;
+    struct ssp_buf t;
+    size_t width;
+    uint32_t n;
+    ssp_err rc = ssp_out_key_width(map, &width);
+    if (rc != SSP_OK)
+        return rc;
+    width += strlen(suffix);
+    width = width > min_width ? width : min_width;
+    ssp_buf_init(&t);
+    ssp_mp_init(&c, map);
+    rc = ssp_mp_map(&c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        t.n = 0;
+        rc = ssp_out_render(&c, &t);
+        if (rc == SSP_OK)
+            rc = ssp_buf_append(&t, suffix, strlen(suffix));
+        size_t kn = t.n;
+        if (rc == SSP_OK)
+            rc = ssp_out_render(&c, &t);
+        if (rc == SSP_OK)
+            ssp_out_pair(indent, SSP_SLICE(t.p, kn), width, SSP_SLICE(t.p + kn, t.n - kn));
+    }
+    ssp_buf_fini(&t);
+    return rc;
+}
+
+/* Reads a value that must be of type want, keeping its encoded bytes. */
+static ssp_err
+raw_of(struct ssp_mp *c, enum ssp_mp_type want, struct ssp_slice *raw)
+{
+    enum ssp_mp_type type;
+    if (ssp_mp_peek(c, &type) != SSP_OK || type != want)
+        return SSP_ERR_PROTO;
+    return ssp_mp_raw(c, raw);
+}
+
+static ssp_err
+rec_entry(struct ssp_mp *c, struct ssp_slice key, struct ssp_out_rec *r)
+{
+    if (ssp_slice_eq_str(key, "id"))
+        return ssp_mp_str(c, &r->id);
+    if (ssp_slice_eq_str(key, "type"))
+        return ssp_mp_str(c, &r->type);
+    if (ssp_slice_eq_str(key, "scope"))
+        return ssp_mp_str(c, &r->scope);
+    if (ssp_slice_eq_str(key, "created"))
+        return ssp_mp_str(c, &r->created);
+    if (ssp_slice_eq_str(key, "updated"))
+        return ssp_mp_str(c, &r->updated);
+    if (ssp_slice_eq_str(key, "author"))
+        return ssp_mp_str(c, &r->author);
+    if (ssp_slice_eq_str(key, "deleted"))
+        return ssp_mp_bool(c, &r->deleted);
+    if (ssp_slice_eq_str(key, "fields"))
+        return raw_of(c, SSP_MP_MAP, &r->fields);
+    if (ssp_slice_eq_str(key, "conflicts"))
+        return raw_of(c, SSP_MP_ARRAY, &r->conflicts);
+    /* A newer daemon may say more; what ssp does not know it does not print. */
+    return ssp_mp_skip(c);
+}
+
+ssp_err
+ssp_out_rec_parse(struct ssp_mp *c, struct ssp_out_rec *r)
+{
+    struct ssp_slice key;
+    uint32_t n;
+    memset(r, 0, sizeof *r);
+    if (ssp_mp_map(c, &n) != SSP_OK)
+        return SSP_ERR_PROTO;
+    for (uint32_t i = 0; i < n; i++) {
+        if (ssp_mp_str(c, &key) != SSP_OK || rec_entry(c, key, r) != SSP_OK)
+            return SSP_ERR_PROTO;
+    }
+    return r->id.n > 0 && r->type.n > 0 && r->fields.n > 0 ? SSP_OK : SSP_ERR_PROTO;
+}
+
+struct ssp_slice
+ssp_out_short_author(struct ssp_slice author)
+{
+    return SSP_SLICE(author.p, author.n < AUTHOR_SHORT ? author.n : AUTHOR_SHORT);
+}
+
+/* Prints "! field: other value V by AUTHOR at T" for one conflict. */
+static ssp_err
+print_conflict(struct ssp_mp *c, struct ssp_buf *t)
+{
+    struct ssp_slice key, field = {0}, author = {0}, at = {0}, value = {0};
+    struct ssp_mp v;
+    uint32_t n;
+    ssp_err rc = ssp_mp_map(c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        rc = ssp_mp_str(c, &key);
+        if (rc != SSP_OK)
+            break;
+        if (ssp_slice_eq_str(key, "field"))
+            rc = ssp_mp_str(c, &field);
+        else if (ssp_slice_eq_str(key, "author"))
+            rc = ssp_mp_str(c, &author);
+        else if (ssp_slice_eq_str(key, "at"))
+            rc = ssp_mp_str(c, &at);
+        else if (ssp_slice_eq_str(key, "value"))
+            rc = ssp_mp_raw(c, &value);
+        else
+            rc = ssp_mp_skip(c);
+    }
+    if (rc != SSP_OK || value.n == 0)
+        return SSP_ERR_PROTO;
+    struct text tx = {t, SSP_OK, 0};
+    t->n = 0;
+    put_cstr(&tx, "! ");
+    put_text(&tx, field);
+    put_cstr(&tx, ": other value ");
+    ssp_mp_init(&v, value);
+    rc = render(&tx, &v, 0);
+    put_cstr(&tx, " by ");
+    put_text(&tx, ssp_out_short_author(author));
+    put_cstr(&tx, " at ");
+    put_text(&tx, at);
+    put_cstr(&tx, "\n");
+    if (rc == SSP_OK && tx.err == SSP_OK)
+        fwrite(t->p, 1, t->n, stdout);
+    return rc != SSP_OK ? rc : tx.err;
+}
+
+static ssp_err
+print_conflicts(struct ssp_slice conflicts, struct ssp_buf *t)
+{
+    struct ssp_mp c;
+    uint32_t n = 0;
+    ssp_err rc = SSP_OK;
+    ssp_mp_init(&c, conflicts);
+    if (conflicts.n > 0)
+        rc = ssp_mp_array(&c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++)
+        rc = print_conflict(&c, t);
+    return rc;
+}
+
+/* Prints the "TYPE ID  (scope S)" line and the created/updated pairs around the fields. */
+static ssp_err
+print_record(const struct ssp_out_rec *r, struct ssp_buf *t)
+{
+    struct text tx = {t, SSP_OK, 0};
+    size_t width;
+    ssp_err rc = ssp_out_key_width(r->fields, &width);
+    if (rc != SSP_OK)
+        return rc;
+    width = width > strlen("created") ? width : strlen("created");
+    put_text(&tx, r->type);
+    put_cstr(&tx, " ");
+    put_text(&tx, r->id);
+    put_cstr(&tx, "  (scope ");
+    put_text(&tx, r->scope);
+    put_cstr(&tx, r->deleted ? ", deleted)\n" : ")\n");
+    size_t created = t->n;
+    put_text(&tx, r->created);
+    put_cstr(&tx, " by ");
+    put_text(&tx, ssp_out_short_author(r->author));
+    size_t updated = t->n;
+    put_text(&tx, r->updated);
+    if (tx.err != SSP_OK)
+        return tx.err;
+    fwrite(t->p, 1, created, stdout);
+    rc = ssp_out_map(r->fields, 0, "", width);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_out_pair(0, SSP_SLICE_STR("created"), width, SSP_SLICE(t->p + created, updated - created));
+    ssp_out_pair(0, SSP_SLICE_STR("updated"), width, SSP_SLICE(t->p + updated, t->n - updated));
+    return print_conflicts(r->conflicts, t);
+}
+
+ssp_err
+ssp_out_record(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_out_rec r;
+    struct ssp_buf t;
+    ssp_buf_init(&t);
+    ssp_err rc = ssp_out_rec_parse(c, &r);
+    if (rc == SSP_OK)
+        rc = print_record(&r, &t);
+    ssp_buf_fini(&t);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+ssp_err
+ssp_out_facts(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_slice map;
+    ssp_err rc = raw_of(c, SSP_MP_MAP, &map);
+    if (rc == SSP_OK)
+        rc = ssp_out_map(map, 0, ":", 0);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
