@@ -228,8 +228,8 @@ ssp_err
 ssp_client_call(struct ssp_client *c, const char *op, struct ssp_slice params,
                 struct ssp_slice *result, struct ssp_diag *d)
 {
-    struct ssp_rpc_resp resp;
-    uint32_t id;
+    struct ssp_rpc_resp resp = {0};
+    uint32_t id = 0;
     ssp_err rc = ssp_client_send(c, op, params, &id, d);
     if (rc == SSP_OK)
         rc = ssp_client_recv(c, id, &resp, d);

@@ -137,8 +137,8 @@ batch_refused(struct import *im, struct batch *b, ssp_err code, const struct ssp
                             "the line and import lines %zu..%zu again, e.g. sed -n '%zu,%zup' "
                             "%s | ssp import -",
                             where, msg, before, next->line[0], last_line(next), m + 1,
-                            next->line[0] - 1, m + 1, next->line[0] - 1, m + 1,
-                            next->line[0] - 1, im->fd == STDIN_FILENO ? "FILE" : im->name);
+                            next->line[0] - 1, m + 1, next->line[0] - 1, m + 1, next->line[0] - 1,
+                            im->fd == STDIN_FILENO ? "FILE" : im->name);
     }
     if (m == 0)
         return ssp_diag_set(d, code,
@@ -288,8 +288,8 @@ static ssp_err
 next_line(struct import *im, const char **line, size_t *len, struct ssp_diag *d)
 {
     for (;;) {
-        const char *start = (const char *)im->in.p + im->pos;
         size_t avail = im->in.n - im->pos;
+        const char *start = avail > 0 ? (const char *)im->in.p + im->pos : NULL;
         const char *nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
         if (nl != NULL || (im->eof && avail > 0)) {
             *line = start;

@@ -123,10 +123,11 @@ read_secret(const char *prompt, char *buf, size_t *len, struct ssp_diag *d)
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < NSIGNALS; i++)
         sigaction(tty_signals[i], &sa, &old[i]);
-    fputs(prompt, stderr);
-    fflush(stderr);
+    /* Echo goes off before the prompt shows: TCSAFLUSH drops what was typed before it. */
     if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
         rc = ssp_diag_set(d, SSP_ERR_IO, "cannot turn off echo: %s", strerror(errno));
+    fputs(prompt, stderr);
+    fflush(stderr);
     while (rc == SSP_OK) {
         ssize_t k = read(STDIN_FILENO, &ch, 1);
         if (k < 0 && errno == EINTR)
@@ -392,7 +393,7 @@ sspd_failed(struct ssp_slice text, int wstatus)
         end--;
     for (start = end; start > 0 && text.p[start - 1] != '\n'; start--)
         ;
-    ssp_out_safe_copy(line, sizeof line, SSP_SLICE(text.p + start, end - start));
+    ssp_out_safe_copy(line, sizeof line, SSP_SLICE(end > 0 ? text.p + start : text.p, end - start));
     int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
     int status = code == SSPD_EXIT_RUNNING                               ? SSP_EXIT_REFUSED
                  : code >= SSP_EXIT_REFUSED && code <= SSP_EXIT_INTERNAL ? code
@@ -409,7 +410,9 @@ static ssp_err
 make_dirs(const char *dir, struct ssp_diag *d)
 {
     char *p = ssp_strndup(dir, strlen(dir));
-    ssp_err rc = p == NULL ? ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory") : SSP_OK;
+    ssp_err rc = SSP_OK;
+    if (p == NULL)
+        return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
     for (char *s = p + 1; rc == SSP_OK; s++) {
         if (*s != '/' && *s != '\0')
             continue;
@@ -586,7 +589,7 @@ ssp_cmd_start(struct ssp_cli *cli, const struct ssp_args *a)
     int null_fd = -1, log_fd = -1, status;
     off_t log_start = 0;
     char *sspd = NULL;
-    pid_t pid;
+    pid_t pid = -1;
     if (!have_passphrase(file))
         return ssp_out_usage(NO_PASSPHRASE);
     if (ping(cli->dir, &d) == SSP_OK)

@@ -65,7 +65,8 @@ ssp_cli_parse_assign(const char *arg, struct ssp_mpw *w, struct ssp_diag *d)
     w->buf->n = mark;
     if (rc != SSP_ERR_PROTO)
         return ssp_diag_set(d, rc, "out of memory");
-    return ssp_diag_set(d, SSP_ERR_INVAL, "%.*s:= is not followed by valid JSON: %s", (int)n, arg, jd.msg);
+    return ssp_diag_set(d, SSP_ERR_INVAL, "%.*s:= is not followed by valid JSON: %s", (int)n, arg,
+                        jd.msg);
 }
 
 ssp_err
@@ -244,18 +245,23 @@ print_version(struct ssp_mp *c, struct ssp_buf *t)
         else
             rc = ssp_mp_skip(c);
     }
+    /* The action is padded to the longest, "create"/"update"/"delete". */
     t->n = 0;
-    size_t ends[3];
-    struct ssp_slice parts[3] = {at, action, ssp_out_short_author(author)};
-    for (size_t i = 0; i < 3 && rc == SSP_OK; i++) {
-        rc = ssp_out_render_str(parts[i], t);
-        ends[i] = t->n;
-    }
+    if (rc == SSP_OK)
+        rc = ssp_out_render_str(at, t);
+    if (rc == SSP_OK)
+        rc = ssp_buf_append(t, "  ", 2);
+    if (rc == SSP_OK)
+        rc = ssp_out_render_str(action, t);
+    for (size_t w = ssp_out_width(action); w < 6 && rc == SSP_OK; w++)
+        rc = ssp_buf_append_u8(t, ' ');
+    if (rc == SSP_OK)
+        rc = ssp_buf_append(t, "  by ", 5);
+    if (rc == SSP_OK)
+        rc = ssp_out_render_str(ssp_out_short_author(author), t);
     if (rc != SSP_OK)
         return rc;
-    printf("%.*s  %-6.*s  by %.*s  seq %llu\n", (int)ends[0], (const char *)t->p,
-           (int)(ends[1] - ends[0]), (const char *)t->p + ends[0], (int)(ends[2] - ends[1]),
-           (const char *)t->p + ends[1], (unsigned long long)seq);
+    printf("%.*s  seq %llu\n", (int)t->n, (const char *)t->p, (unsigned long long)seq);
     return fields.n > 0 ? ssp_out_map(fields, 4, "", 0) : SSP_OK;
 }
 

@@ -184,7 +184,7 @@ int
 ssp_cli_run(struct ssp_cli *cli, const char *op, const struct ssp_mpw *params, ssp_out_fn print)
 {
     struct ssp_diag d = {{0}};
-    struct ssp_slice result;
+    struct ssp_slice result = {0};
     struct ssp_mp c;
     ssp_err rc = ssp_cli_call(cli, op, params, &result, &d);
     if (rc == SSP_OK) {
@@ -284,7 +284,7 @@ static int
 set_global(struct cmdline *cl, const struct ssp_opt *o, const char *val)
 {
     if (strcmp(o->name, "dir") == 0) {
-        if (val[0] == '\0')
+        if (val == NULL || val[0] == '\0')
             return ssp_out_usage("--dir needs a directory, not an empty string");
         cl->dir = val;
     } else if (strcmp(o->name, "json") == 0) {
@@ -300,12 +300,13 @@ static bool
 is_choice(const char *choices, const char *val)
 {
     size_t n = strlen(val);
-    for (const char *p = choices; p != NULL;
-         p = strchr(p, '|') != NULL ? strchr(p, '|') + 1 : NULL) {
+    for (const char *p = choices;; p++) {
         if (strncmp(p, val, n) == 0 && (p[n] == '|' || p[n] == '\0'))
             return true;
+        p = strchr(p, '|');
+        if (p == NULL)
+            return false;
     }
-    return false;
 }
 
 /* Parses the option at argv[*i] (which starts with "--"), taking its value. */
@@ -330,7 +331,7 @@ parse_opt(int argc, char **argv, int *i, struct cmdline *cl)
             return ssp_out_usage("--%s needs a value: --%s %s", o->name, o->name, o->meta);
         val = eq != NULL ? eq + 1 : argv[++*i];
     }
-    if (o->choices != NULL && !is_choice(o->choices, val))
+    if (o->choices != NULL && (val == NULL || !is_choice(o->choices, val)))
         return ssp_out_usage("--%s takes one of %s, not '%s'", o->name, o->choices, val);
     if (global)
         return set_global(cl, o, val);
@@ -378,9 +379,9 @@ check_operands(const struct cmdline *cl)
     const struct ssp_cmd *cmd = cl->cmd;
     if (cl->args.npos >= cmd->min_pos && cl->args.npos <= cmd->max_pos)
         return SSP_EXIT_OK;
-    return ssp_out_usage("%s arguments; usage: ssp %s %s",
+    return ssp_out_usage("%s arguments; usage: ssp %s%s%s",
                          cl->args.npos < cmd->min_pos ? "missing" : "too many", cmd->name,
-                         cmd->usage);
+                         cmd->usage[0] != '\0' ? " " : "", cmd->usage);
 }
 
 /* The node directory: --dir, else $SSP_DIR, else the XDG data directory. */

@@ -55,31 +55,16 @@ ssp_out_exit(ssp_err rc, const struct ssp_diag *d)
     return exit_status(rc);
 }
 
-static void __attribute__((format(printf, 1, 0))) vfail(const char *fmt, va_list ap)
-{
-    fputs("ssp: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-}
-
 int
 ssp_out_fail(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vfail(fmt, ap);
+    fputs("ssp: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
     va_end(ap);
     return status;
-}
-
-int
-ssp_out_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfail(fmt, ap);
-    va_end(ap);
-    return SSP_EXIT_USAGE;
 }
 
 ssp_err
@@ -104,12 +89,16 @@ control_at(const uint8_t *p, const uint8_t *end)
 void
 ssp_out_safe_copy(char *dst, size_t cap, struct ssp_slice s)
 {
-    const uint8_t *p = s.p, *end = s.p + s.n;
+    const uint8_t *p = s.p, *end = s.n > 0 ? s.p + s.n : s.p;
     size_t n = 0;
     while (p < end && n + 1 < cap) {
         size_t k = control_at(p, end);
-        dst[n++] = k > 0 ? ' ' : (char)*p;
-        p += k > 0 ? k : 1;
+        if (k > 0) {
+            dst[n++] = ' ';
+            p += k;
+        } else {
+            dst[n++] = (char)*p++;
+        }
     }
     dst[n] = '\0';
 }
@@ -153,6 +142,8 @@ static void
 put_text(struct text *t, struct ssp_slice s)
 {
     static const char hang[] = "        ";
+    if (s.n == 0) /* an absent string may have a NULL p */
+        return;
     const uint8_t *p = s.p, *end = s.p + s.n, *run = s.p;
     while (p < end) {
         size_t k = *p == '\t' ? 0 : control_at(p, end);

@@ -49,7 +49,7 @@ int ssp_out_exit(ssp_err rc, const struct ssp_diag *d);
 /* Prints "ssp: <message>" on stderr and returns status. */
 int ssp_out_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "ssp: <message>" on stderr and returns SSP_EXIT_USAGE. */
-int ssp_out_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define ssp_out_usage(...) ssp_out_fail(SSP_EXIT_USAGE, __VA_ARGS__)
 /*
  * For a result that failed to render: out of memory stays so, anything else
  * is a result of the wrong shape (SSP_ERR_INTERNAL). Returns the code.

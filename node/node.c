@@ -308,14 +308,26 @@ scope_commit_for(struct write_ctx *ctx, struct ssp_slice scope, struct scope_com
     return SSP_OK;
 }
 
+/*
+ * Record ids: 6 bytes of milliseconds, then 10 random bytes. Ids made in the
+ * same millisecond (or after the clock went back) follow the last one plus
+ * one, so a node's ids only increase: LMDB appends them instead of splitting
+ * pages, which keeps bulk imports dense and fast.
+ */
 static void
-new_record_id(uint8_t id[SSP_RECORD_ID_LEN])
+new_record_id(struct ssp_node *n, uint8_t id[SSP_RECORD_ID_LEN])
 {
-    /* Time first: ids made together sort together, so LMDB appends instead of splitting pages. */
     uint64_t ms = ssp_wall_ms();
     for (int i = 0; i < 6; i++)
         id[i] = (uint8_t)(ms >> (40 - 8 * i));
-    ssp_random(id + 6, SSP_RECORD_ID_LEN - 6);
+    if (memcmp(id, n->last_id, 6) > 0) {
+        ssp_random_public(id + 6, SSP_RECORD_ID_LEN - 6);
+    } else {
+        memcpy(id, n->last_id, SSP_RECORD_ID_LEN);
+        for (int i = SSP_RECORD_ID_LEN - 1; i >= 0 && ++id[i] == 0; i--)
+            ;
+    }
+    memcpy(n->last_id, id, SSP_RECORD_ID_LEN);
 }
 
 /* Loads (update, delete) or starts (create) the record a write is about. */
@@ -347,13 +359,15 @@ prepare_record(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write 
         if (w->has_id)
             memcpy(r->id, w->id, SSP_RECORD_ID_LEN);
         else
-            new_record_id(r->id);
-        ssp_record_id_format(r->id, idtext);
-        if (ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(r->id, SSP_RECORD_ID_LEN), &stored) == SSP_OK)
+            new_record_id(n, r->id);
+        if (ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(r->id, SSP_RECORD_ID_LEN), &stored) ==
+            SSP_OK) {
+            ssp_record_id_format(r->id, idtext);
             return ssp_diag_set(d, SSP_ERR_EXISTS, "record %s exists already", idtext);
+        }
         memcpy(r->scope, scope.p, scope.n);
         r->scope[scope.n] = '\0';
-        snprintf(r->type, sizeof r->type, "%s", (*type)->name);
+        memcpy(r->type, (*type)->name, strlen((*type)->name) + 1);
         r->key_epoch = key->epoch;
         return SSP_OK;
     }
@@ -434,12 +448,13 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     const struct ssp_scope_key *key = ssp_keyring_scope(n->kr, cstr(r->scope));
     r->key_epoch = key->epoch;
     rc = ssp_record_seal(r, key->key, &ctx->sealed);
+    bool create = w->action == SSP_ACT_CREATE;
     if (rc == SSP_OK)
-        rc = ssp_txn_put(t, SSP_DB_RECORDS, SSP_SLICE(r->id, SSP_RECORD_ID_LEN),
-                         SSP_BUF_SLICE(&ctx->sealed));
+        rc = (create ? ssp_txn_put_last : ssp_txn_put)(
+            t, SSP_DB_RECORDS, SSP_SLICE(r->id, SSP_RECORD_ID_LEN), SSP_BUF_SLICE(&ctx->sealed));
     struct ssp_slice ikey = SSP_SLICE(k, ssp_key_index(k, cstr(r->type), cstr(r->scope), r->id));
-    if (rc == SSP_OK && w->action == SSP_ACT_CREATE)
-        rc = ssp_txn_put(t, SSP_DB_INDEX, ikey, SSP_SLICE(NULL, 0));
+    if (rc == SSP_OK && create)
+        rc = ssp_txn_put_last(t, SSP_DB_INDEX, ikey, SSP_SLICE(NULL, 0));
     else if (rc == SSP_OK && w->action == SSP_ACT_DELETE)
         rc = ssp_txn_del(t, SSP_DB_INDEX, ikey);
     if (rc == SSP_OK && ctx->ids != NULL)

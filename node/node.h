@@ -27,6 +27,7 @@ struct ssp_node {
     struct ssp_store *store;
     struct ssp_keyring *kr;
     struct ssp_hlc hlc;
+    uint8_t last_id[SSP_RECORD_ID_LEN]; /* the last record id made, to keep ids increasing */
 };
 
 struct ssp_node_init {

@@ -13,91 +13,85 @@ typedef ssp_err (*op_fn)(struct ssp_ops_ctx *ctx, struct ssp_slice params, struc
 
 /* ---- params ---- */
 
+enum param_kind {
+    P_STR, /* out: the string's bytes */
+    P_MAP, /* out: the encoded map */
+    P_ANY, /* out: the encoded value */
+};
+
+struct param {
+    const char *key;
+    enum param_kind kind;
+    bool required;
+    struct ssp_slice *out; /* left empty (n == 0, p == NULL) when the key is absent */
+};
+
 /*
- * Finds key in the params map. Refuses a map with keys other than those in
- * allowed (NULL-terminated) so that a misspelt option cannot pass silently.
+ * Decodes a params map in one pass against its table. Refuses keys the table
+ * does not name, so a misspelt option cannot pass silently.
  */
 static ssp_err
-param(struct ssp_slice params, const char *const *allowed, const char *key, struct ssp_slice *raw,
-      bool *found, struct ssp_diag *d)
+params_decode(struct ssp_slice params, const struct param *table, size_t n, struct ssp_diag *d)
 {
     struct ssp_mp c;
-    uint32_t n;
-    *found = false;
+    uint32_t count;
+    for (size_t i = 0; i < n; i++)
+        *table[i].out = SSP_SLICE(NULL, 0);
     ssp_mp_init(&c, params);
-    if (ssp_mp_map(&c, &n) != SSP_OK)
+    if (ssp_mp_map(&c, &count) != SSP_OK)
         return ssp_diag_set(d, SSP_ERR_PROTO, "the request's params are not a map");
-    for (uint32_t i = 0; i < n; i++) {
-        struct ssp_slice k, v;
-        if (ssp_mp_str(&c, &k) != SSP_OK || ssp_mp_raw(&c, &v) != SSP_OK)
+    for (uint32_t k = 0; k < count; k++) {
+        struct ssp_slice key;
+        enum ssp_mp_type t;
+        size_t i = 0;
+        if (ssp_mp_str(&c, &key) != SSP_OK || ssp_mp_peek(&c, &t) != SSP_OK)
             return ssp_diag_set(d, SSP_ERR_PROTO, "the request's params are malformed");
-        bool known = false;
-        for (const char *const *a = allowed; *a != NULL; a++)
-            known = known || ssp_slice_eq_str(k, *a);
-        if (!known)
+        while (i < n && !ssp_slice_eq_str(key, table[i].key))
+            i++;
+        if (i == n)
             return ssp_diag_set(d, SSP_ERR_PROTO, "unknown parameter '%.*s'",
-                                (int)(k.n > 32 ? 32 : k.n), (const char *)k.p);
-        if (ssp_slice_eq_str(k, key)) {
-            *raw = v;
-            *found = true;
+                                (int)(key.n > 32 ? 32 : key.n), (const char *)key.p);
+        ssp_err rc;
+        if (table[i].kind == P_STR) {
+            rc = t == SSP_MP_STR ? ssp_mp_str(&c, table[i].out) : SSP_ERR_INVAL;
+        } else {
+            rc = table[i].kind == P_MAP && t != SSP_MP_MAP ? SSP_ERR_INVAL
+                                                           : ssp_mp_raw(&c, table[i].out);
         }
+        if (rc != SSP_OK)
+            return ssp_diag_set(d, SSP_ERR_INVAL, "'%s' must be a %s", table[i].key,
+                                table[i].kind == P_STR ? "string" : "map");
+        /* A present value is never the empty slice: an empty str still points into params. */
+        if (table[i].out->p == NULL)
+            *table[i].out = SSP_SLICE(c.p, 0);
     }
-    return SSP_OK;
+    for (size_t i = 0; i < n; i++)
+        if (table[i].required && table[i].out->p == NULL)
+            return ssp_diag_set(d, SSP_ERR_INVAL, "'%s' is missing", table[i].key);
+    return ssp_mp_done(&c) ? SSP_OK
+                           : ssp_diag_set(d, SSP_ERR_PROTO, "the params have trailing bytes");
 }
 
+#define PARAMS(params, table, d)                                                                   \
+    params_decode((params), (table), sizeof(table) / sizeof((table)[0]), (d))
+
 static ssp_err
-param_str(struct ssp_slice params, const char *const *allowed, const char *key, bool required,
-          struct ssp_slice *s, struct ssp_diag *d)
+parse_id(struct ssp_slice s, uint8_t id[SSP_RECORD_ID_LEN], struct ssp_diag *d)
 {
-    struct ssp_slice raw;
-    bool found;
-    struct ssp_mp c;
-    *s = SSP_SLICE(NULL, 0);
-    ssp_err rc = param(params, allowed, key, &raw, &found, d);
-    if (rc != SSP_OK)
-        return rc;
-    if (!found)
-        return required ? ssp_diag_set(d, SSP_ERR_INVAL, "'%s' is missing", key) : SSP_OK;
-    ssp_mp_init(&c, raw);
-    if (ssp_mp_str(&c, s) != SSP_OK)
-        return ssp_diag_set(d, SSP_ERR_INVAL, "'%s' must be a string", key);
-    return SSP_OK;
+    if (ssp_record_id_parse(s, id) == SSP_OK)
+        return SSP_OK;
+    return ssp_diag_set(d, SSP_ERR_INVAL,
+                        "'%.*s' is not a record id; ids are 26 characters like "
+                        "01JD3XK2M4N5P6Q7R8S9T0VWXM",
+                        (int)(s.n > 40 ? 40 : s.n), (const char *)s.p);
 }
 
-static ssp_err
-param_id(struct ssp_slice params, const char *const *allowed, uint8_t id[SSP_RECORD_ID_LEN],
-         struct ssp_diag *d)
-{
-    struct ssp_slice s;
-    ssp_err rc = param_str(params, allowed, "id", true, &s, d);
-    if (rc == SSP_OK && ssp_record_id_parse(s, id) != SSP_OK)
-        rc = ssp_diag_set(d, SSP_ERR_INVAL,
-                          "'%.*s' is not a record id; ids are 26 characters like "
-                          "01JD3XK2M4N5P6Q7R8S9T0VWXY",
-                          (int)(s.n > 40 ? 40 : s.n), (const char *)s.p);
-    return rc;
-}
-
-/* The params "fields" entry: a map. */
-static ssp_err
-param_map(struct ssp_slice params, const char *const *allowed, const char *key, bool required,
-          struct ssp_slice *map, struct ssp_diag *d)
+/* An absent map param reads as the empty map. */
+static struct ssp_slice
+map_or_empty(struct ssp_slice m)
 {
     static const uint8_t empty = 0x80;
-    bool found;
-    struct ssp_mp c;
-    enum ssp_mp_type t;
-    ssp_err rc = param(params, allowed, key, map, &found, d);
-    if (rc != SSP_OK)
-        return rc;
-    if (!found) {
-        *map = SSP_SLICE(&empty, 1);
-        return required ? ssp_diag_set(d, SSP_ERR_INVAL, "'%s' is missing", key) : SSP_OK;
-    }
-    ssp_mp_init(&c, *map);
-    if (ssp_mp_peek(&c, &t) != SSP_OK || t != SSP_MP_MAP)
-        return ssp_diag_set(d, SSP_ERR_INVAL, "'%s' must be a map", key);
-    return SSP_OK;
+    return m.p != NULL ? m : SSP_SLICE(&empty, 1);
 }
 
 /* ---- results ---- */
@@ -284,33 +278,40 @@ op_types(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, 
 static ssp_err
 op_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
-    static const char *const keys[] = {"type", "scope", "fields", NULL};
     struct ssp_write w = {.action = SSP_ACT_CREATE};
-    ssp_err rc = param_str(params, keys, "type", true, &w.type, d);
-    if (rc == SSP_OK)
-        rc = param_str(params, keys, "scope", false, &w.scope, d);
-    if (rc == SSP_OK)
-        rc = param_map(params, keys, "fields", true, &w.fields, d);
+    const struct param table[] = {
+        {"type", P_STR, true, &w.type},
+        {"scope", P_STR, false, &w.scope},
+        {"fields", P_MAP, true, &w.fields},
+    };
+    ssp_err rc = PARAMS(params, table, d);
     return rc == SSP_OK ? write_and_show(ctx, &w, out, d) : rc;
 }
 
 static ssp_err
 op_set(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
-    static const char *const keys[] = {"id", "fields", NULL};
     struct ssp_write w = {.action = SSP_ACT_UPDATE, .has_id = true};
-    ssp_err rc = param_id(params, keys, w.id, d);
+    struct ssp_slice id;
+    const struct param table[] = {
+        {"id", P_STR, true, &id},
+        {"fields", P_MAP, true, &w.fields},
+    };
+    ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = param_map(params, keys, "fields", true, &w.fields, d);
+        rc = parse_id(id, w.id, d);
     return rc == SSP_OK ? write_and_show(ctx, &w, out, d) : rc;
 }
 
 static ssp_err
 op_note(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
-    static const char *const keys[] = {"id", "text", NULL};
     struct ssp_write w = {.action = SSP_ACT_CREATE, .type = SSP_SLICE("note", 4)};
-    struct ssp_slice text;
+    struct ssp_slice text, idtext;
+    const struct param table[] = {
+        {"id", P_STR, true, &idtext},
+        {"text", P_STR, true, &text},
+    };
     struct ssp_record about;
     struct ssp_buf fields;
     struct ssp_mpw fw;
@@ -318,9 +319,9 @@ op_note(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
 
     ssp_record_init(&about);
     ssp_buf_init(&fields);
-    ssp_err rc = param_id(params, keys, id, d);
+    ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = param_str(params, keys, "text", true, &text, d);
+        rc = parse_id(idtext, id, d);
     if (rc == SSP_OK)
         rc = ssp_node_get(ctx->node, id, &about, d);
     if (rc == SSP_OK && about.deleted)
@@ -347,10 +348,13 @@ op_note(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
 static ssp_err
 op_delete(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
-    static const char *const keys[] = {"id", NULL};
     struct ssp_write w = {.action = SSP_ACT_DELETE, .has_id = true};
+    struct ssp_slice id;
+    const struct param table[] = {{"id", P_STR, true, &id}};
     size_t failed;
-    ssp_err rc = param_id(params, keys, w.id, d);
+    ssp_err rc = PARAMS(params, table, d);
+    if (rc == SSP_OK)
+        rc = parse_id(id, w.id, d);
     if (rc == SSP_OK)
         rc = ssp_node_write(ctx->node, &w, 1, NULL, &failed, d);
     if (rc != SSP_OK)
@@ -366,9 +370,12 @@ op_delete(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
 static ssp_err
 op_show(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
-    static const char *const keys[] = {"id", NULL};
+    struct ssp_slice text;
+    const struct param table[] = {{"id", P_STR, true, &text}};
     uint8_t id[SSP_RECORD_ID_LEN];
-    ssp_err rc = param_id(params, keys, id, d);
+    ssp_err rc = PARAMS(params, table, d);
+    if (rc == SSP_OK)
+        rc = parse_id(text, id, d);
     return rc == SSP_OK ? result_record(ctx, id, out, d) : rc;
 }
 
@@ -479,29 +486,24 @@ list_page(struct ssp_ops_ctx *ctx, struct list_ctx *lc, struct ssp_slice scope,
 static ssp_err
 op_list(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
-    static const char *const keys[] = {"type", "scope", "where", "after", "limit", NULL};
     struct list_ctx lc = {0};
     struct ssp_slice type, scope, where, after, raw;
+    const struct param table[] = {
+        {"type", P_STR, true, &type},    {"scope", P_STR, false, &scope},
+        {"where", P_MAP, false, &where}, {"after", P_STR, false, &after},
+        {"limit", P_ANY, false, &raw},
+    };
     struct ssp_buf norm;
     uint8_t after_id[SSP_RECORD_ID_LEN];
     uint64_t limit = LIST_PAGE_MAX;
-    bool found;
     struct ssp_mp c;
 
     ssp_buf_init(&norm);
     ssp_buf_init(&lc.scratch);
-    ssp_err rc = param_str(params, keys, "type", true, &type, d);
-    if (rc == SSP_OK)
-        rc = param_str(params, keys, "scope", false, &scope, d);
-    if (rc == SSP_OK)
-        rc = param_map(params, keys, "where", false, &where, d);
-    if (rc == SSP_OK)
-        rc = param_str(params, keys, "after", false, &after, d);
-    if (rc == SSP_OK && after.n > 0 && ssp_record_id_parse(after, after_id) != SSP_OK)
+    ssp_err rc = PARAMS(params, table, d);
+    if (rc == SSP_OK && after.p != NULL && ssp_record_id_parse(after, after_id) != SSP_OK)
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "'after' is not a record id");
-    if (rc == SSP_OK)
-        rc = param(params, keys, "limit", &raw, &found, d);
-    if (rc == SSP_OK && found) {
+    if (rc == SSP_OK && raw.p != NULL) {
         ssp_mp_init(&c, raw);
         if (ssp_mp_uint(&c, &limit) != SSP_OK || limit == 0 || limit > LIST_PAGE_MAX)
             rc = ssp_diag_set(d, SSP_ERR_INVAL, "'limit' must be from 1 to %d", LIST_PAGE_MAX);
@@ -509,10 +511,11 @@ op_list(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
     if (rc == SSP_OK && (lc.type = ssp_schema_find(type)) == NULL)
         rc = ssp_schema_unknown_type(type, d);
     if (rc == SSP_OK)
-        rc = ssp_schema_normalize(lc.type, where, ssp_node_ref_type, ctx->node, &norm, d);
+        rc = ssp_schema_normalize(lc.type, map_or_empty(where), ssp_node_ref_type, ctx->node, &norm,
+                                  d);
     if (rc == SSP_OK) {
         lc.where = SSP_BUF_SLICE(&norm);
-        rc = list_page(ctx, &lc, scope, after.n > 0 ? after_id : NULL, limit, out, d);
+        rc = list_page(ctx, &lc, scope, after.p != NULL ? after_id : NULL, limit, out, d);
     }
     ssp_buf_fini(&lc.scratch);
     ssp_buf_fini(&norm);
@@ -551,14 +554,17 @@ static ssp_err
 op_history(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
            struct ssp_diag *d)
 {
-    static const char *const keys[] = {"id", NULL};
+    struct ssp_slice text;
+    const struct param table[] = {{"id", P_STR, true, &text}};
     uint8_t id[SSP_RECORD_ID_LEN];
     struct ssp_buf items;
     struct ssp_mpw iw;
     struct history_ctx hc = {&iw, 0};
     ssp_buf_init(&items);
     ssp_mpw_init(&iw, &items);
-    ssp_err rc = param_id(params, keys, id, d);
+    ssp_err rc = PARAMS(params, table, d);
+    if (rc == SSP_OK)
+        rc = parse_id(text, id, d);
     if (rc == SSP_OK)
         rc = ssp_node_history(ctx->node, id, history_one, &hc, d);
     if (rc == SSP_OK) {
@@ -577,38 +583,34 @@ op_history(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
 static ssp_err
 import_entry(struct ssp_slice raw, struct ssp_write *w, struct ssp_diag *d)
 {
-    static const char *const keys[] = {"type", "scope", "id", "fields", NULL};
     struct ssp_slice id;
     *w = (struct ssp_write){.action = SSP_ACT_CREATE};
-    ssp_err rc = param_str(raw, keys, "type", true, &w->type, d);
-    if (rc == SSP_OK)
-        rc = param_str(raw, keys, "scope", false, &w->scope, d);
-    if (rc == SSP_OK)
-        rc = param_str(raw, keys, "id", false, &id, d);
-    if (rc == SSP_OK && id.n > 0) {
+    const struct param table[] = {
+        {"type", P_STR, true, &w->type},
+        {"scope", P_STR, false, &w->scope},
+        {"id", P_STR, false, &id},
+        {"fields", P_MAP, true, &w->fields},
+    };
+    ssp_err rc = PARAMS(raw, table, d);
+    if (rc == SSP_OK && id.p != NULL) {
         w->has_id = true;
         if (ssp_record_id_parse(id, w->id) != SSP_OK)
             rc = ssp_diag_set(d, SSP_ERR_INVAL, "'id' is not a record id");
     }
-    if (rc == SSP_OK)
-        rc = param_map(raw, keys, "fields", true, &w->fields, d);
     return rc;
 }
 
 static ssp_err
 op_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
-    static const char *const keys[] = {"records", NULL};
     struct ssp_write *writes = NULL;
-    struct ssp_slice raw = SSP_SLICE(NULL, 0);
+    struct ssp_slice raw;
+    const struct param table[] = {{"records", P_ANY, true, &raw}};
     struct ssp_diag why = {{0}};
     struct ssp_mp c;
     uint32_t n = 0, i = 0;
     size_t failed = 0;
-    bool found;
-    ssp_err rc = param(params, keys, "records", &raw, &found, d);
-    if (rc == SSP_OK && !found)
-        rc = ssp_diag_set(d, SSP_ERR_INVAL, "'records' is missing");
+    ssp_err rc = PARAMS(params, table, d);
     ssp_mp_init(&c, raw);
     if (rc == SSP_OK && (ssp_mp_array(&c, &n) != SSP_OK || n == 0 || n > IMPORT_MAX))
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "'records' must be an array of 1 to %d records",

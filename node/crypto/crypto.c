@@ -15,6 +15,29 @@ ssp_random(void *p, size_t n)
     randombytes_buf(p, n);
 }
 
+#define POOL_SIZE 4096
+
+void
+ssp_random_public(void *p, size_t n)
+{
+    static uint8_t pool[POOL_SIZE];
+    static size_t used = POOL_SIZE;
+    uint8_t *out = p;
+    while (n > 0) {
+        if (used == POOL_SIZE) {
+            randombytes_buf(pool, sizeof pool);
+            used = 0;
+        }
+        size_t k = n < POOL_SIZE - used ? n : POOL_SIZE - used;
+        memcpy(out, pool + used, k);
+        /* Bytes handed out are not kept: nothing here can repeat a nonce. */
+        sodium_memzero(pool + used, k);
+        used += k;
+        out += k;
+        n -= k;
+    }
+}
+
 void
 ssp_wipe(void *p, size_t n)
 {
@@ -59,7 +82,7 @@ ssp_verify(const uint8_t pk[SSP_PK_LEN], const uint8_t msg[SSP_HASH_LEN],
 void
 ssp_seal_to(const uint8_t key[SSP_KEY_LEN], struct ssp_slice ad, struct ssp_slice pt, uint8_t *out)
 {
-    randombytes_buf(out, SSP_NONCE_LEN);
+    ssp_random_public(out, SSP_NONCE_LEN);
     crypto_aead_xchacha20poly1305_ietf_encrypt(out + SSP_NONCE_LEN, NULL, pt.p, pt.n, ad.p, ad.n,
                                                NULL, out, key);
 }

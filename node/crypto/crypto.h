@@ -25,7 +25,14 @@
 #define SSP_SEAL_OVERHEAD (SSP_NONCE_LEN + SSP_TAG_LEN)
 
 SSP_MUST_CHECK ssp_err ssp_crypto_init(void);
+/* Random bytes for secrets (keys, salts), straight from the system's CSPRNG. */
 void ssp_random(void *p, size_t n);
+/*
+ * Random bytes for values that are public once used (nonces, record ids),
+ * served from a pool refilled from the system's CSPRNG 4 KiB at a time: a
+ * system call for every nonce was a tenth of the write path's time.
+ */
+void ssp_random_public(void *p, size_t n);
 /* Wipes n bytes in a way the compiler may not remove. */
 void ssp_wipe(void *p, size_t n);
 /* Constant-time equality of two n-byte buffers. */

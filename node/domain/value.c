@@ -476,43 +476,52 @@ norm_text(struct norm *nm, const char *at, const struct ssp_field_def *f, struct
     return rc;
 }
 
-/* A typed integer of type t, shown as it was given; false when it does not fit int64_t. */
+/*
+ * Reads a typed integer of type t; false when it does not fit int64_t. It is
+ * written into shown only on failure: formatting every value cost a lot in
+ * bulk imports, and only refusals show it.
+ */
 static bool
 read_number(struct ssp_mp *c, enum ssp_mp_type t, int64_t *v, char shown[SHOWN_CAP])
 {
     uint64_t u = 0;
-    snprintf(shown, SHOWN_CAP, "a number");
     if (t == SSP_MP_INT) {
-        if (ssp_mp_int(c, v) != SSP_OK)
-            return false;
-        snprintf(shown, SHOWN_CAP, "%" PRId64, *v);
-        return true;
-    }
-    if (ssp_mp_uint(c, &u) != SSP_OK)
+        if (ssp_mp_int(c, v) == SSP_OK)
+            return true;
+        snprintf(shown, SHOWN_CAP, "a number");
         return false;
-    snprintf(shown, SHOWN_CAP, "%" PRIu64, u);
-    *v = u <= INT64_MAX ? (int64_t)u : 0;
-    return u <= INT64_MAX;
+    }
+    if (ssp_mp_uint(c, &u) != SSP_OK || u > INT64_MAX) {
+        snprintf(shown, SHOWN_CAP, "%" PRIu64, u);
+        return false;
+    }
+    *v = (int64_t)u;
+    return true;
 }
 
 static ssp_err
 norm_int(struct norm *nm, const char *at, const struct ssp_field_def *f, struct ssp_mp *c)
 {
     char shown[SHOWN_CAP];
-    struct ssp_slice s;
+    struct ssp_slice s = SSP_SLICE(NULL, 0);
     enum ssp_mp_type t = SSP_MP_NIL;
     int64_t v = 0;
-    bool ok;
+    bool ok, typed = false;
     if (ssp_mp_peek(c, &t) == SSP_OK && (t == SSP_MP_UINT || t == SSP_MP_INT)) {
         ok = read_number(c, t, &v, shown);
+        typed = true;
     } else if (ssp_mp_str(c, &s) == SSP_OK) {
         ok = parse_int(s, &v);
-        show(s, shown);
     } else {
         return wrong_type(nm, at, f, c);
     }
-    if (!ok || v < f->min || v > f->max)
-        return bad_value(nm, at, f, shown);
+    if (ok && (v < f->min || v > f->max)) {
+        ok = false;
+        if (typed)
+            snprintf(shown, SHOWN_CAP, "%" PRId64, v);
+    }
+    if (!ok)
+        return bad_value(nm, at, f, typed ? shown : show(s, shown));
     ssp_mpw_int(nm->w, v);
     return SSP_OK;
 }

@@ -288,6 +288,16 @@ ssp_txn_put(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key, struct ssp_
 }
 
 ssp_err
+ssp_txn_put_last(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key, struct ssp_slice val)
+{
+    MDB_val k = val_of(key), v = val_of(val);
+    int rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_APPEND);
+    if (rc == MDB_KEYEXIST)
+        rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, 0);
+    return note(t, rc);
+}
+
+ssp_err
 ssp_txn_reserve(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key, size_t n, uint8_t **p)
 {
     MDB_val k = val_of(key), v = {.mv_size = n, .mv_data = NULL};

@@ -63,6 +63,12 @@ SSP_MUST_CHECK ssp_err ssp_txn_get(struct ssp_txn *t, enum ssp_db db, struct ssp
                                    struct ssp_slice *val);
 SSP_MUST_CHECK ssp_err ssp_txn_put(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key,
                                    struct ssp_slice val);
+/*
+ * The same, for a key that is probably greater than every key in db: LMDB
+ * then fills pages instead of splitting them in half. Any key is correct.
+ */
+SSP_MUST_CHECK ssp_err ssp_txn_put_last(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key,
+                                        struct ssp_slice val);
 /* Reserves n bytes for the value of key and returns where to write them. */
 SSP_MUST_CHECK ssp_err ssp_txn_reserve(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key,
                                        size_t n, uint8_t **p);
