@@ -336,8 +336,12 @@ ssp_out_cell(struct ssp_slice s, size_t width, bool last)
         spaces((shown < width ? width - shown : 0) + 2);
 }
 
-void
-ssp_out_pair(size_t indent, struct ssp_slice key, size_t width, struct ssp_slice value)
+/*
+ * Prints one "key  value" line: indent spaces, key padded to width, two
+ * spaces, value. Further lines of the value are indented to its column.
+ */
+static void
+print_pair(size_t indent, struct ssp_slice key, size_t width, struct ssp_slice value)
 {
     size_t kw = ssp_out_width(key);
     const uint8_t *p = value.p, *end = value.p + value.n;
@@ -355,8 +359,9 @@ ssp_out_pair(size_t indent, struct ssp_slice key, size_t width, struct ssp_slice
     putchar('\n');
 }
 
-ssp_err
-ssp_out_key_width(struct ssp_slice map, size_t *width)
+/* The widest key of an encoded map, in columns. */
+static ssp_err
+key_width(struct ssp_slice map, size_t *width)
 {
     struct ssp_mp c;
     struct ssp_buf t;
@@ -386,7 +391,7 @@ ssp_out_map(struct ssp_slice map, size_t indent, const char *suffix, size_t min_
     struct ssp_buf t;
     size_t width;
     uint32_t n;
-    ssp_err rc = ssp_out_key_width(map, &width);
+    ssp_err rc = key_width(map, &width);
     if (rc != SSP_OK)
         return rc;
     width += strlen(suffix);
@@ -403,7 +408,7 @@ ssp_out_map(struct ssp_slice map, size_t indent, const char *suffix, size_t min_
         if (rc == SSP_OK)
             rc = ssp_out_render(&c, &t);
         if (rc == SSP_OK)
-            ssp_out_pair(indent, SSP_SLICE(t.p, kn), width, SSP_SLICE(t.p + kn, t.n - kn));
+            print_pair(indent, SSP_SLICE(t.p, kn), width, SSP_SLICE(t.p + kn, t.n - kn));
     }
     ssp_buf_fini(&t);
     return rc;
@@ -527,7 +532,7 @@ print_record(const struct ssp_out_rec *r, struct ssp_buf *t)
 {
     struct text tx = {t, SSP_OK, 0};
     size_t width;
-    ssp_err rc = ssp_out_key_width(r->fields, &width);
+    ssp_err rc = key_width(r->fields, &width);
     if (rc != SSP_OK)
         return rc;
     width = width > strlen("created") ? width : strlen("created");
@@ -549,8 +554,8 @@ print_record(const struct ssp_out_rec *r, struct ssp_buf *t)
     rc = ssp_out_map(r->fields, 0, "", width);
     if (rc != SSP_OK)
         return rc;
-    ssp_out_pair(0, SSP_SLICE_STR("created"), width, SSP_SLICE(t->p + created, updated - created));
-    ssp_out_pair(0, SSP_SLICE_STR("updated"), width, SSP_SLICE(t->p + updated, t->n - updated));
+    print_pair(0, SSP_SLICE_STR("created"), width, SSP_SLICE(t->p + created, updated - created));
+    print_pair(0, SSP_SLICE_STR("updated"), width, SSP_SLICE(t->p + updated, t->n - updated));
     return print_conflicts(r->conflicts, t);
 }
 

@@ -81,18 +81,11 @@ size_t ssp_out_width(struct ssp_slice s);
  */
 void ssp_out_cell(struct ssp_slice s, size_t width, bool last);
 /*
- * Prints one "key  value" line: indent spaces, key padded to width, two
- * spaces, value. Further lines of the value are indented to its column.
- */
-void ssp_out_pair(size_t indent, struct ssp_slice key, size_t width, struct ssp_slice value);
-/*
  * Prints an encoded map as aligned pairs, keys followed by suffix (":" or
  * ""), the key column at least min_width wide.
  */
 SSP_MUST_CHECK ssp_err ssp_out_map(struct ssp_slice map, size_t indent, const char *suffix,
                                    size_t min_width);
-/* The widest key of an encoded map, in columns. */
-SSP_MUST_CHECK ssp_err ssp_out_key_width(struct ssp_slice map, size_t *width);
 
 /* The first characters of a node id, by which people tell authors apart. */
 struct ssp_slice ssp_out_short_author(struct ssp_slice author);

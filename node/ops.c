@@ -31,13 +31,12 @@ struct param {
  * does not name, so a misspelt option cannot pass silently.
  */
 static ssp_err
-params_decode(struct ssp_slice params, const struct param *table, size_t n, struct ssp_diag *d)
+params_read(struct ssp_mp *cur, const struct param *table, size_t n, struct ssp_diag *d)
 {
-    struct ssp_mp c;
+    struct ssp_mp c = *cur;
     uint32_t count;
     for (size_t i = 0; i < n; i++)
         *table[i].out = SSP_SLICE(NULL, 0);
-    ssp_mp_init(&c, params);
     if (ssp_mp_map(&c, &count) != SSP_OK)
         return ssp_diag_set(d, SSP_ERR_PROTO, "the request's params are not a map");
     for (uint32_t k = 0; k < count; k++) {
@@ -68,8 +67,20 @@ params_decode(struct ssp_slice params, const struct param *table, size_t n, stru
     for (size_t i = 0; i < n; i++)
         if (table[i].required && table[i].out->p == NULL)
             return ssp_diag_set(d, SSP_ERR_INVAL, "'%s' is missing", table[i].key);
-    return ssp_mp_done(&c) ? SSP_OK
-                           : ssp_diag_set(d, SSP_ERR_PROTO, "the params have trailing bytes");
+    *cur = c;
+    return SSP_OK;
+}
+
+/* The same for a whole params value, which must hold nothing more. */
+static ssp_err
+params_decode(struct ssp_slice params, const struct param *table, size_t n, struct ssp_diag *d)
+{
+    struct ssp_mp c;
+    ssp_mp_init(&c, params);
+    ssp_err rc = params_read(&c, table, n, d);
+    if (rc == SSP_OK && !ssp_mp_done(&c))
+        rc = ssp_diag_set(d, SSP_ERR_PROTO, "the params have trailing bytes");
+    return rc;
 }
 
 #define PARAMS(params, table, d)                                                                   \
@@ -579,9 +590,9 @@ op_history(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
     return rc;
 }
 
-/* Decodes one import entry {type, scope?, id?, fields} into w (slices borrow from the request). */
+/* Reads one import entry {type, scope?, id?, fields} into w (slices borrow from the request). */
 static ssp_err
-import_entry(struct ssp_slice raw, struct ssp_write *w, struct ssp_diag *d)
+import_entry(struct ssp_mp *c, struct ssp_write *w, struct ssp_diag *d)
 {
     struct ssp_slice id;
     *w = (struct ssp_write){.action = SSP_ACT_CREATE};
@@ -591,7 +602,7 @@ import_entry(struct ssp_slice raw, struct ssp_write *w, struct ssp_diag *d)
         {"id", P_STR, false, &id},
         {"fields", P_MAP, true, &w->fields},
     };
-    ssp_err rc = PARAMS(raw, table, d);
+    ssp_err rc = params_read(c, table, sizeof table / sizeof table[0], d);
     if (rc == SSP_OK && id.p != NULL) {
         w->has_id = true;
         if (ssp_record_id_parse(id, w->id) != SSP_OK)
@@ -617,12 +628,8 @@ op_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                           IMPORT_MAX);
     if (rc == SSP_OK && (writes = ssp_calloc(n, sizeof *writes)) == NULL)
         rc = SSP_ERR_NOMEM;
-    for (i = 0; i < n && rc == SSP_OK; i++) {
-        struct ssp_slice entry;
-        rc = ssp_mp_raw(&c, &entry);
-        if (rc == SSP_OK)
-            rc = import_entry(entry, &writes[i], &why);
-    }
+    for (i = 0; i < n && rc == SSP_OK; i++)
+        rc = import_entry(&c, &writes[i], &why);
     if (rc != SSP_OK && why.msg[0] != '\0')
         rc = ssp_diag_set(d, rc, "record %u: %s", i - 1, why.msg);
     if (rc == SSP_OK) {
