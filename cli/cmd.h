@@ -59,6 +59,8 @@ struct ssp_cmd {
     int (*run)(struct ssp_cli *cli, const struct ssp_args *a);
 };
 
+/* Whether option name was given. */
+bool ssp_args_has(const struct ssp_args *a, const char *name);
 /* The value of option name (the last given), or NULL. */
 const char *ssp_args_get(const struct ssp_args *a, const char *name);
 /*

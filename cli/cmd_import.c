@@ -57,7 +57,9 @@ struct import {
     size_t first, nsent;      /* nsent is 0 or 1 between calls; 2 only inside send_batch */
     size_t done_line;         /* every line up to here is stored (or was skipped) */
     unsigned long long count; /* records stored */
-    bool progress;            /* a progress line is on stderr */
+    bool tty;                 /* stderr is a terminal: progress overwrites one line */
+    bool progress;            /* --progress: one line per batch when not on a terminal */
+    bool shown;               /* a progress line without a newline is on stderr */
 };
 
 static struct batch *
@@ -85,10 +87,11 @@ stored_text(const struct import *im, char *out, size_t cap)
 static void
 show_progress(struct import *im)
 {
-    if (!isatty(STDERR_FILENO))
-        return;
-    fprintf(stderr, "\rimported %llu records (line %zu)", im->count, im->done_line);
-    im->progress = true;
+    if (im->tty)
+        fprintf(stderr, "\r%llu records acknowledged", im->count);
+    else if (im->progress)
+        fprintf(stderr, "%llu records acknowledged\n", im->count);
+    im->shown = im->tty;
 }
 
 /* sspd refused batch b with message msg: "record K: why" names the record. */
@@ -400,11 +403,13 @@ ssp_cmd_import(struct ssp_cli *cli, const struct ssp_args *a)
     if (status != SSP_EXIT_OK)
         return status;
     im.done_line = im.skip;
+    im.tty = isatty(STDERR_FILENO);
+    im.progress = ssp_args_has(a, "progress");
     ssp_buf_init(&b);
     ssp_err rc = import_open(&im, cli, a->pos[0], &d);
     if (rc == SSP_OK)
         rc = import_all(&im, &d);
-    if (im.progress)
+    if (im.shown)
         fputc('\n', stderr);
     if (rc != SSP_OK) {
         status = ssp_out_exit(rc, &d);

@@ -55,6 +55,8 @@ static const struct ssp_opt list_opts[] = {
 static const struct ssp_opt import_opts[] = {
     {"batch", "N", "records per request, 1 to 10000 (default 5000)", NULL},
     {"skip", "N", "skip the first N lines (to resume after a failed import)", NULL},
+    {"progress", NULL, "report each acknowledged batch on stderr even when it is not a terminal",
+     NULL},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -96,7 +98,7 @@ static const struct ssp_cmd cmds[] = {
      list_opts, 1, 1, ssp_cmd_list},
     {"history", "ID", "show every version of a record, oldest first", NULL, NULL, 1, 1,
      ssp_cmd_history},
-    {"import", "FILE [--batch N] [--skip N]", "add records from a JSON lines file",
+    {"import", "FILE [--batch N] [--skip N] [--progress]", "add records from a JSON lines file",
      "FILE ('-' for standard input) holds one record per line:\n"
      "  {\"type\": \"person\", \"scope\": \"north\", \"id\": \"...\", \"fields\": {...}}\n"
      "where scope and id may be left out; empty lines are skipped. Records go in\n"
@@ -117,15 +119,29 @@ struct cmdline {
     struct ssp_args args;
 };
 
+/* The last occurrence of option name, or NULL. */
+static const struct ssp_optval *
+find_optval(const struct ssp_args *a, const char *name)
+{
+    const struct ssp_optval *v = NULL;
+    for (size_t i = 0; i < a->nopts; i++) {
+        if (strcmp(a->opts[i].opt->name, name) == 0)
+            v = &a->opts[i];
+    }
+    return v;
+}
+
+bool
+ssp_args_has(const struct ssp_args *a, const char *name)
+{
+    return find_optval(a, name) != NULL;
+}
+
 const char *
 ssp_args_get(const struct ssp_args *a, const char *name)
 {
-    const char *val = NULL;
-    for (size_t i = 0; i < a->nopts; i++) {
-        if (strcmp(a->opts[i].opt->name, name) == 0)
-            val = a->opts[i].val;
-    }
-    return val;
+    const struct ssp_optval *v = find_optval(a, name);
+    return v != NULL ? v->val : NULL;
 }
 
 int
