@@ -15,7 +15,7 @@
 /* A list page as large as PROTOCOL.md allows: fewest round trips. */
 #define LIST_PAGE 1000
 /* list shows the id, the scope and this many fields. */
-#define LIST_FIELDS 3
+#define LIST_FIELDS 4
 #define LIST_COLS (2 + LIST_FIELDS)
 
 static bool
@@ -295,7 +295,7 @@ ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a)
     return run_on_id(cli, "history", a->pos[0], print_history);
 }
 
-/* The table `ssp list` prints: columns fixed by the first record. */
+/* The table `ssp list` prints: the id, the scope and the type's summary fields. */
 struct table {
     bool started; /* the header (or the JSON array's "[") is out */
     size_t ncols;
@@ -320,22 +320,20 @@ cell(const struct table *tab, size_t k)
     return SSP_SLICE(tab->cells.p + start, tab->cell_end[k] - start);
 }
 
-/* Takes the names of the first fields of the first record as the columns. */
+/* Takes the type's summary fields (an encoded array of names, from sspd) as the columns. */
 static ssp_err
-table_columns(struct table *tab, const struct ssp_out_rec *r)
+table_columns(struct table *tab, struct ssp_slice summary)
 {
     struct ssp_mp c;
     struct ssp_slice name;
     uint32_t n;
-    ssp_mp_init(&c, r->fields);
-    ssp_err rc = ssp_mp_map(&c, &n);
+    ssp_mp_init(&c, summary);
+    ssp_err rc = ssp_mp_array(&c, &n);
     tab->ncols = 2;
     for (uint32_t i = 0; i < n && i < LIST_FIELDS && rc == SSP_OK; i++) {
         rc = ssp_mp_str(&c, &name);
         if (rc == SSP_OK)
             rc = ssp_buf_append(&tab->names, name.p, name.n);
-        if (rc == SSP_OK)
-            rc = ssp_mp_skip(&c);
         tab->name_end[i] = tab->names.n;
         tab->ncols++;
     }
@@ -391,14 +389,12 @@ widen(struct table *tab, size_t k, struct ssp_slice s)
  * line only, and nothing has to be held back until the last page.
  */
 static ssp_err
-table_start(struct table *tab, struct ssp_mp c, uint32_t n)
+table_start(struct table *tab, struct ssp_slice summary, struct ssp_mp c, uint32_t n)
 {
     struct ssp_out_rec r;
-    ssp_err rc = SSP_OK;
+    ssp_err rc = table_columns(tab, summary);
     for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
         rc = ssp_out_rec_parse(&c, &r);
-        if (rc == SSP_OK && i == 0)
-            rc = table_columns(tab, &r);
         if (rc == SSP_OK)
             rc = render_row(tab, &r);
         for (size_t k = 0; k < tab->ncols && rc == SSP_OK; k++)
@@ -420,8 +416,8 @@ table_start(struct table *tab, struct ssp_mp c, uint32_t n)
 
 /* Prints up to max records of a page (an encoded array); *shown counts them. */
 static ssp_err
-print_page(const struct ssp_cli *cli, struct table *tab, struct ssp_slice records, size_t max,
-           size_t *shown, struct ssp_diag *d)
+print_page(const struct ssp_cli *cli, struct table *tab, struct ssp_slice summary,
+           struct ssp_slice records, size_t max, size_t *shown, struct ssp_diag *d)
 {
     struct ssp_mp c;
     struct ssp_out_rec r;
@@ -431,7 +427,7 @@ print_page(const struct ssp_cli *cli, struct table *tab, struct ssp_slice record
     if (rc == SSP_OK && cli->json && !tab->started)
         fputs("[", stdout);
     else if (rc == SSP_OK && !cli->json && !tab->started && n > 0)
-        rc = table_start(tab, c, n);
+        rc = table_start(tab, summary, c, n);
     tab->started = tab->started || cli->json || n > 0;
     for (uint32_t i = 0; i < n && *shown < max && rc == SSP_OK; i++, (*shown)++) {
         if (cli->json) {
@@ -450,15 +446,19 @@ print_page(const struct ssp_cli *cli, struct table *tab, struct ssp_slice record
     return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
 }
 
-/* Reads a list result: the records (an encoded array) and the id to continue after. */
+/*
+ * Reads a list result: the summary field names and the records (encoded
+ * arrays) and the id to continue after.
+ */
 static ssp_err
-read_page(struct ssp_slice result, struct ssp_slice *records, struct ssp_slice *next)
+read_page(struct ssp_slice result, struct ssp_slice *summary, struct ssp_slice *records,
+          struct ssp_slice *next)
 {
     struct ssp_mp c;
     struct ssp_slice key;
     uint32_t n;
     ssp_mp_init(&c, result);
-    *records = *next = SSP_SLICE(NULL, 0);
+    *summary = *records = *next = SSP_SLICE(NULL, 0);
     ssp_err rc = ssp_mp_map(&c, &n);
     for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
         rc = ssp_mp_str(&c, &key);
@@ -466,12 +466,14 @@ read_page(struct ssp_slice result, struct ssp_slice *records, struct ssp_slice *
             break;
         if (ssp_slice_eq_str(key, "records"))
             rc = ssp_mp_raw(&c, records);
+        else if (ssp_slice_eq_str(key, "summary"))
+            rc = ssp_mp_raw(&c, summary);
         else if (ssp_slice_eq_str(key, "next") && !ssp_mp_is_nil(&c))
             rc = ssp_mp_str(&c, next);
         else
             rc = ssp_mp_skip(&c);
     }
-    return rc == SSP_OK && records->n == 0 ? SSP_ERR_PROTO : rc;
+    return rc == SSP_OK && (records->n == 0 || summary->n == 0) ? SSP_ERR_PROTO : rc;
 }
 
 /* Writes the params of one list request; where is an encoded map or empty. */
@@ -524,7 +526,7 @@ ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a)
     struct table tab = {0};
     struct ssp_buf where, params, after;
     struct ssp_mpw w;
-    struct ssp_slice result, records, next;
+    struct ssp_slice result, summary, records, next;
     size_t limit = SIZE_MAX, shown = 0;
     int status = ssp_args_size(a, "limit", 1, SIZE_MAX, &limit);
     if (status != SSP_EXIT_OK)
@@ -543,10 +545,10 @@ ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a)
         ssp_mpw_init(&w, &params);
         list_params(&w, a, SSP_BUF_SLICE(&where), &after, limit - shown);
         rc = ssp_cli_call(cli, "list", &w, &result, &d);
-        if (rc == SSP_OK && read_page(result, &records, &next) != SSP_OK)
+        if (rc == SSP_OK && read_page(result, &summary, &records, &next) != SSP_OK)
             rc = ssp_out_bad_result(SSP_ERR_PROTO, &d);
         if (rc == SSP_OK)
-            rc = print_page(cli, &tab, records, limit, &shown, &d);
+            rc = print_page(cli, &tab, summary, records, limit, &shown, &d);
         /* next borrows the response, which the next request replaces. */
         after.n = 0;
         if (rc == SSP_OK)

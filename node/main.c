@@ -22,6 +22,7 @@ enum {
     EXIT_USAGE = 2,
     EXIT_RUNNING = 3,
     EXIT_PASSPHRASE = 4,
+    EXIT_STORAGE = 5,
 };
 
 static const char usage[] =
@@ -41,7 +42,7 @@ static const char usage[] =
     "              where to read the passphrase; else SSP_PASSPHRASE\n"
     "\n"
     "Exit codes: 0 ok, 1 failure, 2 usage, 3 another sspd runs on DIR,\n"
-    "4 wrong passphrase.\n";
+    "4 wrong passphrase, 5 storage problem (damaged, full, newer format).\n";
 
 struct args {
     const char *cmd, *dir, *name, *scopes, *pass_file, *log_level;
@@ -114,6 +115,12 @@ exit_code(ssp_err rc)
         return EXIT_PASSPHRASE;
     case SSP_ERR_BUSY:
         return EXIT_RUNNING;
+    case SSP_ERR_IO:
+    case SSP_ERR_FULL:
+    case SSP_ERR_CORRUPT:
+    case SSP_ERR_NOMEM:
+    case SSP_ERR_VERSION:
+        return EXIT_STORAGE;
     default:
         return EXIT_FAIL;
     }
@@ -210,14 +217,9 @@ serve(struct ssp_node *n, struct ssp_diag *d)
     struct ssp_ops_ctx ops = {.node = n};
     struct daemon dm = {.loop = uv_default_loop()};
     char path[4096], id[SSP_NODE_ID_TEXT + 1];
-    int len = snprintf(path, sizeof path, "%s/sspd.sock", n->dir);
-    /* A Unix socket path must fit in sockaddr_un's 108 bytes. */
-    if (len < 0 || (size_t)len >= 108)
-        return ssp_diag_set(d, SSP_ERR_INVAL,
-                            "the node directory path is too long for its socket (%s); use a "
-                            "shorter path",
-                            path);
-    ssp_err rc = ssp_ctl_start(dm.loop, path, &ops, shutdown_daemon, &dm, &dm.ctl, d);
+    ssp_err rc = ssp_node_socket_path(n->dir, path, sizeof path, d);
+    if (rc == SSP_OK)
+        rc = ssp_ctl_start(dm.loop, path, &ops, shutdown_daemon, &dm, &dm.ctl, d);
     if (rc != SSP_OK)
         return rc;
     uv_signal_init(dm.loop, &dm.sigint);

@@ -29,6 +29,19 @@ ssp_node_id_format(const uint8_t id[SSP_PK_LEN], char out[SSP_NODE_ID_TEXT + 1])
 
 /* ---- creating and opening ---- */
 
+ssp_err
+ssp_node_socket_path(const char *dir, char *path, size_t cap, struct ssp_diag *d)
+{
+    /* sockaddr_un holds 108 bytes with the terminating NUL. */
+    int len = snprintf(path, cap, "%s/sspd.sock", dir);
+    if (len < 0 || (size_t)len >= cap || len >= 108)
+        return ssp_diag_set(d, SSP_ERR_INVAL,
+                            "the node directory %s is too long a path for the node's socket; use "
+                            "a path of at most 97 characters",
+                            dir);
+    return SSP_OK;
+}
+
 static ssp_err
 check_empty_dir(const char *dir, struct ssp_diag *d)
 {
@@ -98,7 +111,10 @@ ssp_node_create(const char *dir, const struct ssp_node_init *init, const char *p
                             "'%s' is not a usable node name; use 1-64 printable characters "
                             "without '=', ';' or '#'",
                             init->name);
-    rc = check_empty_dir(dir, d);
+    char sock[4096];
+    rc = ssp_node_socket_path(dir, sock, sizeof sock, d);
+    if (rc == SSP_OK)
+        rc = check_empty_dir(dir, d);
     if (rc != SSP_OK)
         return rc;
     rc = ssp_keyring_new(pass, len, init->kdf, &kr);

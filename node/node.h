@@ -45,6 +45,13 @@ SSP_MUST_CHECK ssp_err ssp_node_open(const char *dir, const char *pass, size_t l
                                      size_t map_size, struct ssp_node **out, struct ssp_diag *d);
 void ssp_node_close(struct ssp_node *n);
 
+/*
+ * Writes <dir>/sspd.sock to path (cap bytes); SSP_ERR_INVAL when it is too
+ * long for a Unix socket address, which would make the node unusable.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_socket_path(const char *dir, char *path, size_t cap,
+                                            struct ssp_diag *d);
+
 /* Writes the node id in text (SSP_NODE_ID_TEXT chars and a NUL). */
 void ssp_node_id_format(const uint8_t id[SSP_PK_LEN], char out[SSP_NODE_ID_TEXT + 1]);
 

@@ -299,6 +299,8 @@ ssp_passphrase_load(int fd, const char *path, char **out, size_t *len, struct ss
         } else {
             *len = strlen(env);
             memcpy(pass, env, *len + 1);
+            /* Not left where a child process or /proc/PID/environ would show it. */
+            unsetenv("SSP_PASSPHRASE");
         }
     }
     if (rc == SSP_OK && *len == 0)

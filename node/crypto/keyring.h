@@ -59,8 +59,9 @@ bool ssp_scope_name_valid(struct ssp_slice name);
 /*
  * Reads a passphrase (first line, at most SSP_PASSPHRASE_MAX bytes) from the
  * file descriptor fd, or the file at path, or the environment variable
- * SSP_PASSPHRASE, in that order of preference (fd < 0 and path NULL mean
- * "not given"), into secret memory the caller frees with ssp_secret_free.
+ * SSP_PASSPHRASE (which is then removed from the environment), in that order
+ * of preference (fd < 0 and path NULL mean "not given"), into secret memory
+ * the caller frees with ssp_secret_free.
  */
 SSP_MUST_CHECK ssp_err ssp_passphrase_load(int fd, const char *path, char **pass, size_t *len,
                                            struct ssp_diag *d);

@@ -193,7 +193,7 @@ static const struct ssp_field_def person_fields[] = {
     INT("birth_year", OPT, 1900, 2100, "year of birth; the age is derived from it"),
     ENUM("gender", OPT, genders, "gender"),
     TEXT("school", OPT, SHORT, "school or education the person attends"),
-    PID("pid", "keyed hash of the national id, made by `ssp pid`; never the id itself"),
+    PID("pid", "keyed hash of the national id, made with the network key; never the id itself"),
 };
 
 static const struct ssp_field_def concern_fields[] = {

@@ -732,6 +732,16 @@ norm_field(struct norm *nm, const char *at, const struct ssp_field_def *f, struc
     return by_kind[f->kind](nm, field_at, f, &c);
 }
 
+/*
+ * Bytes that are not msgpack at all (a buggy or hostile client): values are
+ * checked as gather() takes them, so this can be met part way through.
+ */
+static ssp_err
+malformed(struct norm *nm, const char *at)
+{
+    return ssp_diag_set(nm->d, SSP_ERR_SCHEMA, "%s: the fields are not well-formed msgpack", at);
+}
+
 /* Reads the map at c into vals, by field index; unknown and repeated names are refused. */
 static ssp_err
 gather(struct norm *nm, const char *at, const struct ssp_field_def *fields, size_t n,
@@ -741,12 +751,19 @@ gather(struct norm *nm, const char *at, const struct ssp_field_def *fields, size
     struct ssp_slice key;
     uint32_t count;
     size_t i;
+    enum ssp_mp_type t;
+    if (ssp_mp_peek(c, &t) != SSP_OK)
+        return malformed(nm, at);
     if (ssp_mp_map(c, &count) != SSP_OK)
-        return ssp_diag_set(nm->d, SSP_ERR_SCHEMA,
-                            "%s: %s is not allowed; use a map of field name to value", at,
-                            type_name(c));
+        return t == SSP_MP_MAP ? malformed(nm, at)
+                               : ssp_diag_set(nm->d, SSP_ERR_SCHEMA,
+                                              "%s: %s is not allowed; use a map of field name to "
+                                              "value",
+                                              at, type_name(c));
     for (uint32_t k = 0; k < count; k++) {
-        if (ssp_mp_str(c, &key) != SSP_OK)
+        if (ssp_mp_peek(c, &t) != SSP_OK || (t == SSP_MP_STR && ssp_mp_str(c, &key) != SSP_OK))
+            return malformed(nm, at);
+        if (t != SSP_MP_STR)
             return ssp_diag_set(nm->d, SSP_ERR_SCHEMA, "%s: field names must be text, not %s", at,
                                 type_name(c));
         i = field_index(fields, n, key);
@@ -760,8 +777,7 @@ gather(struct norm *nm, const char *at, const struct ssp_field_def *fields, size
                                 "%s: field '%s' is given twice; give each field once", at,
                                 fields[i].name);
         if (ssp_mp_raw(c, &vals[i]) != SSP_OK)
-            return ssp_diag_set(nm->d, SSP_ERR_SCHEMA,
-                                "%s.%s: the value is not well-formed msgpack", at, fields[i].name);
+            return malformed(nm, at);
     }
     return SSP_OK;
 }
@@ -816,7 +832,7 @@ ssp_schema_normalize(const struct ssp_type_def *t, struct ssp_slice in, ssp_ref_
     ssp_mp_init(&c, in);
     rc = norm_map(&nm, t->name, t->fields, t->nfields, &c, false);
     if (rc == SSP_OK && !ssp_mp_done(&c))
-        rc = ssp_diag_set(d, SSP_ERR_SCHEMA, "%s: the fields are not well-formed msgpack", t->name);
+        rc = malformed(&nm, t->name);
     if (rc == SSP_OK && w.err != SSP_OK)
         rc = ssp_diag_set(d, w.err, "%s: could not write the fields: %s", t->name,
                           ssp_strerror(w.err));

@@ -18,6 +18,7 @@ struct conn {
     struct ssp_ctl *ctl;
     struct ssp_buf in;
     struct conn *prev, *next;
+    bool import_refused; /* later imports on this connection are refused too */
 };
 
 struct ssp_ctl {
@@ -85,7 +86,20 @@ serve(struct conn *c, struct ssp_slice payload)
     ssp_buf_init(&result);
     ssp_mpw_init(&rw, &result);
     bool stopping = c->ctl->ops->stop;
-    ssp_err rc = ssp_ops_call(c->ctl->ops, req.op, req.params, &rw, &d);
+    bool import = ssp_slice_eq_str(req.op, "import");
+    ssp_err rc;
+    /*
+     * A client pipelines import batches. Once one is refused, the batches
+     * behind it are refused as well, so the store never has a gap in the
+     * middle of a file: what is stored is exactly the lines before the batch.
+     */
+    if (import && c->import_refused)
+        rc = ssp_diag_set(&d, SSP_ERR_AGAIN,
+                          "not imported: an earlier batch on this connection was refused");
+    else
+        rc = ssp_ops_call(c->ctl->ops, req.op, req.params, &rw, &d);
+    if (import && rc != SSP_OK)
+        c->import_refused = true;
     if (rc != SSP_OK) {
         ssp_say(SSP_DEBUG, "op %.*s refused: %s", (int)req.op.n, (const char *)req.op.p,
                 ssp_err_name(rc));
