@@ -11,13 +11,20 @@ T=$(mktemp -d /tmp/ssp-it.XXXXXX)
 export SSP_DIR="$T/node"
 
 cleanup() {
+    local status=$?
     # Stop any daemon this test started, whatever state it is in.
     for lock in "$T"/*/sspd.lock; do
         [ -f "$lock" ] || continue
         pid=$(head -c 32 "$lock" | tr -dc 0-9)
         [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
     done
+    # A sanitizer report from a daemon goes to its log, not to this test's exit code.
+    if grep -s -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*/sspd.log; then
+        echo "FAIL: a sanitizer reported a problem in sspd (above)" >&2
+        status=1
+    fi
     rm -rf "$T"
+    exit $status
 }
 trap cleanup EXIT
 
