@@ -178,23 +178,18 @@ await_oldest(struct import *im, struct ssp_diag *d)
     struct batch *b = &im->b[im->first];
     struct ssp_rpc_resp resp;
     struct ssp_diag bd = {{0}};
-    struct ssp_slice result, key;
+    struct ssp_slice result;
     struct ssp_mp c;
     uint64_t count = 0;
-    uint32_t n;
     ssp_err rc = ssp_client_recv(im->client, b->id, &resp, &bd);
     if (rc != SSP_OK)
         return lost_answer(im, rc, &bd, d);
     rc = ssp_client_result(&resp, "import", &result, &bd);
     if (rc != SSP_OK)
         return batch_refused(im, b, rc, &bd, d);
+    const struct ssp_mp_key keys[] = {{"count", SSP_AS_UINT, true, &count}};
     ssp_mp_init(&c, result);
-    rc = ssp_mp_map(&c, &n);
-    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
-        rc = ssp_mp_str(&c, &key);
-        if (rc == SSP_OK)
-            rc = ssp_slice_eq_str(key, "count") ? ssp_mp_uint(&c, &count) : ssp_mp_skip(&c);
-    }
+    rc = ssp_mp_read_map(&c, keys, 1, false, NULL);
     if (rc != SSP_OK)
         return ssp_out_bad_result(rc, d);
     im->count += count;

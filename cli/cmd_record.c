@@ -189,19 +189,13 @@ ssp_cmd_note(struct ssp_cli *cli, const struct ssp_args *a)
 static ssp_err
 print_deleted(struct ssp_mp *c, struct ssp_diag *d)
 {
-    struct ssp_out_rec r = {0};
-    struct ssp_slice key;
+    struct ssp_slice id;
     struct ssp_buf t;
-    uint32_t n;
-    ssp_err rc = ssp_mp_map(c, &n);
-    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
-        rc = ssp_mp_str(c, &key);
-        if (rc == SSP_OK)
-            rc = ssp_slice_eq_str(key, "id") ? ssp_mp_str(c, &r.id) : ssp_mp_skip(c);
-    }
+    const struct ssp_mp_key keys[] = {{"id", SSP_AS_STR, true, &id}};
+    ssp_err rc = ssp_mp_read_map(c, keys, 1, false, NULL);
     ssp_buf_init(&t);
     if (rc == SSP_OK)
-        rc = ssp_out_render_str(r.id, &t);
+        rc = ssp_out_render_str(id, &t);
     if (rc == SSP_OK)
         printf("deleted %.*s\n", (int)t.n, (const char *)t.p);
     ssp_buf_fini(&t);
@@ -224,27 +218,14 @@ ssp_cmd_show(struct ssp_cli *cli, const struct ssp_args *a)
 static ssp_err
 print_version(struct ssp_mp *c, struct ssp_buf *t)
 {
-    struct ssp_slice key, at = {0}, author = {0}, action = {0}, fields = {0};
+    struct ssp_slice at, author, action, fields;
     uint64_t seq = 0;
-    uint32_t n;
-    ssp_err rc = ssp_mp_map(c, &n);
-    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
-        rc = ssp_mp_str(c, &key);
-        if (rc != SSP_OK)
-            break;
-        if (ssp_slice_eq_str(key, "at"))
-            rc = ssp_mp_str(c, &at);
-        else if (ssp_slice_eq_str(key, "author"))
-            rc = ssp_mp_str(c, &author);
-        else if (ssp_slice_eq_str(key, "action"))
-            rc = ssp_mp_str(c, &action);
-        else if (ssp_slice_eq_str(key, "seq"))
-            rc = ssp_mp_uint(c, &seq);
-        else if (ssp_slice_eq_str(key, "fields"))
-            rc = ssp_mp_raw(c, &fields);
-        else
-            rc = ssp_mp_skip(c);
-    }
+    const struct ssp_mp_key keys[] = {
+        {"at", SSP_AS_STR, true, &at},          {"author", SSP_AS_STR, true, &author},
+        {"action", SSP_AS_STR, true, &action},  {"seq", SSP_AS_UINT, false, &seq},
+        {"fields", SSP_AS_MAP, false, &fields},
+    };
+    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
     /* The action is padded to the longest, "create"/"update"/"delete". */
     t->n = 0;
     if (rc == SSP_OK)
@@ -268,23 +249,18 @@ print_version(struct ssp_mp *c, struct ssp_buf *t)
 static ssp_err
 print_history(struct ssp_mp *c, struct ssp_diag *d)
 {
-    struct ssp_slice key;
+    struct ssp_slice versions;
     struct ssp_buf t;
-    uint32_t n, nv;
+    struct ssp_mp vc;
+    uint32_t nv = 0;
+    const struct ssp_mp_key keys[] = {{"versions", SSP_AS_ARRAY, true, &versions}};
     ssp_buf_init(&t);
-    ssp_err rc = ssp_mp_map(c, &n);
-    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
-        rc = ssp_mp_str(c, &key);
-        if (rc != SSP_OK)
-            break;
-        if (!ssp_slice_eq_str(key, "versions")) {
-            rc = ssp_mp_skip(c);
-            continue;
-        }
-        rc = ssp_mp_array(c, &nv);
-        for (uint32_t v = 0; v < nv && rc == SSP_OK; v++)
-            rc = print_version(c, &t);
-    }
+    ssp_err rc = ssp_mp_read_map(c, keys, 1, false, NULL);
+    ssp_mp_init(&vc, versions);
+    if (rc == SSP_OK)
+        rc = ssp_mp_array(&vc, &nv);
+    for (uint32_t v = 0; v < nv && rc == SSP_OK; v++)
+        rc = print_version(&vc, &t);
     ssp_buf_fini(&t);
     return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
 }
@@ -455,25 +431,13 @@ read_page(struct ssp_slice result, struct ssp_slice *summary, struct ssp_slice *
           struct ssp_slice *next)
 {
     struct ssp_mp c;
-    struct ssp_slice key;
-    uint32_t n;
+    const struct ssp_mp_key keys[] = {
+        {"summary", SSP_AS_ARRAY, true, summary},
+        {"records", SSP_AS_ARRAY, true, records},
+        {"next", SSP_AS_STR, false, next},
+    };
     ssp_mp_init(&c, result);
-    *summary = *records = *next = SSP_SLICE(NULL, 0);
-    ssp_err rc = ssp_mp_map(&c, &n);
-    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
-        rc = ssp_mp_str(&c, &key);
-        if (rc != SSP_OK)
-            break;
-        if (ssp_slice_eq_str(key, "records"))
-            rc = ssp_mp_raw(&c, records);
-        else if (ssp_slice_eq_str(key, "summary"))
-            rc = ssp_mp_raw(&c, summary);
-        else if (ssp_slice_eq_str(key, "next") && !ssp_mp_is_nil(&c))
-            rc = ssp_mp_str(&c, next);
-        else
-            rc = ssp_mp_skip(&c);
-    }
-    return rc == SSP_OK && (records->n == 0 || summary->n == 0) ? SSP_ERR_PROTO : rc;
+    return ssp_mp_read_map(&c, keys, sizeof keys / sizeof keys[0], false, NULL);
 }
 
 /* Writes the params of one list request; where is an encoded map or empty. */
@@ -572,50 +536,29 @@ out:
 struct field_desc {
     struct ssp_slice name, kind, help, target;
     struct ssp_slice values, items; /* encoded arrays; empty when absent */
-    bool required, has_min, has_max;
-    int64_t min, max;
+    bool required;
+    int64_t min, max; /* NO_BOUND when absent */
 };
 
-static ssp_err
-read_bound(struct ssp_mp *c, bool *has, int64_t *v)
-{
-    *has = true;
-    return ssp_mp_int(c, v);
-}
+#define NO_BOUND INT64_MIN
 
 static ssp_err
 read_field(struct ssp_mp *c, struct field_desc *f)
 {
-    struct ssp_slice key;
-    uint32_t n;
-    memset(f, 0, sizeof *f);
-    ssp_err rc = ssp_mp_map(c, &n);
-    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
-        rc = ssp_mp_str(c, &key);
-        if (rc != SSP_OK)
-            break;
-        if (ssp_slice_eq_str(key, "name"))
-            rc = ssp_mp_str(c, &f->name);
-        else if (ssp_slice_eq_str(key, "kind"))
-            rc = ssp_mp_str(c, &f->kind);
-        else if (ssp_slice_eq_str(key, "help"))
-            rc = ssp_mp_str(c, &f->help);
-        else if (ssp_slice_eq_str(key, "target") && !ssp_mp_is_nil(c))
-            rc = ssp_mp_str(c, &f->target);
-        else if (ssp_slice_eq_str(key, "required"))
-            rc = ssp_mp_bool(c, &f->required);
-        else if (ssp_slice_eq_str(key, "min"))
-            rc = read_bound(c, &f->has_min, &f->min);
-        else if (ssp_slice_eq_str(key, "max"))
-            rc = read_bound(c, &f->has_max, &f->max);
-        else if (ssp_slice_eq_str(key, "values"))
-            rc = ssp_mp_raw(c, &f->values);
-        else if (ssp_slice_eq_str(key, "items"))
-            rc = ssp_mp_raw(c, &f->items);
-        else
-            rc = ssp_mp_skip(c);
-    }
-    return rc;
+    const struct ssp_mp_key keys[] = {
+        {"name", SSP_AS_STR, true, &f->name},
+        {"kind", SSP_AS_STR, true, &f->kind},
+        {"help", SSP_AS_STR, false, &f->help},
+        {"target", SSP_AS_STR, false, &f->target},
+        {"required", SSP_AS_BOOL, false, &f->required},
+        {"min", SSP_AS_INT, false, &f->min},
+        {"max", SSP_AS_INT, false, &f->max},
+        {"values", SSP_AS_ARRAY, false, &f->values},
+        {"items", SSP_AS_ARRAY, false, &f->items},
+    };
+    f->required = false;
+    f->min = f->max = NO_BOUND;
+    return ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
 }
 
 /* "KIND[ to TARGET][ MIN..MAX][, required]": what a value of the field must be. */
@@ -628,11 +571,11 @@ field_spec(const struct field_desc *f, struct ssp_buf *t)
         rc = ssp_buf_append(t, " to ", 4);
     if (rc == SSP_OK)
         rc = ssp_out_render_str(f->target, t);
-    if (f->has_min && f->has_max)
+    if (f->min != NO_BOUND && f->max != NO_BOUND)
         snprintf(range, sizeof range, " %lld..%lld", (long long)f->min, (long long)f->max);
-    else if (f->has_max)
+    else if (f->max != NO_BOUND)
         snprintf(range, sizeof range, " (max %lld)", (long long)f->max);
-    else if (f->has_min)
+    else if (f->min != NO_BOUND)
         snprintf(range, sizeof range, " (min %lld)", (long long)f->min);
     if (rc == SSP_OK)
         rc = ssp_buf_append(t, range, strlen(range));
@@ -699,29 +642,16 @@ print_fields(struct ssp_slice fields, size_t indent, struct ssp_buf *t)
 static ssp_err
 print_type(struct ssp_slice type, struct ssp_buf *t)
 {
-    struct ssp_slice key, name = {0}, help = {0}, scope = {0}, fields = {0};
+    struct ssp_slice name, help, scope, fields;
     struct ssp_mp c;
     bool append_only = false;
-    uint32_t n;
+    const struct ssp_mp_key keys[] = {
+        {"name", SSP_AS_STR, true, &name},       {"help", SSP_AS_STR, false, &help},
+        {"scope", SSP_AS_STR, false, &scope},    {"append_only", SSP_AS_BOOL, false, &append_only},
+        {"fields", SSP_AS_ARRAY, true, &fields},
+    };
     ssp_mp_init(&c, type);
-    ssp_err rc = ssp_mp_map(&c, &n);
-    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
-        rc = ssp_mp_str(&c, &key);
-        if (rc != SSP_OK)
-            break;
-        if (ssp_slice_eq_str(key, "name"))
-            rc = ssp_mp_str(&c, &name);
-        else if (ssp_slice_eq_str(key, "help"))
-            rc = ssp_mp_str(&c, &help);
-        else if (ssp_slice_eq_str(key, "scope") && !ssp_mp_is_nil(&c))
-            rc = ssp_mp_str(&c, &scope);
-        else if (ssp_slice_eq_str(key, "append_only"))
-            rc = ssp_mp_bool(&c, &append_only);
-        else if (ssp_slice_eq_str(key, "fields"))
-            rc = ssp_mp_raw(&c, &fields);
-        else
-            rc = ssp_mp_skip(&c);
-    }
+    ssp_err rc = ssp_mp_read_map(&c, keys, sizeof keys / sizeof keys[0], false, NULL);
     t->n = 0;
     if (rc == SSP_OK)
         rc = ssp_out_render_str(name, t);
@@ -737,8 +667,8 @@ print_type(struct ssp_slice type, struct ssp_buf *t)
         rc = ssp_buf_append(t, "]", 1);
     if (rc == SSP_OK && append_only)
         rc = ssp_buf_append(t, " [append only]", 14);
-    if (rc != SSP_OK || fields.n == 0)
-        return rc == SSP_OK ? SSP_ERR_PROTO : rc;
+    if (rc != SSP_OK)
+        return rc;
     printf("%.*s\n", (int)t->n, (const char *)t->p);
     return print_fields(fields, 2, t);
 }
@@ -748,18 +678,9 @@ static ssp_err
 type_name(struct ssp_slice type, struct ssp_slice *name)
 {
     struct ssp_mp c;
-    struct ssp_slice key;
-    uint32_t n;
+    const struct ssp_mp_key keys[] = {{"name", SSP_AS_STR, true, name}};
     ssp_mp_init(&c, type);
-    ssp_err rc = ssp_mp_map(&c, &n);
-    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
-        rc = ssp_mp_str(&c, &key);
-        if (rc == SSP_OK && ssp_slice_eq_str(key, "name"))
-            return ssp_mp_str(&c, name);
-        if (rc == SSP_OK)
-            rc = ssp_mp_skip(&c);
-    }
-    return SSP_ERR_PROTO;
+    return ssp_mp_read_map(&c, keys, 1, false, NULL);
 }
 
 /* Prints the types of the schema, or only the one called want (if not NULL). */

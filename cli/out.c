@@ -424,44 +424,25 @@ raw_of(struct ssp_mp *c, enum ssp_mp_type want, struct ssp_slice *raw)
     return ssp_mp_raw(c, raw);
 }
 
-static ssp_err
-rec_entry(struct ssp_mp *c, struct ssp_slice key, struct ssp_out_rec *r)
-{
-    if (ssp_slice_eq_str(key, "id"))
-        return ssp_mp_str(c, &r->id);
-    if (ssp_slice_eq_str(key, "type"))
-        return ssp_mp_str(c, &r->type);
-    if (ssp_slice_eq_str(key, "scope"))
-        return ssp_mp_str(c, &r->scope);
-    if (ssp_slice_eq_str(key, "created"))
-        return ssp_mp_str(c, &r->created);
-    if (ssp_slice_eq_str(key, "updated"))
-        return ssp_mp_str(c, &r->updated);
-    if (ssp_slice_eq_str(key, "author"))
-        return ssp_mp_str(c, &r->author);
-    if (ssp_slice_eq_str(key, "deleted"))
-        return ssp_mp_bool(c, &r->deleted);
-    if (ssp_slice_eq_str(key, "fields"))
-        return raw_of(c, SSP_MP_MAP, &r->fields);
-    if (ssp_slice_eq_str(key, "conflicts"))
-        return raw_of(c, SSP_MP_ARRAY, &r->conflicts);
-    /* A newer daemon may say more; what ssp does not know it does not print. */
-    return ssp_mp_skip(c);
-}
-
 ssp_err
 ssp_out_rec_parse(struct ssp_mp *c, struct ssp_out_rec *r)
 {
-    struct ssp_slice key;
-    uint32_t n;
-    memset(r, 0, sizeof *r);
-    if (ssp_mp_map(c, &n) != SSP_OK)
-        return SSP_ERR_PROTO;
-    for (uint32_t i = 0; i < n; i++) {
-        if (ssp_mp_str(c, &key) != SSP_OK || rec_entry(c, key, r) != SSP_OK)
-            return SSP_ERR_PROTO;
-    }
-    return r->id.n > 0 && r->type.n > 0 && r->fields.n > 0 ? SSP_OK : SSP_ERR_PROTO;
+    /* A newer daemon may say more; what ssp does not know it does not print. */
+    const struct ssp_mp_key keys[] = {
+        {"id", SSP_AS_STR, true, &r->id},
+        {"type", SSP_AS_STR, true, &r->type},
+        {"scope", SSP_AS_STR, false, &r->scope},
+        {"created", SSP_AS_STR, false, &r->created},
+        {"updated", SSP_AS_STR, false, &r->updated},
+        {"author", SSP_AS_STR, false, &r->author},
+        {"deleted", SSP_AS_BOOL, false, &r->deleted},
+        {"fields", SSP_AS_MAP, true, &r->fields},
+        {"conflicts", SSP_AS_ARRAY, false, &r->conflicts},
+    };
+    r->deleted = false;
+    return ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL) == SSP_OK
+               ? SSP_OK
+               : SSP_ERR_PROTO;
 }
 
 struct ssp_slice
@@ -474,27 +455,21 @@ ssp_out_short_author(struct ssp_slice author)
 static ssp_err
 print_conflict(struct ssp_mp *c, struct ssp_buf *t)
 {
-    struct ssp_slice key, field = {0}, author = {0}, at = {0}, value = {0};
+    static const uint8_t nil = 0xc0;
+    struct ssp_slice field, author, at, value;
     struct ssp_mp v;
-    uint32_t n;
-    ssp_err rc = ssp_mp_map(c, &n);
-    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
-        rc = ssp_mp_str(c, &key);
-        if (rc != SSP_OK)
-            break;
-        if (ssp_slice_eq_str(key, "field"))
-            rc = ssp_mp_str(c, &field);
-        else if (ssp_slice_eq_str(key, "author"))
-            rc = ssp_mp_str(c, &author);
-        else if (ssp_slice_eq_str(key, "at"))
-            rc = ssp_mp_str(c, &at);
-        else if (ssp_slice_eq_str(key, "value"))
-            rc = ssp_mp_raw(c, &value);
-        else
-            rc = ssp_mp_skip(c);
-    }
-    if (rc != SSP_OK || value.n == 0)
+    const struct ssp_mp_key keys[] = {
+        {"field", SSP_AS_STR, true, &field},
+        {"author", SSP_AS_STR, false, &author},
+        {"at", SSP_AS_STR, false, &at},
+        {"value", SSP_AS_RAW, false, &value},
+    };
+    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    if (rc != SSP_OK)
         return SSP_ERR_PROTO;
+    /* A value removed by the losing write reads as nil, which read_map counts as absent. */
+    if (value.p == NULL)
+        value = SSP_SLICE(&nil, 1);
     struct text tx = {t, SSP_OK, 0};
     t->n = 0;
     put_cstr(&tx, "! ");

@@ -13,67 +13,34 @@ typedef ssp_err (*op_fn)(struct ssp_ops_ctx *ctx, struct ssp_slice params, struc
 
 /* ---- params ---- */
 
-enum param_kind {
-    P_STR, /* out: the string's bytes */
-    P_MAP, /* out: the encoded map */
-    P_ANY, /* out: the encoded value */
-};
-
-struct param {
-    const char *key;
-    enum param_kind kind;
-    bool required;
-    struct ssp_slice *out; /* left empty (n == 0, p == NULL) when the key is absent */
-};
-
 /*
- * Decodes a params map in one pass against its table. Refuses keys the table
- * does not name, so a misspelt option cannot pass silently.
+ * Reads a params map by its table (proto/mp.h). Keys the table does not name
+ * are refused, so a misspelt option cannot pass silently.
  */
 static ssp_err
-params_read(struct ssp_mp *cur, const struct param *table, size_t n, struct ssp_diag *d)
+params_read(struct ssp_mp *c, const struct ssp_mp_key *table, size_t n, struct ssp_diag *d)
 {
-    struct ssp_mp c = *cur;
-    uint32_t count;
-    for (size_t i = 0; i < n; i++)
-        *table[i].out = SSP_SLICE(NULL, 0);
-    if (ssp_mp_map(&c, &count) != SSP_OK)
-        return ssp_diag_set(d, SSP_ERR_PROTO, "the request's params are not a map");
-    for (uint32_t k = 0; k < count; k++) {
-        struct ssp_slice key;
-        enum ssp_mp_type t;
-        size_t i = 0;
-        if (ssp_mp_str(&c, &key) != SSP_OK || ssp_mp_peek(&c, &t) != SSP_OK)
-            return ssp_diag_set(d, SSP_ERR_PROTO, "the request's params are malformed");
-        while (i < n && !ssp_slice_eq_str(key, table[i].key))
-            i++;
-        if (i == n)
-            return ssp_diag_set(d, SSP_ERR_PROTO, "unknown parameter '%.*s'",
-                                (int)(key.n > 32 ? 32 : key.n), (const char *)key.p);
-        ssp_err rc;
-        if (table[i].kind == P_STR) {
-            rc = t == SSP_MP_STR ? ssp_mp_str(&c, table[i].out) : SSP_ERR_INVAL;
-        } else {
-            rc = table[i].kind == P_MAP && t != SSP_MP_MAP ? SSP_ERR_INVAL
-                                                           : ssp_mp_raw(&c, table[i].out);
-        }
-        if (rc != SSP_OK)
-            return ssp_diag_set(d, SSP_ERR_INVAL, "'%s' must be a %s", table[i].key,
-                                table[i].kind == P_STR ? "string" : "map");
-        /* A present value is never the empty slice: an empty str still points into params. */
-        if (table[i].out->p == NULL)
-            *table[i].out = SSP_SLICE(c.p, 0);
+    struct ssp_slice bad;
+    ssp_err rc = ssp_mp_read_map(c, table, n, true, &bad);
+    int len = (int)(bad.n > 32 ? 32 : bad.n);
+    const char *key = (const char *)bad.p;
+    switch (rc) {
+    case SSP_OK:
+        return SSP_OK;
+    case SSP_ERR_NOTFOUND:
+        return ssp_diag_set(d, SSP_ERR_INVAL, "'%.*s' is missing", len, key);
+    case SSP_ERR_INVAL:
+        return ssp_diag_set(d, SSP_ERR_INVAL, "'%.*s' has the wrong type", len, key);
+    default:
+        if (bad.n > 0)
+            return ssp_diag_set(d, SSP_ERR_PROTO, "unknown or repeated parameter '%.*s'", len, key);
+        return ssp_diag_set(d, SSP_ERR_PROTO, "the request's params are not a well-formed map");
     }
-    for (size_t i = 0; i < n; i++)
-        if (table[i].required && table[i].out->p == NULL)
-            return ssp_diag_set(d, SSP_ERR_INVAL, "'%s' is missing", table[i].key);
-    *cur = c;
-    return SSP_OK;
 }
 
 /* The same for a whole params value, which must hold nothing more. */
 static ssp_err
-params_decode(struct ssp_slice params, const struct param *table, size_t n, struct ssp_diag *d)
+params_decode(struct ssp_slice params, const struct ssp_mp_key *table, size_t n, struct ssp_diag *d)
 {
     struct ssp_mp c;
     ssp_mp_init(&c, params);
@@ -290,10 +257,10 @@ static ssp_err
 op_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
     struct ssp_write w = {.action = SSP_ACT_CREATE};
-    const struct param table[] = {
-        {"type", P_STR, true, &w.type},
-        {"scope", P_STR, false, &w.scope},
-        {"fields", P_MAP, true, &w.fields},
+    const struct ssp_mp_key table[] = {
+        {"type", SSP_AS_STR, true, &w.type},
+        {"scope", SSP_AS_STR, false, &w.scope},
+        {"fields", SSP_AS_MAP, true, &w.fields},
     };
     ssp_err rc = PARAMS(params, table, d);
     return rc == SSP_OK ? write_and_show(ctx, &w, out, d) : rc;
@@ -304,9 +271,9 @@ op_set(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, st
 {
     struct ssp_write w = {.action = SSP_ACT_UPDATE, .has_id = true};
     struct ssp_slice id;
-    const struct param table[] = {
-        {"id", P_STR, true, &id},
-        {"fields", P_MAP, true, &w.fields},
+    const struct ssp_mp_key table[] = {
+        {"id", SSP_AS_STR, true, &id},
+        {"fields", SSP_AS_MAP, true, &w.fields},
     };
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
@@ -319,9 +286,9 @@ op_note(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
 {
     struct ssp_write w = {.action = SSP_ACT_CREATE, .type = SSP_SLICE("note", 4)};
     struct ssp_slice text, idtext;
-    const struct param table[] = {
-        {"id", P_STR, true, &idtext},
-        {"text", P_STR, true, &text},
+    const struct ssp_mp_key table[] = {
+        {"id", SSP_AS_STR, true, &idtext},
+        {"text", SSP_AS_STR, true, &text},
     };
     struct ssp_record about;
     struct ssp_buf fields;
@@ -361,7 +328,7 @@ op_delete(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
 {
     struct ssp_write w = {.action = SSP_ACT_DELETE, .has_id = true};
     struct ssp_slice id;
-    const struct param table[] = {{"id", P_STR, true, &id}};
+    const struct ssp_mp_key table[] = {{"id", SSP_AS_STR, true, &id}};
     size_t failed;
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
@@ -382,7 +349,7 @@ static ssp_err
 op_show(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
     struct ssp_slice text;
-    const struct param table[] = {{"id", P_STR, true, &text}};
+    const struct ssp_mp_key table[] = {{"id", SSP_AS_STR, true, &text}};
     uint8_t id[SSP_RECORD_ID_LEN];
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
@@ -498,27 +465,23 @@ static ssp_err
 op_list(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
     struct list_ctx lc = {0};
-    struct ssp_slice type, scope, where, after, raw;
-    const struct param table[] = {
-        {"type", P_STR, true, &type},    {"scope", P_STR, false, &scope},
-        {"where", P_MAP, false, &where}, {"after", P_STR, false, &after},
-        {"limit", P_ANY, false, &raw},
+    struct ssp_slice type, scope, where, after;
+    uint64_t limit = LIST_PAGE_MAX;
+    const struct ssp_mp_key table[] = {
+        {"type", SSP_AS_STR, true, &type},     {"scope", SSP_AS_STR, false, &scope},
+        {"where", SSP_AS_MAP, false, &where},  {"after", SSP_AS_STR, false, &after},
+        {"limit", SSP_AS_UINT, false, &limit},
     };
     struct ssp_buf norm;
     uint8_t after_id[SSP_RECORD_ID_LEN];
-    uint64_t limit = LIST_PAGE_MAX;
-    struct ssp_mp c;
 
     ssp_buf_init(&norm);
     ssp_buf_init(&lc.scratch);
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK && after.p != NULL && ssp_record_id_parse(after, after_id) != SSP_OK)
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "'after' is not a record id");
-    if (rc == SSP_OK && raw.p != NULL) {
-        ssp_mp_init(&c, raw);
-        if (ssp_mp_uint(&c, &limit) != SSP_OK || limit == 0 || limit > LIST_PAGE_MAX)
-            rc = ssp_diag_set(d, SSP_ERR_INVAL, "'limit' must be from 1 to %d", LIST_PAGE_MAX);
-    }
+    if (rc == SSP_OK && (limit == 0 || limit > LIST_PAGE_MAX))
+        rc = ssp_diag_set(d, SSP_ERR_INVAL, "'limit' must be from 1 to %d", LIST_PAGE_MAX);
     if (rc == SSP_OK && (lc.type = ssp_schema_find(type)) == NULL)
         rc = ssp_schema_unknown_type(type, d);
     if (rc == SSP_OK)
@@ -566,7 +529,7 @@ op_history(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
            struct ssp_diag *d)
 {
     struct ssp_slice text;
-    const struct param table[] = {{"id", P_STR, true, &text}};
+    const struct ssp_mp_key table[] = {{"id", SSP_AS_STR, true, &text}};
     uint8_t id[SSP_RECORD_ID_LEN];
     struct ssp_buf items;
     struct ssp_mpw iw;
@@ -596,11 +559,11 @@ import_entry(struct ssp_mp *c, struct ssp_write *w, struct ssp_diag *d)
 {
     struct ssp_slice id;
     *w = (struct ssp_write){.action = SSP_ACT_CREATE};
-    const struct param table[] = {
-        {"type", P_STR, true, &w->type},
-        {"scope", P_STR, false, &w->scope},
-        {"id", P_STR, false, &id},
-        {"fields", P_MAP, true, &w->fields},
+    const struct ssp_mp_key table[] = {
+        {"type", SSP_AS_STR, true, &w->type},
+        {"scope", SSP_AS_STR, false, &w->scope},
+        {"id", SSP_AS_STR, false, &id},
+        {"fields", SSP_AS_MAP, true, &w->fields},
     };
     ssp_err rc = params_read(c, table, sizeof table / sizeof table[0], d);
     if (rc == SSP_OK && id.p != NULL) {
@@ -616,7 +579,7 @@ op_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
 {
     struct ssp_write *writes = NULL;
     struct ssp_slice raw;
-    const struct param table[] = {{"records", P_ANY, true, &raw}};
+    const struct ssp_mp_key table[] = {{"records", SSP_AS_ARRAY, true, &raw}};
     struct ssp_diag why = {{0}};
     struct ssp_mp c;
     uint32_t n = 0, i = 0;

@@ -381,6 +381,94 @@ ssp_mp_check(struct ssp_slice s)
     return ssp_mp_done(&c) ? SSP_OK : SSP_ERR_PROTO;
 }
 
+/* Reads one value as `as` says into out. */
+static ssp_err
+read_as(struct ssp_mp *c, enum ssp_mp_as as, void *out)
+{
+    enum ssp_mp_type t;
+    if (ssp_mp_peek(c, &t) != SSP_OK)
+        return SSP_ERR_PROTO;
+    switch (as) {
+    case SSP_AS_STR:
+        return t == SSP_MP_STR ? ssp_mp_str(c, out) : SSP_ERR_INVAL;
+    case SSP_AS_UINT:
+        return t == SSP_MP_UINT ? ssp_mp_uint(c, out) : SSP_ERR_INVAL;
+    case SSP_AS_INT:
+        return t == SSP_MP_UINT || t == SSP_MP_INT ? ssp_mp_int(c, out) : SSP_ERR_INVAL;
+    case SSP_AS_BOOL:
+        return t == SSP_MP_BOOL ? ssp_mp_bool(c, out) : SSP_ERR_INVAL;
+    case SSP_AS_MAP:
+        return t == SSP_MP_MAP ? ssp_mp_raw(c, out) : SSP_ERR_INVAL;
+    case SSP_AS_ARRAY:
+        return t == SSP_MP_ARRAY ? ssp_mp_raw(c, out) : SSP_ERR_INVAL;
+    case SSP_AS_RAW:
+        return ssp_mp_raw(c, out);
+    }
+    return SSP_ERR_INVAL;
+}
+
+static bool
+is_slice(enum ssp_mp_as as)
+{
+    return as == SSP_AS_STR || as == SSP_AS_MAP || as == SSP_AS_ARRAY || as == SSP_AS_RAW;
+}
+
+ssp_err
+ssp_mp_read_map(struct ssp_mp *c, const struct ssp_mp_key *keys, size_t n, bool strict,
+                struct ssp_slice *bad)
+{
+    struct ssp_mp m = *c;
+    struct ssp_slice dummy, key;
+    uint32_t count;
+    uint64_t seen = 0, present = 0; /* bit i: keys[i] was met / had a value (nil does not) */
+    ssp_err rc = SSP_OK;
+    if (bad == NULL)
+        bad = &dummy;
+    *bad = SSP_SLICE(NULL, 0);
+    if (n > 64 || ssp_mp_map(&m, &count) != SSP_OK)
+        return SSP_ERR_PROTO;
+    for (size_t i = 0; i < n; i++)
+        if (is_slice(keys[i].as))
+            *(struct ssp_slice *)keys[i].out = SSP_SLICE(NULL, 0);
+    for (uint32_t k = 0; k < count && rc == SSP_OK; k++) {
+        size_t i = 0;
+        if (ssp_mp_str(&m, &key) != SSP_OK)
+            return SSP_ERR_PROTO;
+        while (i < n && !ssp_slice_eq_str(key, keys[i].key))
+            i++;
+        if (i == n) {
+            *bad = key;
+            rc = strict ? SSP_ERR_PROTO : ssp_mp_skip(&m);
+        } else if ((seen >> i & 1u) != 0) {
+            *bad = key;
+            rc = SSP_ERR_PROTO;
+        } else if (ssp_mp_is_nil(&m)) {
+            seen |= (uint64_t)1 << i;
+            rc = ssp_mp_nil(&m);
+        } else {
+            seen |= (uint64_t)1 << i;
+            present |= (uint64_t)1 << i;
+            *bad = key;
+            rc = read_as(&m, keys[i].as, keys[i].out);
+            /* An empty str must still read as present: point it into the input. */
+            if (rc == SSP_OK && is_slice(keys[i].as) &&
+                ((struct ssp_slice *)keys[i].out)->p == NULL)
+                *(struct ssp_slice *)keys[i].out = SSP_SLICE(m.p, 0);
+        }
+    }
+    if (rc != SSP_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (keys[i].required && (present >> i & 1u) == 0) {
+            *bad = SSP_SLICE_STR(keys[i].key);
+            return SSP_ERR_NOTFOUND;
+        }
+    }
+    *bad = SSP_SLICE(NULL, 0);
+    *c = m;
+    return SSP_OK;
+}
+
 static int
 buf_write(void *data, const char *p, size_t n)
 {

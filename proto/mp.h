@@ -66,6 +66,36 @@ SSP_MUST_CHECK ssp_err ssp_mp_raw(struct ssp_mp *c, struct ssp_slice *raw);
 /* Checks that s holds exactly one well-formed value within the depth limit. */
 SSP_MUST_CHECK ssp_err ssp_mp_check(struct ssp_slice s);
 
+/* How ssp_mp_read_map stores a value. */
+enum ssp_mp_as {
+    SSP_AS_STR,   /* out: struct ssp_slice, the string's bytes */
+    SSP_AS_UINT,  /* out: uint64_t */
+    SSP_AS_INT,   /* out: int64_t */
+    SSP_AS_BOOL,  /* out: bool */
+    SSP_AS_MAP,   /* out: struct ssp_slice, the map's encoding */
+    SSP_AS_ARRAY, /* out: struct ssp_slice, the array's encoding */
+    SSP_AS_RAW,   /* out: struct ssp_slice, the encoding of a value of any type */
+};
+
+struct ssp_mp_key {
+    const char *key;
+    enum ssp_mp_as as;
+    bool required;
+    void *out;
+};
+
+/*
+ * Reads the map at c, storing the value of each key listed in keys as its
+ * entry says. A nil value counts as absent; slices of absent keys are set
+ * to {NULL, 0}, other outputs are left as they were. A key given twice is
+ * refused. Errors, with *bad (if not NULL) set to the key at fault:
+ * SSP_ERR_PROTO for malformed bytes or, with strict, a key not listed;
+ * SSP_ERR_INVAL for a value of the wrong type; SSP_ERR_NOTFOUND for a
+ * missing required key. On error c is left where it was.
+ */
+SSP_MUST_CHECK ssp_err ssp_mp_read_map(struct ssp_mp *c, const struct ssp_mp_key *keys, size_t n,
+                                       bool strict, struct ssp_slice *bad);
+
 struct ssp_mpw {
     msgpack_packer pk;
     struct ssp_buf *buf;
