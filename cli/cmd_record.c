@@ -110,10 +110,14 @@ run_on_id(struct ssp_cli *cli, const char *op, const char *id, ssp_out_fn print)
     return status;
 }
 
-int
-ssp_cmd_add(struct ssp_cli *cli, const struct ssp_args *a)
+/*
+ * Sends a write: params {key: value, ["scope": scope,] "fields": the
+ * command's field arguments}, and prints the record that comes back.
+ */
+static int
+run_write(struct ssp_cli *cli, const char *op, const char *key, const struct ssp_args *a,
+          const char *scope)
 {
-    const char *scope = ssp_args_get(a, "scope");
     struct ssp_diag d = {{0}};
     struct ssp_buf b;
     struct ssp_mpw w;
@@ -121,42 +125,29 @@ ssp_cmd_add(struct ssp_cli *cli, const struct ssp_args *a)
     ssp_buf_init(&b);
     ssp_mpw_init(&w, &b);
     ssp_mpw_map(&w, scope != NULL ? 3 : 2);
-    ssp_cli_kv(&w, "type", a->pos[0]);
+    ssp_cli_kv(&w, key, a->pos[0]);
     if (scope != NULL)
         ssp_cli_kv(&w, "scope", scope);
     ssp_mpw_cstr(&w, "fields");
     ssp_err rc = ssp_cli_write_assigns(a->pos + 1, a->npos - 1, &w, &d);
-    if (rc != SSP_OK) {
+    if (rc != SSP_OK)
         status = assigns_failed(rc, &d);
-        goto out;
-    }
-    status = ssp_cli_run(cli, "add", &w, ssp_out_record);
-out:
+    else
+        status = ssp_cli_run(cli, op, &w, ssp_out_record);
     ssp_buf_fini(&b);
     return status;
 }
 
 int
+ssp_cmd_add(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    return run_write(cli, "add", "type", a, ssp_args_get(a, "scope"));
+}
+
+int
 ssp_cmd_set(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    struct ssp_diag d = {{0}};
-    struct ssp_buf b;
-    struct ssp_mpw w;
-    int status;
-    ssp_buf_init(&b);
-    ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, 2);
-    ssp_cli_kv(&w, "id", a->pos[0]);
-    ssp_mpw_cstr(&w, "fields");
-    ssp_err rc = ssp_cli_write_assigns(a->pos + 1, a->npos - 1, &w, &d);
-    if (rc != SSP_OK) {
-        status = assigns_failed(rc, &d);
-        goto out;
-    }
-    status = ssp_cli_run(cli, "set", &w, ssp_out_record);
-out:
-    ssp_buf_fini(&b);
-    return status;
+    return run_write(cli, "set", "id", a, NULL);
 }
 
 int
