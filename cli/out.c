@@ -438,6 +438,7 @@ ssp_out_rec_parse(struct ssp_mp *c, struct ssp_out_rec *r)
         {"deleted", SSP_AS_BOOL, false, &r->deleted},
         {"fields", SSP_AS_MAP, true, &r->fields},
         {"conflicts", SSP_AS_ARRAY, false, &r->conflicts},
+        {"refs", SSP_AS_MAP, false, &r->refs},
     };
     r->deleted = false;
     return ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL) == SSP_OK
@@ -531,6 +532,13 @@ print_record(const struct ssp_out_rec *r, struct ssp_buf *t)
         return rc;
     print_pair(0, SSP_SLICE_STR("created"), width, SSP_SLICE(t->p + created, updated - created));
     print_pair(0, SSP_SLICE_STR("updated"), width, SSP_SLICE(t->p + updated, t->n - updated));
+    /* What the ids above are, so a person need not look each one up. */
+    if (r->refs.n > 1) {
+        printf("refers to:\n");
+        rc = ssp_out_map(r->refs, 2, "", 0);
+        if (rc != SSP_OK)
+            return rc;
+    }
     return print_conflicts(r->conflicts, t);
 }
 

@@ -95,6 +95,7 @@ struct ssp_out_rec {
     struct ssp_slice id, type, scope, created, updated, author; /* strings; empty if absent */
     struct ssp_slice fields;                                    /* encoded map */
     struct ssp_slice conflicts;                                 /* encoded array; empty if none */
+    struct ssp_slice refs; /* encoded map id -> label of the records it refers to; may be empty */
     bool deleted;
 };
 

@@ -101,10 +101,16 @@ write_record_id(struct ssp_mpw *w, const uint8_t id[SSP_RECORD_ID_LEN])
     ssp_mpw_str(w, text, SSP_RECORD_ID_TEXT);
 }
 
+/* Writes a record object (PROTOCOL.md); refs, if not NULL, is an encoded map to add as "refs". */
 static void
-write_record(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *scratch)
+write_record(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *scratch,
+             const struct ssp_buf *refs)
 {
-    ssp_mpw_map(w, 9);
+    ssp_mpw_map(w, refs != NULL ? 10 : 9);
+    if (refs != NULL) {
+        ssp_mpw_cstr(w, "refs");
+        ssp_mpw_raw(w, SSP_BUF_SLICE(refs));
+    }
     ssp_mpw_cstr(w, "id");
     write_record_id(w, r->id);
     ssp_mpw_cstr(w, "type");
@@ -143,18 +149,147 @@ write_record(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *scra
     }
 }
 
-/* Reads record id and writes it as the result. */
+#define REFS_MAX 64
+
+/* The ids a record refers to (its ref and refs fields, also inside items). */
+struct ref_ids {
+    struct ssp_slice id[REFS_MAX];
+    size_t n;
+};
+
+static void
+add_ref(struct ref_ids *ids, struct ssp_slice id)
+{
+    for (size_t i = 0; i < ids->n; i++)
+        if (ssp_slice_eq(ids->id[i], id))
+            return;
+    if (ids->n < REFS_MAX)
+        ids->id[ids->n++] = id;
+}
+
+/* Collects the refs in an encoded map of fields described by defs. */
+static void
+collect_refs(const struct ssp_field_def *defs, size_t ndefs, struct ssp_slice fields,
+             struct ref_ids *ids)
+{
+    struct ssp_mp c;
+    uint32_t n, k;
+    struct ssp_slice name, s;
+    ssp_mp_init(&c, fields);
+    if (ssp_mp_map(&c, &n) != SSP_OK)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct ssp_field_def *f = NULL;
+        if (ssp_mp_str(&c, &name) != SSP_OK)
+            return;
+        for (size_t j = 0; j < ndefs && f == NULL; j++)
+            f = ssp_slice_eq_str(name, defs[j].name) ? &defs[j] : NULL;
+        struct ssp_mp v = c;
+        if (ssp_mp_skip(&c) != SSP_OK)
+            return;
+        if (f != NULL && f->kind == SSP_KIND_REF && ssp_mp_str(&v, &s) == SSP_OK) {
+            add_ref(ids, s);
+        } else if (f != NULL && (f->kind == SSP_KIND_REFS || f->kind == SSP_KIND_ITEMS) &&
+                   ssp_mp_array(&v, &k) == SSP_OK) {
+            for (uint32_t j = 0; j < k; j++) {
+                struct ssp_slice item;
+                if (f->kind == SSP_KIND_REFS && ssp_mp_str(&v, &s) == SSP_OK)
+                    add_ref(ids, s);
+                else if (f->kind == SSP_KIND_ITEMS && ssp_mp_raw(&v, &item) == SSP_OK)
+                    collect_refs(f->items, f->nitems, item, ids);
+            }
+        }
+    }
+}
+
+/* "TYPE VALUE": the type of a record and its first summary field, for people. */
+static void
+write_label(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *t)
+{
+    const struct ssp_type_def *type = ssp_schema_find(SSP_SLICE(r->type, strlen(r->type)));
+    const struct ssp_rec_field *f = NULL;
+    struct ssp_slice s;
+    int64_t i;
+    char num[24];
+    if (type != NULL && type->summary != NULL && type->summary[0] != NULL)
+        f = ssp_record_field(r, SSP_SLICE(type->summary[0], strlen(type->summary[0])));
+    t->n = 0;
+    ssp_err rc = ssp_buf_append(t, r->type, strlen(r->type));
+    if (f != NULL) {
+        struct ssp_mp c;
+        ssp_mp_init(&c, f->value);
+        if (ssp_mp_str(&c, &s) != SSP_OK) {
+            ssp_mp_init(&c, f->value);
+            s = ssp_mp_int(&c, &i) == SSP_OK
+                    ? SSP_SLICE(num, (size_t)snprintf(num, sizeof num, "%lld", (long long)i))
+                    : SSP_SLICE(NULL, 0);
+        }
+        if (rc == SSP_OK && s.n > 0)
+            rc = ssp_buf_append_u8(t, ' ');
+        if (rc == SSP_OK)
+            rc = ssp_buf_append(t, s.p, s.n > 80 ? 80 : s.n);
+    }
+    if (rc != SSP_OK && w->err == SSP_OK)
+        w->err = rc;
+    ssp_mpw_str(w, t->p, t->n);
+}
+
+/*
+ * Writes {id: label} for the records r refers to, so people see whom a
+ * concern is about rather than an id. A ref this node cannot read or that
+ * was deleted says so.
+ */
+static ssp_err
+write_ref_labels(struct ssp_ops_ctx *ctx, const struct ssp_record *r, struct ssp_buf *fields,
+                 struct ssp_buf *out)
+{
+    const struct ssp_type_def *type = ssp_schema_find(SSP_SLICE(r->type, strlen(r->type)));
+    struct ref_ids ids = {.n = 0};
+    struct ssp_record target;
+    struct ssp_buf t;
+    struct ssp_mpw w;
+    fields->n = 0;
+    ssp_err rc = ssp_record_fields_map(r, fields);
+    if (rc != SSP_OK)
+        return rc;
+    if (type != NULL)
+        collect_refs(type->fields, type->nfields, SSP_BUF_SLICE(fields), &ids);
+    ssp_record_init(&target);
+    ssp_buf_init(&t);
+    ssp_mpw_init(&w, out);
+    ssp_mpw_map(&w, ids.n);
+    for (size_t i = 0; i < ids.n; i++) {
+        uint8_t id[SSP_RECORD_ID_LEN];
+        ssp_mpw_str(&w, ids.id[i].p, ids.id[i].n);
+        if (ssp_record_id_parse(ids.id[i], id) != SSP_OK ||
+            ssp_node_get(ctx->node, id, &target, NULL) != SSP_OK)
+            ssp_mpw_cstr(&w, "(not readable here)");
+        else if (target.deleted)
+            ssp_mpw_cstr(&w, "(deleted)");
+        else
+            write_label(&w, &target, &t);
+    }
+    ssp_buf_fini(&t);
+    ssp_record_fini(&target);
+    return w.err;
+}
+
+/* Reads record id and writes it as the result, with the labels of what it refers to. */
 static ssp_err
 result_record(struct ssp_ops_ctx *ctx, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_mpw *out,
               struct ssp_diag *d)
 {
     struct ssp_record r;
-    struct ssp_buf scratch;
+    struct ssp_buf scratch, refs;
     ssp_record_init(&r);
     ssp_buf_init(&scratch);
+    ssp_buf_init(&refs);
     ssp_err rc = ssp_node_get(ctx->node, id, &r, d);
     if (rc == SSP_OK)
-        write_record(out, &r, &scratch);
+        rc = write_ref_labels(ctx, &r, &scratch, &refs);
+    if (rc == SSP_OK)
+        write_record(out, &r, &scratch, &refs);
+    ssp_buf_fini(&refs);
     ssp_buf_fini(&scratch);
     ssp_record_fini(&r);
     return rc;
@@ -420,7 +555,7 @@ list_one(void *vctx, const struct ssp_record *r, bool *taken)
     struct list_ctx *lc = vctx;
     *taken = matches(lc, r);
     if (*taken) {
-        write_record(lc->w, r, &lc->scratch);
+        write_record(lc->w, r, &lc->scratch, NULL);
         lc->count++;
     }
     return lc->w->err;

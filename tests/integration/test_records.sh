@@ -31,6 +31,11 @@ add_id annual_plan year=2027 goals="Fewer young people in crime" >/dev/null
 out=$(ssp show "$c")
 contains "$out" "Absent three weeks"
 contains "$out" "absence, conflict"
+# The records it refers to are named, not only given by id.
+contains "$out" "$p  person MK"
+contains "$out" "$m  member Anna Holm"
+[ "$(json_get "$(ssp --json show "$pl")" 'j["refs"]["'"$m"'"]')" = "member Anna Holm" ] \
+    || fail "refs inside items"
 j=$(ssp --json show "$c")
 [ "$(json_get "$j" 'j["type"]')" = concern ] || fail "type"
 [ "$(json_get "$j" 'j["scope"]')" = north ] || fail "default scope"
