@@ -433,7 +433,8 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     else
         rc = ssp_schema_normalize(type, w->fields, lookup_ref, t, &ctx->norm, d);
     if (rc == SSP_OK)
-        rc = ssp_op_body_encode(r, w->action, cstr(r->type), SSP_BUF_SLICE(&ctx->norm), &ctx->body);
+        rc = ssp_op_body_encode(r, w->action, cstr(r->type), SSP_BUF_SLICE(&ctx->norm), &ctx->body,
+                                &body);
     if (rc == SSP_OK && ctx->body.n + SSP_SEAL_OVERHEAD > SSP_OP_MAX_BODY)
         rc = ssp_diag_set(d, SSP_ERR_SCHEMA, "the record is too large (%zu bytes); the limit is %u",
                           ctx->body.n, SSP_OP_MAX_BODY - SSP_SEAL_OVERHEAD);
@@ -448,9 +449,8 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
 
     struct ssp_version v = {sc->b.hdr.hlc, {0}, sc->b.hdr.seq, sc->b.hdr.nops};
     memcpy(v.origin, n->kr->pk, SSP_PK_LEN);
-    rc = ssp_op_body_decode(SSP_BUF_SLICE(&ctx->body), &body);
-    if (rc == SSP_OK)
-        rc = ssp_record_apply(r, &v, &body);
+    /* body borrows ctx->body, which nothing below changes before the op is added. */
+    rc = ssp_record_apply(r, &v, &body);
     if (rc == SSP_OK && w->action != SSP_ACT_DELETE) {
         ctx->fields.n = 0;
         rc = ssp_record_fields_map(r, &ctx->fields);

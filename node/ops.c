@@ -774,11 +774,13 @@ op_stop(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
 static const struct {
     const char *name;
     op_fn fn;
+    bool params; /* whether it takes params; those that do not get an empty map */
 } ops[] = {
-    {"ping", op_ping}, {"status", op_status},   {"types", op_types},   {"add", op_add},
-    {"set", op_set},   {"note", op_note},       {"delete", op_delete}, {"show", op_show},
-    {"list", op_list}, {"history", op_history}, {"import", op_import}, {"verify", op_verify},
-    {"stop", op_stop},
+    {"ping", op_ping, false},      {"status", op_status, false}, {"types", op_types, false},
+    {"add", op_add, true},         {"set", op_set, true},        {"note", op_note, true},
+    {"delete", op_delete, true},   {"show", op_show, true},      {"list", op_list, true},
+    {"history", op_history, true}, {"import", op_import, true},  {"verify", op_verify, false},
+    {"stop", op_stop, false},
 };
 
 ssp_err
@@ -787,7 +789,9 @@ ssp_ops_call(struct ssp_ops_ctx *ctx, struct ssp_slice op, struct ssp_slice para
 {
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if (ssp_slice_eq_str(op, ops[i].name)) {
-            ssp_err rc = ops[i].fn(ctx, params, out, d);
+            ssp_err rc = ops[i].params ? SSP_OK : params_decode(params, NULL, 0, d);
+            if (rc == SSP_OK)
+                rc = ops[i].fn(ctx, params, out, d);
             return rc == SSP_OK && out->err != SSP_OK ? out->err : rc;
         }
     }

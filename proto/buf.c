@@ -152,7 +152,11 @@ ssp_slice_eq(struct ssp_slice a, struct ssp_slice b)
 bool
 ssp_slice_eq_str(struct ssp_slice a, const char *s)
 {
-    return ssp_slice_eq(a, SSP_SLICE(s, strlen(s)));
+    /* No strlen first: most compares (map keys against a table) fail on the first byte. */
+    for (size_t i = 0; i < a.n; i++)
+        if (s[i] == '\0' || (uint8_t)s[i] != a.p[i])
+            return false;
+    return s[a.n] == '\0';
 }
 
 void

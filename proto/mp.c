@@ -473,9 +473,16 @@ static int
 buf_write(void *data, const char *p, size_t n)
 {
     struct ssp_mpw *w = data;
+    struct ssp_buf *b = w->buf;
     if (w->err != SSP_OK)
         return -1;
-    w->err = ssp_buf_append(w->buf, p, n);
+    /* The packer calls this for every head and body: keep the common case short. */
+    if (b->cap - b->n >= n) {
+        memcpy(b->p + b->n, p, n);
+        b->n += n;
+        return 0;
+    }
+    w->err = ssp_buf_append(b, p, n);
     return w->err == SSP_OK ? 0 : -1;
 }
 

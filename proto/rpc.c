@@ -9,8 +9,14 @@ ssp_rpc_req_decode(struct ssp_slice payload, struct ssp_rpc_req *req)
     ssp_mp_init(&c, payload);
     if (ssp_mp_array(&c, &n) != SSP_OK || n != 3 || ssp_mp_uint(&c, &id) != SSP_OK ||
         id > UINT32_MAX || ssp_mp_str(&c, &req->op) != SSP_OK || req->op.n == 0 ||
-        req->op.n > SSP_RPC_OP_MAX || ssp_mp_raw(&c, &req->params) != SSP_OK || !ssp_mp_done(&c))
+        req->op.n > SSP_RPC_OP_MAX || ssp_mp_done(&c))
         return SSP_ERR_PROTO;
+    /*
+     * The params are the rest of the payload, not walked here: an import
+     * batch is megabytes, and its operation reads it with bounded readers
+     * that must end exactly at the end.
+     */
+    req->params = SSP_SLICE(c.p, (size_t)(c.end - c.p));
     req->id = (uint32_t)id;
     return SSP_OK;
 }

@@ -10,7 +10,8 @@
  * The daemon answers requests of one connection in the order they came, so a
  * client may have several in flight (ssp import does). params and result
  * are left encoded: the operation that owns them decodes them with its own
- * limits. PROTOCOL.md lists the operations.
+ * limits, and must check that they fill their slice exactly (params are not
+ * walked by ssp_rpc_req_decode). PROTOCOL.md lists the operations.
  */
 #ifndef SSP_PROTO_RPC_H
 #define SSP_PROTO_RPC_H

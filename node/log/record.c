@@ -122,50 +122,69 @@ read_version(struct ssp_mp *c, struct ssp_version *v)
     return SSP_OK;
 }
 
-ssp_err
-ssp_op_body_encode(const struct ssp_record *r, enum ssp_action action, struct ssp_slice type,
-                   struct ssp_slice fields, struct ssp_buf *out)
+/* Writes the bases map: the version in r of each field named in fields (all, for a delete). */
+static ssp_err
+write_bases(struct ssp_mpw *w, const struct ssp_record *r, enum ssp_action action,
+            struct ssp_slice fields)
 {
-    struct ssp_mpw w;
-    struct ssp_mp c;
-    uint32_t n, nbases = 0;
+    struct ssp_mp c, scan;
     struct ssp_slice name;
-
+    uint32_t n, nbases = 0;
+    if (action == SSP_ACT_DELETE || r->nfields == 0) {
+        /* A delete saw every field; a create (or a record with no fields yet) saw none. */
+        uint32_t count = action == SSP_ACT_DELETE ? r->nfields : 0;
+        ssp_mpw_map(w, count);
+        for (uint32_t i = 0; i < count; i++) {
+            ssp_mpw_str(w, r->fields[i].name.p, r->fields[i].name.n);
+            write_version(w, &r->fields[i].ver);
+        }
+        return w->err;
+    }
     ssp_mp_init(&c, fields);
     if (ssp_mp_map(&c, &n) != SSP_OK)
         return SSP_ERR_INVAL;
-    ssp_mpw_init(&w, out);
-    ssp_mpw_array(&w, 4);
-    ssp_mpw_str(&w, type.p, type.n);
-    ssp_mpw_uint(&w, action);
-    ssp_mpw_raw(&w, fields);
-    if (action == SSP_ACT_DELETE) {
-        ssp_mpw_map(&w, r->nfields);
-        for (uint32_t i = 0; i < r->nfields; i++) {
-            ssp_mpw_str(&w, r->fields[i].name.p, r->fields[i].name.n);
-            write_version(&w, &r->fields[i].ver);
-        }
-        return w.err;
-    }
     /* Count the fields that have a current version first: the map head needs it. */
-    struct ssp_mp scan = c;
+    scan = c;
     for (uint32_t i = 0; i < n; i++) {
         if (ssp_mp_str(&scan, &name) != SSP_OK || ssp_mp_skip(&scan) != SSP_OK)
             return SSP_ERR_INVAL;
-        if (ssp_record_field(r, name) != NULL)
-            nbases++;
+        nbases += ssp_record_field(r, name) != NULL;
     }
-    ssp_mpw_map(&w, nbases);
+    ssp_mpw_map(w, nbases);
     for (uint32_t i = 0; i < n; i++) {
         if (ssp_mp_str(&c, &name) != SSP_OK || ssp_mp_skip(&c) != SSP_OK)
             return SSP_ERR_INVAL;
         const struct ssp_rec_field *f = ssp_record_field(r, name);
         if (f != NULL) {
-            ssp_mpw_str(&w, name.p, name.n);
-            write_version(&w, &f->ver);
+            ssp_mpw_str(w, name.p, name.n);
+            write_version(w, &f->ver);
         }
     }
-    return w.err;
+    return w->err;
+}
+
+ssp_err
+ssp_op_body_encode(const struct ssp_record *r, enum ssp_action action, struct ssp_slice type,
+                   struct ssp_slice fields, struct ssp_buf *out, struct ssp_op_body *view)
+{
+    struct ssp_mpw w;
+    ssp_mpw_init(&w, out);
+    ssp_mpw_array(&w, 4);
+    ssp_mpw_str(&w, type.p, type.n);
+    ssp_mpw_uint(&w, action);
+    size_t fields_at = out->n;
+    ssp_mpw_raw(&w, fields);
+    size_t bases_at = out->n;
+    ssp_err rc = write_bases(&w, r, action, fields);
+    if (rc == SSP_OK && view != NULL) {
+        /* Offsets, not pointers, until here: out may have moved while growing. */
+        /* The type's bytes end just before the action, a one-byte fixint. */
+        view->type = SSP_SLICE(out->p + fields_at - 1 - type.n, type.n);
+        view->action = action;
+        view->fields = SSP_SLICE(out->p + fields_at, bases_at - fields_at);
+        view->bases = SSP_SLICE(out->p + bases_at, out->n - bases_at);
+    }
+    return rc;
 }
 
 ssp_err

@@ -106,10 +106,12 @@ const struct ssp_rec_field *ssp_record_field(const struct ssp_record *r, struct 
  * Writes the op body for an op on r (the record as the writer sees it; for a
  * create, an empty record): fields is the normalised map, and the base of
  * each field written (every field, for a delete) is its version in r.
+ * view (if not NULL) receives the body as ssp_op_body_decode would read it,
+ * borrowing from out until out changes.
  */
 SSP_MUST_CHECK ssp_err ssp_op_body_encode(const struct ssp_record *r, enum ssp_action action,
                                           struct ssp_slice type, struct ssp_slice fields,
-                                          struct ssp_buf *out);
+                                          struct ssp_buf *out, struct ssp_op_body *view);
 SSP_MUST_CHECK ssp_err ssp_op_body_decode(struct ssp_slice plain, struct ssp_op_body *b);
 
 /*

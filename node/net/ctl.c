@@ -80,7 +80,6 @@ serve(struct conn *c, struct ssp_slice payload)
     struct ssp_diag d = {{0}};
     struct reply *r;
 
-    /* Decoding walks the params whole: they are well-formed and depth-limited after it. */
     if (ssp_rpc_req_decode(payload, &req) != SSP_OK)
         return SSP_ERR_PROTO;
     ssp_buf_init(&result);

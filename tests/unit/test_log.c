@@ -403,8 +403,13 @@ make_op(struct op *o, struct ssp_version v, const struct op *ops, size_t nseen,
         apply(&seen, &ops[i]);
     str_map(&fields, kv);
     ssp_buf_init(&o->body);
+    struct ssp_op_body view, decoded;
     CHECK_OK(ssp_op_body_encode(&seen, action, SSP_SLICE_STR("person"), SSP_BUF_SLICE(&fields),
-                                &o->body));
+                                &o->body, &view));
+    /* The view the writer applies must be what every other node decodes. */
+    CHECK_OK(ssp_op_body_decode(SSP_BUF_SLICE(&o->body), &decoded));
+    CHECK(ssp_slice_eq(view.type, decoded.type) && view.action == decoded.action &&
+          ssp_slice_eq(view.fields, decoded.fields) && ssp_slice_eq(view.bases, decoded.bases));
     o->v = v;
     ssp_buf_fini(&fields);
     ssp_record_fini(&seen);
