@@ -83,14 +83,17 @@ typedef ssp_err (*ssp_ref_lookup_fn)(void *ctx, const uint8_t id[SSP_RECORD_ID_L
                                      char type[SSP_TYPE_NAME_MAX]);
 
 /*
- * Validates the fields of one write of type t and writes their normalised
+ * Validates the fields of one write of type t and appends their normalised
  * form to out as a msgpack map (fields in schema order; nil kept, meaning
  * "remove"). `in` is an encoded msgpack map of field name -> value, where a
  * value is either already typed or a str to be parsed by the field's kind
  * (the command line's field=value: "3" for an int, "a,b" for a set or refs).
- * Every ref is looked up with lookup(ctx, ...). On failure returns
- * SSP_ERR_SCHEMA (or the lookup's error) with a one-line message in d that
- * names the type, the field and what is allowed; out is then undefined.
+ * in is untrusted: each value is checked whole before it is read. Every ref
+ * is looked up with lookup(ctx, ...); lookup may be NULL only when in holds
+ * no ref (a ref then fails with SSP_ERR_INVAL). Inside items, nil means the
+ * item field is absent. On failure returns SSP_ERR_SCHEMA (or the lookup's
+ * error, or SSP_ERR_NOMEM) with a one-line message in d that names the type,
+ * the field and what is allowed; what was appended to out is then undefined.
  */
 SSP_MUST_CHECK ssp_err ssp_schema_normalize(const struct ssp_type_def *t, struct ssp_slice in,
                                             ssp_ref_lookup_fn lookup, void *ctx,
@@ -99,7 +102,9 @@ SSP_MUST_CHECK ssp_err ssp_schema_normalize(const struct ssp_type_def *t, struct
 /*
  * Checks a whole record after a write is merged: `fields` is an encoded map
  * of the record's present (non-nil) fields, already normalised. Checks that
- * every required field is there and runs the type's cross-field check.
+ * every required field has a value (nil, "" and [] do not count) and runs
+ * the type's cross-field check. Names the schema does not know are passed
+ * over: a node on a newer schema version may have written them.
  */
 SSP_MUST_CHECK ssp_err ssp_schema_check_record(const struct ssp_type_def *t,
                                                struct ssp_slice fields, struct ssp_diag *d);
