@@ -248,7 +248,7 @@ scan_string(const struct parser *ps, struct str_scan *s)
 static uint8_t *
 decode_string(uint8_t *dst, const uint8_t *p, const uint8_t *close)
 {
-    uint32_t cp;
+    uint32_t cp = 0; /* always set: the string was validated by scan_string */
     const char *what;
     while (p < close) {
         const uint8_t *bs = memchr(p, '\\', (size_t)(close - p));

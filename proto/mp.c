@@ -125,14 +125,14 @@ ssp_mp_int(struct ssp_mp *c, int64_t *v)
     uint64_t u = 0;
     ssp_err rc;
     if (b >= 0xe0) {
-        *v = (int8_t)b;
+        *v = (int64_t)b - 256; /* negative fixint: 0xe0..0xff are -32..-1 */
         c->p++;
         return SSP_OK;
     }
     switch (b) {
     case 0xd0:
         rc = take_be(c, 1, &u);
-        *v = (int8_t)(uint8_t)u;
+        *v = (int64_t)u - (u >= 0x80 ? 0x100 : 0);
         return rc;
     case 0xd1:
         rc = take_be(c, 2, &u);

@@ -2,9 +2,10 @@
 
 #include <string.h>
 
-static const char op_ctx[] = "ssp-op-v1";
-static const char ops_ctx[] = "ssp-ops-v1";
-static const char commit_ctx[] = "ssp-commit-v1";
+/* Context strings in front of what is hashed or sealed: bytes, not C strings. */
+static const uint8_t op_ctx[] = "ssp-op-v1";
+static const uint8_t ops_ctx[] = "ssp-ops-v1";
+static const uint8_t commit_ctx[] = "ssp-commit-v1";
 
 #define CTX(s) SSP_SLICE((s), sizeof(s) - 1)
 /* Encoded size bound of an op besides its body: array, id bin, body bin head. */

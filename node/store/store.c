@@ -57,7 +57,8 @@ from_mdb(int rc)
 static MDB_val
 val_of(struct ssp_slice s)
 {
-    return (MDB_val){.mv_size = s.n, .mv_data = (void *)(uintptr_t)s.p};
+    /* LMDB takes keys and values as non-const; it does not write through them. */
+    return (MDB_val){.mv_size = s.n, .mv_data = (void *)s.p};
 }
 
 static struct ssp_slice
@@ -225,9 +226,9 @@ ssp_err
 ssp_store_write(struct ssp_store *s, ssp_write_fn fn, void *ctx, struct ssp_diag *d)
 {
     for (int attempt = 0; attempt <= MAX_MAP_GROWTHS; attempt++) {
-        struct ssp_txn *t;
+        struct ssp_txn *t = NULL;
         ssp_err rc = txn_begin(s, 0, &t);
-        if (rc != SSP_OK)
+        if (rc != SSP_OK || t == NULL)
             return ssp_diag_set(d, rc, "cannot start a store transaction: %s", ssp_strerror(rc));
         struct ssp_diag mine = {{0}};
         rc = fn(t, ctx, &mine);
