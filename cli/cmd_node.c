@@ -34,10 +34,11 @@
 /* How much of the end of sspd.log start reads for sspd's last words. */
 #define LOG_TAIL 4096
 /*
- * The longest typed passphrase. With its newline it fits in PIPE_BUF, which
- * an empty pipe always has room for, so handing it over cannot block.
+ * The longest typed passphrase: what sspd accepts (SSP_PASSPHRASE_MAX in
+ * node/crypto/keyring.h). With its newline it fits in PIPE_BUF, which an
+ * empty pipe always has room for, so handing it over cannot block.
  */
-#define PASS_MAX (PIPE_BUF - 1)
+#define PASS_MAX 1024
 
 /* sspd's exit status when another sspd already serves the directory. */
 #define SSPD_EXIT_RUNNING 3

@@ -228,6 +228,9 @@ serve(struct ssp_node *n, struct ssp_diag *d)
     uv_signal_start(&dm.sigint, on_signal, SIGINT);
     uv_signal_start(&dm.sigterm, on_signal, SIGTERM);
     ssp_node_id_format(n->kr->pk, id);
+    if (getenv("SSP_TEST_CLOCK_MS") != NULL)
+        ssp_say(SSP_WARN,
+                "SSP_TEST_CLOCK_MS is set: every write gets that fixed time (tests only)");
     ssp_say(SSP_INFO, "sspd ready on %s (node %.8s, pid %ld)", path, id, (long)getpid());
     uv_run(dm.loop, UV_RUN_DEFAULT);
     uv_loop_close(dm.loop);

@@ -49,13 +49,17 @@ check_empty_dir(const char *dir, struct ssp_diag *d)
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return ssp_diag_set(d, SSP_ERR_NOTFOUND, "%s is not a directory; create it first", dir);
-    static const char *const files[] = {"data.mdb", "ssp.conf"};
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        if (stat(path, &st) == 0)
-            return ssp_diag_set(d, SSP_ERR_EXISTS, "%s already holds a node; use another directory",
-                                dir);
-    }
+    snprintf(path, sizeof path, "%s/ssp.conf", dir);
+    if (stat(path, &st) == 0)
+        return ssp_diag_set(d, SSP_ERR_EXISTS, "%s already holds a node; use another directory",
+                            dir);
+    /* ssp.conf is written last: a store without it is an init that did not finish. */
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (stat(path, &st) == 0)
+        return ssp_diag_set(d, SSP_ERR_EXISTS,
+                            "%s holds a store but no ssp.conf: an earlier 'ssp init' did not "
+                            "finish; remove %s/data.mdb and %s/lock.mdb, then run init again",
+                            dir, dir, dir);
     return SSP_OK;
 }
 
@@ -488,6 +492,7 @@ write_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     for (size_t i = 0; i < ctx->nsc; i++)
         ssp_commit_builder_fini(&ctx->sc[i].b);
     ctx->nsc = 0;
+    ctx->failed = ctx->count;
     for (size_t i = 0; i < ctx->count && rc == SSP_OK; i++) {
         rc = write_one(ctx, t, &ctx->w[i], i, d);
         if (rc != SSP_OK)
@@ -595,6 +600,10 @@ ssp_node_list(struct ssp_node *n, struct ssp_slice type, struct ssp_slice scope,
     size_t taken = 0;
 
     *more = false;
+    /* Both go into fixed-size keys: bound them here, whoever the caller is. */
+    if (type.n == 0 || type.n >= SSP_TYPE_NAME_MAX || (scope.n > 0 && !ssp_scope_name_valid(scope)))
+        return ssp_diag_set(d, SSP_ERR_INVAL,
+                            "not a type and scope to list; scopes are 1-48 of a-z 0-9 - _");
     size_t plen = ssp_key_name(prefix, type);
     if (scope.n > 0)
         plen += ssp_key_name(prefix + plen, scope);
@@ -628,8 +637,21 @@ ssp_node_list(struct ssp_node *n, struct ssp_slice type, struct ssp_slice scope,
         }
         bool took = false;
         rc = open_record(n, t, id, &r, d);
+        if (rc == SSP_ERR_NOTFOUND) {
+            char idtext[SSP_RECORD_ID_TEXT + 1];
+            ssp_record_id_format(id, idtext);
+            rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
+                              "the index names record %s, which does not exist; run 'ssp verify'",
+                              idtext);
+        }
         if (rc == SSP_OK)
             rc = fn(ctx, &r, &took);
+        if (rc == SSP_ERR_AGAIN) {
+            /* fn has had enough for one page: the rest comes after next. */
+            *more = taken > 0;
+            rc = SSP_OK;
+            break;
+        }
         if (rc != SSP_OK)
             break;
         if (took) {
@@ -663,7 +685,10 @@ load_commit(struct ssp_txn *t, struct ssp_slice scope, const struct ssp_version 
         rc = SSP_ERR_CORRUPT;
     if (rc == SSP_OK && ssp_commit_verify(c, hash) != SSP_OK)
         rc = SSP_ERR_CORRUPT;
-    if (rc == SSP_OK && (c->hdr.hlc != v->hlc || !ssp_slice_eq_str(scope, c->hdr.scope)))
+    /* The commit must be the one its key names, not another valid commit moved here. */
+    if (rc == SSP_OK &&
+        (c->hdr.hlc != v->hlc || c->hdr.seq != v->seq || !ssp_slice_eq_str(scope, c->hdr.scope) ||
+         memcmp(c->hdr.origin, v->origin, SSP_PK_LEN) != 0))
         rc = SSP_ERR_CORRUPT;
     return rc;
 }

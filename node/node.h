@@ -77,12 +77,14 @@ SSP_MUST_CHECK ssp_err ssp_node_write(struct ssp_node *n, const struct ssp_write
 SSP_MUST_CHECK ssp_err ssp_node_get(struct ssp_node *n, const uint8_t id[SSP_RECORD_ID_LEN],
                                     struct ssp_record *r, struct ssp_diag *d);
 
-/* Sets *taken when the record counts towards the limit (a filter may pass it over). */
 /* An ssp_ref_lookup_fn over the node's store (ctx is the node), for checks outside writes. */
 ssp_err ssp_node_ref_type(void *node, const uint8_t id[SSP_RECORD_ID_LEN],
                           char type[SSP_TYPE_NAME_MAX]);
 
-/* Sets *taken when the record counts towards the limit (a filter may pass it over). */
+/*
+ * Sets *taken when the record counts towards the limit (a filter may pass it
+ * over). Returning SSP_ERR_AGAIN ends the page before this record (not taken).
+ */
 typedef ssp_err (*ssp_record_fn)(void *ctx, const struct ssp_record *r, bool *taken);
 
 /*

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #define LIST_PAGE_MAX 1000
+#define LIST_PAGE_BYTES (4u << 20)
 #define IMPORT_MAX 10000
-#define NOTE_FIELDS_MAX (64u << 10)
 
 typedef ssp_err (*op_fn)(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                          struct ssp_diag *d);
@@ -226,8 +226,12 @@ write_label(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *t)
         }
         if (rc == SSP_OK && s.n > 0)
             rc = ssp_buf_append_u8(t, ' ');
+        /* At most 80 bytes, cut before a UTF-8 continuation byte, not inside a character. */
+        size_t n = s.n > 80 ? 80 : s.n;
+        while (n < s.n && n > 0 && (s.p[n] & 0xc0) == 0x80)
+            n--;
         if (rc == SSP_OK)
-            rc = ssp_buf_append(t, s.p, s.n > 80 ? 80 : s.n);
+            rc = ssp_buf_append(t, s.p, n);
     }
     if (rc != SSP_OK && w->err == SSP_OK)
         w->err = rc;
@@ -553,6 +557,9 @@ static ssp_err
 list_one(void *vctx, const struct ssp_record *r, bool *taken)
 {
     struct list_ctx *lc = vctx;
+    /* A page must fit in one frame: end it well before, records are at most ~1 MiB. */
+    if (lc->count > 0 && lc->w->buf->n >= LIST_PAGE_BYTES)
+        return SSP_ERR_AGAIN;
     *taken = matches(lc, r);
     if (*taken) {
         write_record(lc->w, r, &lc->scratch, NULL);

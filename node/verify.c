@@ -1,9 +1,11 @@
 /*
  * ssp verify: checks the whole store against itself. The log is checked
  * stream by stream (parse, signature, ops digest, dense seq, hash chain,
- * head), then every stored record is rebuilt from the ops its state lists
- * and compared with what is stored, and every op of the log must be listed
- * by exactly the records that hold it (the op counts must agree).
+ * head) and must hold nothing outside its streams; then every stored record
+ * is rebuilt from the ops its state lists and compared with what is stored,
+ * every op of the log must be listed by exactly the records that hold it
+ * (the op counts must agree), and the index must list exactly the live
+ * records.
  */
 #include <string.h>
 
@@ -35,7 +37,8 @@ cached_commit(struct ssp_txn *t, struct commit_cache *cc, struct ssp_slice scope
     if (rc != SSP_OK)
         return rc == SSP_ERR_NOTFOUND ? SSP_ERR_CORRUPT : rc;
     if (ssp_commit_parse(bytes, &cc->c) != SSP_OK || ssp_commit_verify(&cc->c, hash) != SSP_OK ||
-        cc->c.hdr.hlc != v->hlc)
+        cc->c.hdr.hlc != v->hlc || cc->c.hdr.seq != v->seq ||
+        memcmp(cc->c.hdr.origin, v->origin, SSP_PK_LEN) != 0)
         return SSP_ERR_CORRUPT;
     if (cc->c.hdr.nops > cc->cap) {
         size_t *p = ssp_realloc(cc->pos, cc->c.hdr.nops * sizeof *p);
@@ -65,11 +68,21 @@ same_entries(struct ssp_slice an, struct ssp_slice av, const struct ssp_version 
 
 /* Whether two states of a record are the same (fields in any order). */
 static bool
+has_pending(const struct ssp_record *r, const struct ssp_rec_pending *p)
+{
+    for (uint32_t i = 0; i < r->npending; i++)
+        if (ssp_slice_eq(r->pending[i].name, p->name) &&
+            ssp_version_cmp(&r->pending[i].ver, &p->ver) == 0)
+            return true;
+    return false;
+}
+
+static bool
 same_state(const struct ssp_record *a, const struct ssp_record *b)
 {
-    if (a->nops != b->nops || a->nfields != b->nfields || a->nconflicts != b->nconflicts ||
-        a->npending != b->npending || a->deleted != b->deleted ||
-        (a->deleted && ssp_version_cmp(&a->del_ver, &b->del_ver) != 0))
+    if (strcmp(a->type, b->type) != 0 || a->nops != b->nops || a->nfields != b->nfields ||
+        a->nconflicts != b->nconflicts || a->npending != b->npending || a->deleted != b->deleted ||
+        a->has_del != b->has_del || (a->has_del && ssp_version_cmp(&a->del_ver, &b->del_ver) != 0))
         return false;
     for (uint32_t i = 0; i < a->nops; i++)
         if (ssp_version_cmp(&a->ops[i], &b->ops[i]) != 0)
@@ -77,10 +90,14 @@ same_state(const struct ssp_record *a, const struct ssp_record *b)
     for (uint32_t i = 0; i < a->nfields; i++) {
         const struct ssp_rec_field *fa = &a->fields[i];
         const struct ssp_rec_field *fb = ssp_record_field(b, fa->name);
-        if (fb == NULL ||
+        if (fb == NULL || fa->named != fb->named ||
             !same_entries(fa->name, fa->value, &fa->ver, fb->name, fb->value, &fb->ver))
             return false;
     }
+    /* Pending bases are a set (no repeats): same size and every one of a in b. */
+    for (uint32_t i = 0; i < a->npending; i++)
+        if (!has_pending(b, &a->pending[i]))
+            return false;
     for (uint32_t i = 0; i < a->nconflicts; i++) {
         const struct ssp_rec_conflict *ca = &a->conflicts[i], *cb = &b->conflicts[i];
         if (!same_entries(ca->name, ca->value, &ca->ver, cb->name, cb->value, &cb->ver))
@@ -96,7 +113,9 @@ struct verify {
     struct commit_cache cc;
     struct ssp_record stored, replay;
     struct ssp_buf plain;
-    uint64_t log_ops;
+    uint64_t log_ops; /* ops in the streams of scopes this node reads */
+    uint64_t commits; /* commits reached through the streams */
+    uint64_t indexed; /* live records whose index entry is there */
 };
 
 /* Rebuilds one record from its ops; *ops is how many it lists (0 if unreadable here). */
@@ -139,6 +158,23 @@ rebuild(struct verify *v, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice 
     return same_state(&v->stored, &v->replay) ? SSP_OK : SSP_ERR_CORRUPT;
 }
 
+/* A live record must be in the index under its type and scope (a deleted one must not). */
+static ssp_err
+check_indexed(struct verify *v, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice stored)
+{
+    struct ssp_slice scope, type, val;
+    uint8_t k[SSP_KEY_MAX];
+    bool deleted;
+    if (ssp_record_peek(stored, &scope, &type, &deleted) != SSP_OK)
+        return SSP_ERR_CORRUPT;
+    ssp_err rc =
+        ssp_txn_get(v->t, SSP_DB_INDEX, SSP_SLICE(k, ssp_key_index(k, type, scope, id)), &val);
+    if (deleted)
+        return rc == SSP_ERR_NOTFOUND ? SSP_OK : SSP_ERR_CORRUPT;
+    v->indexed += rc == SSP_OK;
+    return rc == SSP_OK ? SSP_OK : SSP_ERR_CORRUPT;
+}
+
 static ssp_err
 check_records(struct verify *v, struct ssp_diag *d)
 {
@@ -155,6 +191,14 @@ check_records(struct verify *v, struct ssp_diag *d)
             break;
         }
         uint64_t ops;
+        if (check_indexed(v, k.p, val) != SSP_OK) {
+            ssp_record_id_format(k.p, idtext);
+            rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
+                              "record %s is not in the index under its type and scope: the "
+                              "record's clear part or the index was altered",
+                              idtext);
+            break;
+        }
         rc = rebuild(v, k.p, val, &ops);
         if (rc != SSP_OK) {
             ssp_record_id_format(k.p, idtext);
@@ -169,6 +213,11 @@ check_records(struct verify *v, struct ssp_diag *d)
     ssp_cursor_close(cur);
     if (rc == SSP_ERR_NOTFOUND)
         rc = SSP_OK;
+    if (rc == SSP_OK && v->indexed != v->st->live)
+        rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
+                          "the index lists %llu records but %llu live records are stored: the "
+                          "index was altered",
+                          (unsigned long long)v->st->live, (unsigned long long)v->indexed);
     if (rc == SSP_OK && listed_ops != v->log_ops)
         rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
                           "the log holds %llu ops but the records list %llu: records are missing "
@@ -212,6 +261,7 @@ check_stream(struct verify *v, struct ssp_slice key, struct ssp_slice val, struc
             break;
         }
         memcpy(prev, hash, SSP_HASH_LEN);
+        v->commits++;
         if (readable)
             v->log_ops += c.hdr.nops;
         v->st->ops += c.hdr.nops;
@@ -259,6 +309,11 @@ ssp_node_verify(struct ssp_node *n, struct ssp_node_stats *st, struct ssp_diag *
     rc = ssp_store_read(n->store, &v.t);
     if (rc == SSP_OK)
         rc = check_streams(&v, d);
+    if (rc == SSP_OK && v.commits != st->commits)
+        rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
+                          "the log holds %llu commits but its streams reach %llu: entries were "
+                          "added outside any stream",
+                          (unsigned long long)st->commits, (unsigned long long)v.commits);
     if (rc == SSP_OK)
         rc = check_records(&v, d);
     if (rc != SSP_OK)

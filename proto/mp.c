@@ -449,11 +449,8 @@ ssp_mp_read_map(struct ssp_mp *c, const struct ssp_mp_key *keys, size_t n, bool 
             seen |= (uint64_t)1 << i;
             present |= (uint64_t)1 << i;
             *bad = key;
+            /* Slices read point into the input, so even an empty str is not {NULL, 0}. */
             rc = read_as(&m, keys[i].as, keys[i].out);
-            /* An empty str must still read as present: point it into the input. */
-            if (rc == SSP_OK && is_slice(keys[i].as) &&
-                ((struct ssp_slice *)keys[i].out)->p == NULL)
-                *(struct ssp_slice *)keys[i].out = SSP_SLICE(m.p, 0);
         }
     }
     if (rc != SSP_OK)

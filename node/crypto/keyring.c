@@ -290,7 +290,7 @@ ssp_passphrase_load(int fd, const char *path, char **out, size_t *len, struct ss
             close(f);
         }
     } else {
-        const char *env = getenv("SSP_PASSPHRASE");
+        char *env = getenv("SSP_PASSPHRASE");
         if (env == NULL) {
             rc = ssp_diag_set(d, SSP_ERR_INVAL,
                               "no passphrase: give --passphrase-file FILE or set SSP_PASSPHRASE");
@@ -299,7 +299,11 @@ ssp_passphrase_load(int fd, const char *path, char **out, size_t *len, struct ss
         } else {
             *len = strlen(env);
             memcpy(pass, env, *len + 1);
-            /* Not left where a child process or /proc/PID/environ would show it. */
+            /*
+             * Not left where a child or /proc/PID/environ would show it: unsetenv
+             * alone unlinks the string but leaves its bytes in the environment block.
+             */
+            ssp_wipe(env, *len);
             unsetenv("SSP_PASSPHRASE");
         }
     }

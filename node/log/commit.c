@@ -180,7 +180,7 @@ parse_header(struct ssp_slice bytes, struct ssp_commit_hdr *h)
         ssp_mp_bin_n(&c, h->prev, SSP_HASH_LEN) != SSP_OK || ssp_mp_uint(&c, &h->hlc) != SSP_OK ||
         ssp_mp_uint(&c, &key_epoch) != SSP_OK || key_epoch > UINT32_MAX ||
         ssp_mp_uint(&c, &schema) != SSP_OK || schema > UINT32_MAX ||
-        ssp_mp_uint(&c, &nops) != SSP_OK || nops > SSP_COMMIT_MAX_OPS ||
+        ssp_mp_uint(&c, &nops) != SSP_OK || nops == 0 || nops > SSP_COMMIT_MAX_OPS ||
         ssp_mp_bin_n(&c, h->digest, SSP_HASH_LEN) != SSP_OK || !ssp_mp_done(&c))
         return SSP_ERR_PROTO;
     memcpy(h->scope, scope.p, scope.n);

@@ -38,7 +38,7 @@ ssp_record_reset(struct ssp_record *r)
     r->scope[0] = '\0';
     r->type[0] = '\0';
     r->key_epoch = 0;
-    r->deleted = false;
+    r->has_del = r->deleted = false;
     r->nops = r->nfields = r->nconflicts = r->npending = 0;
     ssp_arena_reset(&r->arena);
 }
@@ -242,15 +242,16 @@ drop_conflict(struct ssp_record *r, struct ssp_slice name, const struct ssp_vers
 }
 
 /*
- * Whether v is a pending base of field f; removes it if so (the op has now come),
- * every time it is named: several concurrent writes may have named the same base.
+ * Whether v is a pending base of the field called name; removes it if so (the
+ * op has now come), every time it was named: several concurrent writes may
+ * have named the same base.
  */
 static bool
-take_pending(struct ssp_record *r, uint32_t f, const struct ssp_version *v)
+take_pending(struct ssp_record *r, struct ssp_slice name, const struct ssp_version *v)
 {
     bool found = false;
     for (uint32_t i = 0; i < r->npending;) {
-        if (r->pending[i].field == f && ssp_version_cmp(&r->pending[i].ver, v) == 0) {
+        if (ssp_slice_eq(r->pending[i].name, name) && ssp_version_cmp(&r->pending[i].ver, v) == 0) {
             r->pending[i] = r->pending[--r->npending];
             found = true;
         } else {
@@ -260,111 +261,154 @@ take_pending(struct ssp_record *r, uint32_t f, const struct ssp_version *v)
     return found;
 }
 
-static ssp_err
-find_or_add_field(struct ssp_record *r, struct ssp_slice name, uint32_t *idx, bool *is_new)
+static struct ssp_rec_field *
+find_field(struct ssp_record *r, struct ssp_slice name)
 {
-    for (uint32_t i = 0; i < r->nfields; i++) {
-        if (ssp_slice_eq(r->fields[i].name, name)) {
-            *idx = i;
-            *is_new = false;
-            return SSP_OK;
-        }
-    }
-    if (r->nfields == MAX_FIELDS)
-        return SSP_ERR_PROTO;
-    ssp_err rc = grow((void **)&r->fields, r->nfields, &r->cap_fields, sizeof *r->fields);
-    if (rc == SSP_OK)
-        rc = ssp_arena_copy(&r->arena, name, &r->fields[r->nfields].name);
-    if (rc != SSP_OK)
-        return rc;
-    *idx = r->nfields++;
-    *is_new = true;
-    return SSP_OK;
+    for (uint32_t i = 0; i < r->nfields; i++)
+        if (ssp_slice_eq(r->fields[i].name, name))
+            return &r->fields[i];
+    return NULL;
 }
 
+/*
+ * An applied op named version base of field name as the one it overwrote:
+ * base is superseded. If base is here already it stops being a conflict (or,
+ * if it is the current value, it is marked named); if not, it is remembered
+ * as pending until it comes.
+ */
+static ssp_err
+name_base(struct ssp_record *r, struct ssp_slice name, const struct ssp_version *base)
+{
+    uint32_t at;
+    if (find_op(r, base, &at) >= 0) {
+        struct ssp_rec_field *f = find_field(r, name);
+        drop_conflict(r, name, base);
+        if (f != NULL && ssp_version_cmp(&f->ver, base) == 0)
+            f->named = true;
+        return SSP_OK;
+    }
+    for (uint32_t i = 0; i < r->npending; i++)
+        if (ssp_slice_eq(r->pending[i].name, name) &&
+            ssp_version_cmp(&r->pending[i].ver, base) == 0)
+            return SSP_OK;
+    ssp_err rc = grow((void **)&r->pending, r->npending, &r->cap_pending, sizeof *r->pending);
+    if (rc == SSP_OK)
+        rc = ssp_arena_copy(&r->arena, name, &name);
+    if (rc == SSP_OK)
+        r->pending[r->npending++] = (struct ssp_rec_pending){name, *base};
+    return rc;
+}
+
+/* Merges the write of value at version v into the field called name (the rule in record.h). */
 static ssp_err
 apply_field(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value,
             const struct ssp_version *v, const struct ssp_version *base)
 {
-    uint32_t idx, at;
-    bool is_new;
-    ssp_err rc = find_or_add_field(r, name, &idx, &is_new);
-    if (rc == SSP_OK)
-        rc = ssp_arena_copy(&r->arena, value, &value);
+    ssp_err rc = ssp_arena_copy(&r->arena, value, &value);
+    if (rc == SSP_OK && base != NULL)
+        rc = name_base(r, name, base);
     if (rc != SSP_OK)
         return rc;
-    name = r->fields[idx].name;
-    if (base != NULL) {
-        if (find_op(r, base, &at) >= 0) {
-            drop_conflict(r, name, base);
-        } else {
-            rc = grow((void **)&r->pending, r->npending, &r->cap_pending, sizeof *r->pending);
-            if (rc != SSP_OK)
-                return rc;
-            r->pending[r->npending++] = (struct ssp_rec_pending){idx, *base};
-        }
-    }
-    bool superseded = take_pending(r, idx, v);
-    struct ssp_rec_field *f = &r->fields[idx];
-    if (is_new) {
-        f->value = value;
-        f->ver = *v;
-        return SSP_OK;
+    bool superseded = take_pending(r, name, v);
+    struct ssp_rec_field *f = find_field(r, name);
+    if (f == NULL) {
+        if (r->nfields == MAX_FIELDS)
+            return SSP_ERR_PROTO;
+        rc = grow((void **)&r->fields, r->nfields, &r->cap_fields, sizeof *r->fields);
+        if (rc == SSP_OK)
+            rc = ssp_arena_copy(&r->arena, name, &name);
+        if (rc == SSP_OK)
+            r->fields[r->nfields++] = (struct ssp_rec_field){name, value, *v, superseded};
+        return rc;
     }
     if (ssp_version_cmp(v, &f->ver) > 0) {
-        bool old_seen = base != NULL && ssp_version_cmp(base, &f->ver) == 0;
-        if (!old_seen) {
+        /* The value it replaces is kept unless some op said it overwrote it. */
+        if (!f->named) {
             rc = add_conflict(r, f->name, f->value, &f->ver);
             if (rc != SSP_OK)
                 return rc;
-            f = &r->fields[idx];
+            f = find_field(r, name);
         }
-        f->value = value;
-        f->ver = *v;
+        *f = (struct ssp_rec_field){f->name, value, *v, superseded};
         return SSP_OK;
     }
-    return superseded ? SSP_OK : add_conflict(r, name, value, v);
+    return superseded ? SSP_OK : add_conflict(r, f->name, value, v);
 }
 
-static const struct ssp_version *
-max_field_version(const struct ssp_record *r)
+/* Calls name_base for every entry of an encoded bases map. */
+static ssp_err
+name_bases(struct ssp_record *r, struct ssp_slice bases)
 {
-    const struct ssp_version *m = NULL;
-    for (uint32_t i = 0; i < r->nfields; i++)
-        if (m == NULL || ssp_version_cmp(&r->fields[i].ver, m) > 0)
-            m = &r->fields[i].ver;
-    return m;
+    struct ssp_mp c;
+    uint32_t n;
+    ssp_mp_init(&c, bases);
+    if (ssp_mp_map(&c, &n) != SSP_OK)
+        return SSP_ERR_PROTO;
+    for (uint32_t i = 0; i < n; i++) {
+        struct ssp_slice name;
+        struct ssp_version base;
+        if (ssp_mp_str(&c, &name) != SSP_OK || name.n == 0 || read_version(&c, &base) != SSP_OK)
+            return SSP_ERR_PROTO;
+        ssp_err rc = name_base(r, name, &base);
+        if (rc != SSP_OK)
+            return rc;
+    }
+    return SSP_OK;
+}
+
+/* The base an op names for field name, if any. */
+static ssp_err
+base_of(struct ssp_slice bases, struct ssp_slice name, struct ssp_version *base, bool *found)
+{
+    struct ssp_mp c;
+    uint32_t n;
+    *found = false;
+    ssp_mp_init(&c, bases);
+    if (ssp_mp_map(&c, &n) != SSP_OK)
+        return SSP_ERR_PROTO;
+    for (uint32_t j = 0; j < n && !*found; j++) {
+        struct ssp_slice bname;
+        if (ssp_mp_str(&c, &bname) != SSP_OK || read_version(&c, base) != SSP_OK)
+            return SSP_ERR_PROTO;
+        *found = ssp_slice_eq(bname, name);
+    }
+    return SSP_OK;
 }
 
 static ssp_err
 apply_fields(struct ssp_record *r, const struct ssp_version *v, const struct ssp_op_body *b)
 {
-    struct ssp_mp fields, bases;
-    uint32_t n, nb;
+    struct ssp_mp fields;
+    uint32_t n;
     ssp_mp_init(&fields, b->fields);
     if (ssp_mp_map(&fields, &n) != SSP_OK)
         return SSP_ERR_PROTO;
     for (uint32_t i = 0; i < n; i++) {
-        struct ssp_slice name, value, bname;
+        struct ssp_slice name, value;
         struct ssp_version base;
-        const struct ssp_version *basep = NULL;
+        bool has_base;
         if (ssp_mp_str(&fields, &name) != SSP_OK || name.n == 0 ||
-            ssp_mp_raw(&fields, &value) != SSP_OK)
+            ssp_mp_raw(&fields, &value) != SSP_OK ||
+            base_of(b->bases, name, &base, &has_base) != SSP_OK)
             return SSP_ERR_PROTO;
-        ssp_mp_init(&bases, b->bases);
-        if (ssp_mp_map(&bases, &nb) != SSP_OK)
-            return SSP_ERR_PROTO;
-        for (uint32_t j = 0; j < nb && basep == NULL; j++) {
-            if (ssp_mp_str(&bases, &bname) != SSP_OK || read_version(&bases, &base) != SSP_OK)
-                return SSP_ERR_PROTO;
-            if (ssp_slice_eq(bname, name))
-                basep = &base;
-        }
-        ssp_err rc = apply_field(r, name, value, v, basep);
+        ssp_err rc = apply_field(r, name, value, v, has_base ? &base : NULL);
         if (rc != SSP_OK)
             return rc;
     }
     return SSP_OK;
+}
+
+/*
+ * A delete holds while every field's value is one it (or another op) named:
+ * a value written concurrently, which the delete did not see, keeps the
+ * record alive, and the record is flagged (has_del without deleted).
+ */
+static void
+settle_delete(struct ssp_record *r)
+{
+    r->deleted = r->has_del;
+    for (uint32_t i = 0; i < r->nfields && r->deleted; i++)
+        r->deleted = r->fields[i].named;
 }
 
 ssp_err
@@ -380,7 +424,7 @@ ssp_record_apply(struct ssp_record *r, const struct ssp_version *v, const struct
     if (find_op(r, v, &at) >= 0)
         return SSP_OK;
     if (r->nops == MAX_OPS_PER_RECORD)
-        return SSP_ERR_PROTO;
+        return SSP_ERR_FULL;
     ssp_err rc = grow((void **)&r->ops, r->nops, &r->cap_ops, sizeof *r->ops);
     if (rc != SSP_OK)
         return rc;
@@ -388,21 +432,15 @@ ssp_record_apply(struct ssp_record *r, const struct ssp_version *v, const struct
     r->ops[at] = *v;
     r->nops++;
     if (b->action == SSP_ACT_DELETE) {
-        if (!r->deleted || ssp_version_cmp(v, &r->del_ver) > 0)
+        rc = name_bases(r, b->bases);
+        if (!r->has_del || ssp_version_cmp(v, &r->del_ver) > 0)
             r->del_ver = *v;
-        r->deleted = true;
+        r->has_del = true;
     } else {
         rc = apply_fields(r, v, b);
-        if (rc != SSP_OK)
-            return rc;
     }
-    /* Last writer wins between a delete and the writes to the record's fields. */
-    if (r->deleted) {
-        const struct ssp_version *m = max_field_version(r);
-        if (m != NULL && ssp_version_cmp(m, &r->del_ver) > 0)
-            r->deleted = false;
-    }
-    return SSP_OK;
+    settle_delete(r);
+    return rc;
 }
 
 ssp_err
@@ -465,10 +503,11 @@ encode_state(const struct ssp_record *r, struct ssp_buf *out)
         write_version(&w, &r->ops[i]);
     ssp_mpw_array(&w, r->nfields);
     for (uint32_t i = 0; i < r->nfields; i++) {
-        ssp_mpw_array(&w, 3);
+        ssp_mpw_array(&w, 4);
         ssp_mpw_str(&w, r->fields[i].name.p, r->fields[i].name.n);
         ssp_mpw_raw(&w, r->fields[i].value);
         ssp_mpw_uint(&w, (uint64_t)find_op(r, &r->fields[i].ver, &at));
+        ssp_mpw_bool(&w, r->fields[i].named);
     }
     ssp_mpw_array(&w, r->nconflicts);
     for (uint32_t i = 0; i < r->nconflicts; i++) {
@@ -480,10 +519,10 @@ encode_state(const struct ssp_record *r, struct ssp_buf *out)
     ssp_mpw_array(&w, r->npending);
     for (uint32_t i = 0; i < r->npending; i++) {
         ssp_mpw_array(&w, 2);
-        ssp_mpw_uint(&w, r->pending[i].field);
+        ssp_mpw_str(&w, r->pending[i].name.p, r->pending[i].name.n);
         write_version(&w, &r->pending[i].ver);
     }
-    if (r->deleted)
+    if (r->has_del)
         ssp_mpw_uint(&w, (uint64_t)find_op(r, &r->del_ver, &at));
     else
         ssp_mpw_nil(&w);
@@ -547,7 +586,7 @@ read_index(struct ssp_mp *c, uint32_t limit, uint32_t *idx)
     return SSP_OK;
 }
 
-/* Reads the fields or conflicts list: [[name, value, ver] ...]. */
+/* Reads the fields ([[name, value, ver, named] ...]) or conflicts ([[name, value, ver] ...]). */
 static ssp_err
 decode_entries(struct ssp_mp *c, struct ssp_record *r, bool conflicts)
 {
@@ -556,8 +595,11 @@ decode_entries(struct ssp_mp *c, struct ssp_record *r, bool conflicts)
         return SSP_ERR_CORRUPT;
     for (uint32_t i = 0; i < n; i++) {
         struct ssp_slice name, value;
-        if (ssp_mp_array(c, &k) != SSP_OK || k != 3 || ssp_mp_str(c, &name) != SSP_OK ||
-            ssp_mp_raw(c, &value) != SSP_OK || read_index(c, r->nops, &idx) != SSP_OK)
+        bool named = false;
+        if (ssp_mp_array(c, &k) != SSP_OK || k != (conflicts ? 3 : 4) ||
+            ssp_mp_str(c, &name) != SSP_OK || ssp_mp_raw(c, &value) != SSP_OK ||
+            read_index(c, r->nops, &idx) != SSP_OK ||
+            (!conflicts && ssp_mp_bool(c, &named) != SSP_OK))
             return SSP_ERR_CORRUPT;
         ssp_err rc;
         if (conflicts) {
@@ -565,10 +607,30 @@ decode_entries(struct ssp_mp *c, struct ssp_record *r, bool conflicts)
         } else {
             rc = grow((void **)&r->fields, r->nfields, &r->cap_fields, sizeof *r->fields);
             if (rc == SSP_OK)
-                r->fields[r->nfields++] = (struct ssp_rec_field){name, value, r->ops[idx]};
+                r->fields[r->nfields++] = (struct ssp_rec_field){name, value, r->ops[idx], named};
         }
         if (rc != SSP_OK)
             return rc;
+    }
+    return SSP_OK;
+}
+
+static ssp_err
+decode_pending(struct ssp_mp *c, struct ssp_record *r)
+{
+    uint32_t n, k;
+    if (ssp_mp_array(c, &n) != SSP_OK)
+        return SSP_ERR_CORRUPT;
+    for (uint32_t i = 0; i < n; i++) {
+        struct ssp_slice name;
+        struct ssp_version v;
+        if (ssp_mp_array(c, &k) != SSP_OK || k != 2 || ssp_mp_str(c, &name) != SSP_OK ||
+            read_version(c, &v) != SSP_OK)
+            return SSP_ERR_CORRUPT;
+        ssp_err rc = grow((void **)&r->pending, r->npending, &r->cap_pending, sizeof *r->pending);
+        if (rc != SSP_OK)
+            return rc;
+        r->pending[r->npending++] = (struct ssp_rec_pending){name, v};
     }
     return SSP_OK;
 }
@@ -578,15 +640,17 @@ decode_state(struct ssp_slice plain, struct ssp_record *r)
 {
     struct ssp_mp c;
     struct ssp_slice type;
-    uint32_t n, k;
+    uint32_t n, idx;
     ssp_mp_init(&c, plain);
     if (ssp_mp_array(&c, &n) != SSP_OK || n != 6 || ssp_mp_str(&c, &type) != SSP_OK ||
         !ssp_slice_eq_str(type, r->type) || ssp_mp_array(&c, &n) != SSP_OK ||
         n > MAX_OPS_PER_RECORD)
         return SSP_ERR_CORRUPT;
-    r->ops = ssp_realloc(r->ops, (size_t)(n == 0 ? 1 : n) * sizeof *r->ops);
-    if (r->ops == NULL)
+    /* Into a temporary: on failure r keeps its old block and capacity. */
+    struct ssp_version *ops = ssp_realloc(r->ops, (size_t)(n == 0 ? 1 : n) * sizeof *r->ops);
+    if (ops == NULL)
         return SSP_ERR_NOMEM;
+    r->ops = ops;
     r->cap_ops = n == 0 ? 1 : n;
     for (r->nops = 0; r->nops < n; r->nops++)
         if (read_version(&c, &r->ops[r->nops]) != SSP_OK)
@@ -594,30 +658,19 @@ decode_state(struct ssp_slice plain, struct ssp_record *r)
     ssp_err rc = decode_entries(&c, r, false);
     if (rc == SSP_OK)
         rc = decode_entries(&c, r, true);
+    if (rc == SSP_OK)
+        rc = decode_pending(&c, r);
     if (rc != SSP_OK)
         return rc;
-    if (ssp_mp_array(&c, &n) != SSP_OK)
-        return SSP_ERR_CORRUPT;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t field;
-        struct ssp_version v;
-        if (ssp_mp_array(&c, &k) != SSP_OK || k != 2 ||
-            read_index(&c, r->nfields, &field) != SSP_OK || read_version(&c, &v) != SSP_OK)
-            return SSP_ERR_CORRUPT;
-        rc = grow((void **)&r->pending, r->npending, &r->cap_pending, sizeof *r->pending);
-        if (rc != SSP_OK)
-            return rc;
-        r->pending[r->npending++] = (struct ssp_rec_pending){field, v};
-    }
-    r->deleted = !ssp_mp_is_nil(&c);
-    if (r->deleted) {
-        uint32_t idx;
+    r->has_del = !ssp_mp_is_nil(&c);
+    if (r->has_del) {
         if (read_index(&c, r->nops, &idx) != SSP_OK)
             return SSP_ERR_CORRUPT;
         r->del_ver = r->ops[idx];
     } else if (ssp_mp_nil(&c) != SSP_OK) {
         return SSP_ERR_CORRUPT;
     }
+    settle_delete(r);
     return ssp_mp_done(&c) ? SSP_OK : SSP_ERR_CORRUPT;
 }
 

@@ -10,9 +10,11 @@
  *   winner    = the write with the greatest version
  *   conflicts = the other writes that no applied op names as its base
  * so concurrent writes keep the loser's value, and writes made one after the
- * other do not. A base that names an op not yet applied is kept as pending
- * until that op arrives. A delete is a write of the whole record: the record
- * is deleted while the delete's version is greater than every field's.
+ * other do not. Whether the winner was named is kept with it; a base that
+ * names an op not yet applied is kept as pending until that op arrives.
+ * A delete names the version of every field it saw. The record is deleted
+ * while every field's winner is named: a write the delete did not see
+ * (concurrent with it) keeps the record alive, flagged (has_del, not deleted).
  *
  * Op body (the plaintext of an op in a commit, msgpack):
  *   [type: str, action: 0 create | 1 update | 2 delete,
@@ -24,11 +26,11 @@
  *   len (u8) || type || key_epoch (u32 BE) || sealed state
  * The state is sealed under the scope key with additional data
  * "ssp-rec-v1" || id || the clear bytes before it, and is (msgpack)
- *   [type, ops: [version ...] in order, fields: [[name, value, ver] ...],
- *    conflicts: [[name, value, ver] ...], pending: [[field, version] ...],
- *    deleted: nil | ver]
- * where ver is an index into ops and field an index into fields. The clear part holds only what the
- * indexes hold anyway.
+ *   [type, ops: [version ...] in order, fields: [[name, value, ver, named] ...],
+ *    conflicts: [[name, value, ver] ...], pending: [[name, version] ...],
+ *    delete: nil | ver]
+ * where ver is an index into ops and delete the newest delete applied. The clear part holds only
+ * what the indexes hold anyway.
  */
 #ifndef SSP_NODE_RECORD_H
 #define SSP_NODE_RECORD_H
@@ -55,6 +57,7 @@ struct ssp_rec_field {
     struct ssp_slice name;  /* in the record's arena */
     struct ssp_slice value; /* encoded; nil when the field was removed */
     struct ssp_version ver;
+    bool named; /* an applied op named ver as the value it overwrote */
 };
 
 struct ssp_rec_conflict {
@@ -65,7 +68,7 @@ struct ssp_rec_conflict {
 
 /* A base that names an op not applied yet: that op is superseded when it comes. */
 struct ssp_rec_pending {
-    uint32_t field;
+    struct ssp_slice name; /* of the field, in the record's arena */
     struct ssp_version ver;
 };
 
@@ -74,7 +77,8 @@ struct ssp_record {
     char scope[SSP_SCOPE_MAX + 1];
     char type[SSP_TYPE_NAME_MAX];
     uint32_t key_epoch;
-    bool deleted;
+    bool has_del; /* a delete was applied; del_ver is the newest */
+    bool deleted; /* has_del, and every field's winner is named */
     struct ssp_version del_ver;
     struct ssp_version *ops; /* every op applied, in version order */
     uint32_t nops, cap_ops;
@@ -128,8 +132,8 @@ SSP_MUST_CHECK ssp_err ssp_record_fields_map(const struct ssp_record *r, struct 
 SSP_MUST_CHECK ssp_err ssp_record_peek(struct ssp_slice stored, struct ssp_slice *scope,
                                        struct ssp_slice *type, bool *deleted);
 /* Seals r (id, scope, type, key_epoch set) with key into out. */
-SSP_MUST_CHECK ssp_err ssp_record_seal(const struct ssp_record *r,
-                                       const uint8_t key[SSP_KEY_LEN], struct ssp_buf *out);
+SSP_MUST_CHECK ssp_err ssp_record_seal(const struct ssp_record *r, const uint8_t key[SSP_KEY_LEN],
+                                       struct ssp_buf *out);
 /* Opens a stored record into r; SSP_ERR_CORRUPT if it does not authenticate. */
 SSP_MUST_CHECK ssp_err ssp_record_open(struct ssp_slice stored, const uint8_t id[SSP_RECORD_ID_LEN],
                                        const struct ssp_keyring *kr, struct ssp_record *r);

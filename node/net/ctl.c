@@ -105,6 +105,10 @@ serve(struct conn *c, struct ssp_slice payload)
         if (d.msg[0] == '\0')
             ssp_diag_set(&d, rc, "%s", ssp_strerror(rc));
     }
+    if (rc == SSP_OK && result.n > SSP_CTL_MAX_FRAME - 64)
+        rc = ssp_diag_set(&d, SSP_ERR_FULL,
+                          "the answer (%zu bytes) is larger than a control frame; ask for less",
+                          result.n);
     ssp_buf_init(&msg);
     ssp_mpw_init(&mw, &msg);
     ssp_rpc_resp_begin(&mw, req.id, rc, rc == SSP_OK ? NULL : d.msg);

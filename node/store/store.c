@@ -299,16 +299,6 @@ ssp_txn_put_last(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key, struct
 }
 
 ssp_err
-ssp_txn_reserve(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key, size_t n, uint8_t **p)
-{
-    MDB_val k = val_of(key), v = {.mv_size = n, .mv_data = NULL};
-    int rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_RESERVE);
-    if (rc == 0)
-        *p = v.mv_data;
-    return note(t, rc);
-}
-
-ssp_err
 ssp_txn_del(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key)
 {
     MDB_val k = val_of(key);

@@ -69,9 +69,6 @@ SSP_MUST_CHECK ssp_err ssp_txn_put(struct ssp_txn *t, enum ssp_db db, struct ssp
  */
 SSP_MUST_CHECK ssp_err ssp_txn_put_last(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key,
                                         struct ssp_slice val);
-/* Reserves n bytes for the value of key and returns where to write them. */
-SSP_MUST_CHECK ssp_err ssp_txn_reserve(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key,
-                                       size_t n, uint8_t **p);
 /* Deleting an absent key is not an error. */
 SSP_MUST_CHECK ssp_err ssp_txn_del(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key);
 

@@ -804,13 +804,13 @@ test_tamper_record(void)
     tamper(&f, &tp);
     memset(&d, 0, sizeof d);
     CHECK(ssp_node_get(f.n, id, &r, &d) != SSP_OK);
-    verify_fails(&f, "records are missing");
+    verify_fails(&f, "is not in the index under its type and scope");
     tamper(&f, &tp);
     verify_ok(&f, &st);
-    /* A record dropped from the store: the log still lists its ops. */
+    /* A record dropped from the store: the index (and the log) still list it. */
     tp.kind = DELETE;
     tamper(&f, &tp);
-    verify_fails(&f, "records are missing");
+    verify_fails(&f, "the index lists");
     ssp_buf_fini(&tp.saved);
     ssp_record_fini(&r);
     fx_fini(&f);
@@ -878,6 +878,47 @@ test_tamper_log_delete(void)
     fx_fini(&f);
 }
 
+/* What the log and the records say must also be what the index and the log's keys say. */
+static void
+test_tamper_index_and_strays(void)
+{
+    struct fx f;
+    struct tamper tp;
+    struct ssp_node_stats st;
+    uint8_t id[SSP_RECORD_ID_LEN];
+    tamper_setup(&f, id, &tp);
+    /* A live record missing from the index would be left out of every list. */
+    tp.db = SSP_DB_INDEX;
+    tp.keylen = ssp_key_index(tp.key, SSP_SLICE_STR("person"), SSP_SLICE_STR("north"), id);
+    tp.kind = DELETE;
+    tamper(&f, &tp);
+    verify_fails(&f, "is not in the index");
+    tp.kind = RESTORE;
+    tamper(&f, &tp);
+    verify_ok(&f, &st);
+    /* A log entry past the end of its stream breaks the stream... */
+    log_key(&tp, &f, 99);
+    tp.saved.n = 0;
+    CHECK_OK(ssp_buf_append(&tp.saved, "x", 1));
+    tp.kind = RESTORE;
+    tamper(&f, &tp);
+    verify_fails(&f, "stream north");
+    tp.kind = DELETE;
+    tamper(&f, &tp);
+    verify_ok(&f, &st);
+    /* ...and one of a stream the store does not have is not part of the log at all. */
+    static const uint8_t nobody[SSP_PK_LEN] = {0};
+    tp.keylen = ssp_key_log(tp.key, SSP_SLICE_STR("north"), nobody, 1);
+    tp.kind = RESTORE;
+    tamper(&f, &tp);
+    verify_fails(&f, "outside any stream");
+    tp.kind = DELETE;
+    tamper(&f, &tp);
+    verify_ok(&f, &st);
+    ssp_buf_fini(&tp.saved);
+    fx_fini(&f);
+}
+
 static void
 test_no_plaintext(void)
 {
@@ -927,6 +968,7 @@ static const struct ssp_test tests[] = {
     {"tamper_record", test_tamper_record},
     {"tamper_commit", test_tamper_commit},
     {"tamper_log_delete", test_tamper_log_delete},
+    {"tamper_index_and_strays", test_tamper_index_and_strays},
     {"no_plaintext", test_no_plaintext},
 };
 

@@ -167,26 +167,30 @@ test_put_get_del(void)
     tmp_remove();
 }
 
+/* put_last appends when the key is the greatest and falls back to a plain put when not. */
 static ssp_err
-reserve_value(struct ssp_txn *t, void *ctx, struct ssp_diag *d)
+put_last_values(struct ssp_txn *t, void *ctx, struct ssp_diag *d)
 {
-    uint8_t *p = NULL;
+    static const char *const kv[] = {"b", "1", "c", "2", "a", "3", "b", "4"};
     (void)ctx;
     (void)d;
-    ssp_err rc = ssp_txn_reserve(t, SSP_DB_LOG, SSP_SLICE_STR("reserved"), 6, &p);
-    if (rc == SSP_OK)
-        memcpy(p, "filled", 6);
+    ssp_err rc = SSP_OK;
+    for (size_t i = 0; i < 8 && rc == SSP_OK; i += 2)
+        rc = ssp_txn_put_last(t, SSP_DB_LOG, SSP_SLICE_STR(kv[i]), SSP_SLICE_STR(kv[i + 1]));
     return rc;
 }
 
 static void
-test_reserve(void)
+test_put_last(void)
 {
     struct ssp_diag d = {{0}};
     tmp_new();
     struct ssp_store *s = open_store(true, 0);
-    CHECK_OK(ssp_store_write(s, reserve_value, NULL, &d));
-    CHECK_VALUE(s, SSP_DB_LOG, "reserved", "filled");
+    CHECK_OK(ssp_store_write(s, put_last_values, NULL, &d));
+    CHECK_VALUE(s, SSP_DB_LOG, "a", "3");
+    CHECK_VALUE(s, SSP_DB_LOG, "b", "4");
+    CHECK_VALUE(s, SSP_DB_LOG, "c", "2");
+    CHECK_INT(count(s, SSP_DB_LOG), 3);
     ssp_store_close(s);
     tmp_remove();
 }
@@ -493,7 +497,7 @@ test_txn_count(void)
 
 static const struct ssp_test tests[] = {
     {"put_get_del", test_put_get_del},
-    {"reserve", test_reserve},
+    {"put_last", test_put_last},
     {"cursor_order", test_cursor_order},
     {"log_keys_order", test_log_keys_order},
     {"reopen", test_reopen},
