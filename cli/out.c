@@ -474,10 +474,15 @@ print_conflict(struct ssp_mp *c, struct ssp_buf *t)
     struct text tx = {t, SSP_OK, 0};
     t->n = 0;
     put_cstr(&tx, "! ");
-    put_text(&tx, field);
-    put_cstr(&tx, ": other value ");
-    ssp_mp_init(&v, value);
-    rc = render(&tx, &v, 0);
+    if (field.n == 0) {
+        /* The whole record: a delete that met an update it had not seen. */
+        put_cstr(&tx, "the record was deleted");
+    } else {
+        put_text(&tx, field);
+        put_cstr(&tx, ": other value ");
+        ssp_mp_init(&v, value);
+        rc = render(&tx, &v, 0);
+    }
     put_cstr(&tx, " by ");
     put_text(&tx, ssp_out_short_author(author));
     put_cstr(&tx, " at ");

@@ -101,6 +101,21 @@ write_record_id(struct ssp_mpw *w, const uint8_t id[SSP_RECORD_ID_LEN])
     ssp_mpw_str(w, text, SSP_RECORD_ID_TEXT);
 }
 
+static void
+write_conflict(struct ssp_mpw *w, struct ssp_slice field, struct ssp_slice value,
+               const struct ssp_version *ver)
+{
+    ssp_mpw_map(w, 4);
+    ssp_mpw_cstr(w, "field");
+    ssp_mpw_str(w, field.p, field.n);
+    ssp_mpw_cstr(w, "value");
+    ssp_mpw_raw(w, value);
+    ssp_mpw_cstr(w, "author");
+    write_node_id(w, ver->origin);
+    ssp_mpw_cstr(w, "at");
+    write_time(w, ver->hlc);
+}
+
 /* Writes a record object (PROTOCOL.md); refs, if not NULL, is an encoded map to add as "refs". */
 static void
 write_record(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *scratch,
@@ -133,20 +148,15 @@ write_record(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *scra
     write_node_id(w, first->origin);
     ssp_mpw_cstr(w, "deleted");
     ssp_mpw_bool(w, r->deleted);
+    /* A delete that lost to a concurrent update is a conflict of the whole record: field "". */
+    static const uint8_t nil = 0xc0;
+    bool lost_delete = r->has_del && !r->deleted;
     ssp_mpw_cstr(w, "conflicts");
-    ssp_mpw_array(w, r->nconflicts);
-    for (uint32_t i = 0; i < r->nconflicts; i++) {
-        const struct ssp_rec_conflict *c = &r->conflicts[i];
-        ssp_mpw_map(w, 4);
-        ssp_mpw_cstr(w, "field");
-        ssp_mpw_str(w, c->name.p, c->name.n);
-        ssp_mpw_cstr(w, "value");
-        ssp_mpw_raw(w, c->value);
-        ssp_mpw_cstr(w, "author");
-        write_node_id(w, c->ver.origin);
-        ssp_mpw_cstr(w, "at");
-        write_time(w, c->ver.hlc);
-    }
+    ssp_mpw_array(w, r->nconflicts + lost_delete);
+    for (uint32_t i = 0; i < r->nconflicts; i++)
+        write_conflict(w, r->conflicts[i].name, r->conflicts[i].value, &r->conflicts[i].ver);
+    if (lost_delete)
+        write_conflict(w, SSP_SLICE("", 0), SSP_SLICE(&nil, 1), &r->del_ver);
 }
 
 #define REFS_MAX 64
