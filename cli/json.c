@@ -750,54 +750,38 @@ write_map(struct writer *wr, struct ssp_mp *c, unsigned depth)
 }
 
 static ssp_err
-write_scalar(struct writer *wr, struct ssp_mp *c, enum ssp_mp_type t)
+write_scalar(struct writer *wr, struct ssp_mp *c)
 {
     char num[32];
-    bool b;
-    uint64_t u;
-    int64_t i;
-    double f;
-    struct ssp_slice s;
-    switch (t) {
+    struct ssp_mp_value x;
+    if (ssp_mp_scalar(c, &x) != SSP_OK)
+        return SSP_ERR_PROTO;
+    switch (x.type) {
     case SSP_MP_NIL:
         put_cstr(wr, "null");
-        return ssp_mp_nil(c);
+        break;
     case SSP_MP_BOOL:
-        if (ssp_mp_bool(c, &b) != SSP_OK)
-            return SSP_ERR_PROTO;
-        put_cstr(wr, b ? "true" : "false");
-        return SSP_OK;
+        put_cstr(wr, x.v.b ? "true" : "false");
+        break;
     case SSP_MP_UINT:
-        if (ssp_mp_uint(c, &u) != SSP_OK)
-            return SSP_ERR_PROTO;
-        snprintf(num, sizeof num, "%" PRIu64, u);
+        snprintf(num, sizeof num, "%" PRIu64, x.v.u);
         put_cstr(wr, num);
-        return SSP_OK;
+        break;
     case SSP_MP_INT:
-        if (ssp_mp_int(c, &i) != SSP_OK)
-            return SSP_ERR_PROTO;
-        snprintf(num, sizeof num, "%" PRId64, i);
+        snprintf(num, sizeof num, "%" PRId64, x.v.i);
         put_cstr(wr, num);
-        return SSP_OK;
+        break;
     case SSP_MP_FLOAT:
-        if (ssp_mp_float(c, &f) != SSP_OK)
-            return SSP_ERR_PROTO;
-        put_double(wr, f);
-        return SSP_OK;
+        put_double(wr, x.v.f);
+        break;
     case SSP_MP_STR:
-        if (ssp_mp_str(c, &s) != SSP_OK)
-            return SSP_ERR_PROTO;
-        put_string(wr, s);
-        return SSP_OK;
-    case SSP_MP_BIN:
-        if (ssp_mp_bin(c, &s) != SSP_OK)
-            return SSP_ERR_PROTO;
-        put_hex(wr, s);
-        return SSP_OK;
-    default:
-        /* Extension types have no JSON form and ssp-node does not use them. */
-        return SSP_ERR_PROTO;
+        put_string(wr, x.v.s);
+        break;
+    default: /* SSP_MP_BIN */
+        put_hex(wr, x.v.s);
+        break;
     }
+    return SSP_OK;
 }
 
 static ssp_err
@@ -807,7 +791,7 @@ write_value(struct writer *wr, struct ssp_mp *c, unsigned depth)
     if (ssp_mp_peek(c, &t) != SSP_OK)
         return SSP_ERR_PROTO;
     if (t != SSP_MP_ARRAY && t != SSP_MP_MAP)
-        return write_scalar(wr, c, t);
+        return write_scalar(wr, c);
     if (depth >= SSP_MP_MAX_DEPTH)
         return SSP_ERR_PROTO;
     return t == SSP_MP_ARRAY ? write_array(wr, c, depth) : write_map(wr, c, depth);

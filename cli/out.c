@@ -177,51 +177,34 @@ put_hex(struct text *t, struct ssp_slice s)
 }
 
 static ssp_err
-render_scalar(struct text *t, struct ssp_mp *c, enum ssp_mp_type type)
+render_scalar(struct text *t, struct ssp_mp *c)
 {
     char num[32];
-    bool b;
-    uint64_t u;
-    int64_t i;
-    double f;
-    struct ssp_slice s;
-    switch (type) {
+    struct ssp_mp_value x;
+    if (ssp_mp_scalar(c, &x) != SSP_OK)
+        return SSP_ERR_PROTO;
+    switch (x.type) {
     case SSP_MP_NIL:
         put_cstr(t, "-");
-        return ssp_mp_nil(c);
-    case SSP_MP_BOOL:
-        if (ssp_mp_bool(c, &b) != SSP_OK)
-            return SSP_ERR_PROTO;
-        put_cstr(t, b ? "yes" : "no");
         return SSP_OK;
-    case SSP_MP_UINT:
-        if (ssp_mp_uint(c, &u) != SSP_OK)
-            return SSP_ERR_PROTO;
-        snprintf(num, sizeof num, "%" PRIu64, u);
-        break;
-    case SSP_MP_INT:
-        if (ssp_mp_int(c, &i) != SSP_OK)
-            return SSP_ERR_PROTO;
-        snprintf(num, sizeof num, "%" PRId64, i);
-        break;
-    case SSP_MP_FLOAT:
-        if (ssp_mp_float(c, &f) != SSP_OK)
-            return SSP_ERR_PROTO;
-        snprintf(num, sizeof num, "%g", f);
-        break;
+    case SSP_MP_BOOL:
+        put_cstr(t, x.v.b ? "yes" : "no");
+        return SSP_OK;
     case SSP_MP_STR:
-        if (ssp_mp_str(c, &s) != SSP_OK)
-            return SSP_ERR_PROTO;
-        put_text(t, s);
+        put_text(t, x.v.s);
         return SSP_OK;
     case SSP_MP_BIN:
-        if (ssp_mp_bin(c, &s) != SSP_OK)
-            return SSP_ERR_PROTO;
-        put_hex(t, s);
+        put_hex(t, x.v.s);
         return SSP_OK;
-    default:
-        /* ssp-node uses no extension types (PROTOCOL.md section 1). */
-        return SSP_ERR_PROTO;
+    case SSP_MP_UINT:
+        snprintf(num, sizeof num, "%" PRIu64, x.v.u);
+        break;
+    case SSP_MP_INT:
+        snprintf(num, sizeof num, "%" PRId64, x.v.i);
+        break;
+    default: /* SSP_MP_FLOAT */
+        snprintf(num, sizeof num, "%g", x.v.f);
+        break;
     }
     put_cstr(t, num);
     return SSP_OK;
@@ -281,7 +264,7 @@ render(struct text *t, struct ssp_mp *c, unsigned depth)
         return render_array(t, c, depth);
     if (type == SSP_MP_MAP)
         return render_map(t, c, depth);
-    return render_scalar(t, c, type);
+    return render_scalar(t, c);
 }
 
 ssp_err

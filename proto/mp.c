@@ -300,6 +300,33 @@ ssp_mp_map(struct ssp_mp *c, uint32_t *n)
     return container(c, 0x80, 0xde, 0xdf, 2, n);
 }
 
+ssp_err
+ssp_mp_scalar(struct ssp_mp *c, struct ssp_mp_value *out)
+{
+    ssp_err rc = ssp_mp_peek(c, &out->type);
+    if (rc != SSP_OK)
+        return rc;
+    switch (out->type) {
+    case SSP_MP_NIL:
+        return ssp_mp_nil(c);
+    case SSP_MP_BOOL:
+        return ssp_mp_bool(c, &out->v.b);
+    case SSP_MP_UINT:
+        return ssp_mp_uint(c, &out->v.u);
+    case SSP_MP_INT:
+        return ssp_mp_int(c, &out->v.i);
+    case SSP_MP_FLOAT:
+        return ssp_mp_float(c, &out->v.f);
+    case SSP_MP_STR:
+        return ssp_mp_str(c, &out->v.s);
+    case SSP_MP_BIN:
+        return ssp_mp_bin(c, &out->v.s);
+    default:
+        /* Containers are not scalars; extension types are not used by ssp-node. */
+        return SSP_ERR_PROTO;
+    }
+}
+
 static ssp_err
 skip_depth(struct ssp_mp *c, unsigned depth)
 {

@@ -59,6 +59,20 @@ SSP_MUST_CHECK ssp_err ssp_mp_bin(struct ssp_mp *c, struct ssp_slice *s);
 SSP_MUST_CHECK ssp_err ssp_mp_bin_n(struct ssp_mp *c, uint8_t *out, size_t n);
 SSP_MUST_CHECK ssp_err ssp_mp_array(struct ssp_mp *c, uint32_t *n);
 SSP_MUST_CHECK ssp_err ssp_mp_map(struct ssp_mp *c, uint32_t *n);
+/* One decoded scalar, as ssp_mp_scalar reads it. */
+struct ssp_mp_value {
+    enum ssp_mp_type type;
+    union {
+        bool b;
+        uint64_t u; /* SSP_MP_UINT */
+        int64_t i;  /* SSP_MP_INT (negative) */
+        double f;
+        struct ssp_slice s; /* SSP_MP_STR, SSP_MP_BIN: borrowed from the input */
+    } v;
+};
+
+/* Reads the next value if it is a scalar (nil, bool, integer, float, str, bin). */
+SSP_MUST_CHECK ssp_err ssp_mp_scalar(struct ssp_mp *c, struct ssp_mp_value *out);
 /* Skips one whole value (nested at most SSP_MP_MAX_DEPTH deep). */
 SSP_MUST_CHECK ssp_err ssp_mp_skip(struct ssp_mp *c);
 /* Skips one value and returns its encoded bytes. */
