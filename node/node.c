@@ -455,7 +455,10 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     memcpy(v.origin, n->kr->pk, SSP_PK_LEN);
     /* body borrows ctx->body, which nothing below changes before the op is added. */
     rc = ssp_record_apply(r, &v, &body);
-    if (rc == SSP_OK && w->action != SSP_ACT_DELETE) {
+    if (rc == SSP_OK && w->action == SSP_ACT_CREATE) {
+        /* A new record holds exactly what was written (nil counts as absent). */
+        rc = ssp_schema_check_record(type, SSP_BUF_SLICE(&ctx->norm), d);
+    } else if (rc == SSP_OK && w->action == SSP_ACT_UPDATE) {
         ctx->fields.n = 0;
         rc = ssp_record_fields_map(r, &ctx->fields);
         if (rc == SSP_OK)
