@@ -15,11 +15,9 @@
 #ifndef SSP_CLI_CMD_H
 #define SSP_CLI_CMD_H
 
+#include "cli/assign.h"
 #include "cli/client.h"
 #include "cli/out.h"
-
-/* Field names in field=value arguments: [a-z_][a-z0-9_]*, at most this long. */
-#define SSP_CLI_FIELD_MAX 32
 
 /* An option, spelled --name VALUE or --name=VALUE, or --name for a flag. */
 struct ssp_opt {
@@ -94,19 +92,6 @@ int ssp_cli_run(struct ssp_cli *cli, const char *op, const struct ssp_mpw *param
 int ssp_cli_print(const struct ssp_cli *cli, const struct ssp_mpw *w, const char *line);
 /* Writes the map entry key: value (both strings). */
 void ssp_cli_kv(struct ssp_mpw *w, const char *key, const char *value);
-
-/*
- * Parses one field argument and writes it to w as a map entry (name, value):
- *   name=text   the text as a str, which sspd parses by the field's kind
- *   name:=JSON  the JSON value
- *   name=       nil, which removes the field
- * A name is [a-z_][a-z0-9_]*, at most SSP_CLI_FIELD_MAX bytes. On bad input
- * returns SSP_ERR_INVAL with the reason in d and leaves w's buffer as it was.
- */
-SSP_MUST_CHECK ssp_err ssp_cli_parse_assign(const char *arg, struct ssp_mpw *w, struct ssp_diag *d);
-/* Writes a map of n field arguments; a name given twice is SSP_ERR_INVAL. */
-SSP_MUST_CHECK ssp_err ssp_cli_write_assigns(char *const *args, size_t n, struct ssp_mpw *w,
-                                             struct ssp_diag *d);
 
 /* cmd_node.c: the node and its daemon. */
 int ssp_cmd_init(struct ssp_cli *cli, const struct ssp_args *a);

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "cli/cmd.h"
+#include "cli/assign.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
