@@ -33,7 +33,10 @@ params_read(struct ssp_mp *c, const struct ssp_mp_key *table, size_t n, struct s
         return ssp_diag_set(d, SSP_ERR_INVAL, "'%.*s' has the wrong type", len, key);
     default:
         if (bad.n > 0)
-            return ssp_diag_set(d, SSP_ERR_PROTO, "unknown or repeated parameter '%.*s'", len, key);
+            return ssp_diag_set(d, SSP_ERR_PROTO,
+                                "parameter '%.*s' is unknown, given twice, or not well-formed "
+                                "(nested more than %d levels deep?)",
+                                len, key, SSP_MP_MAX_DEPTH);
         return ssp_diag_set(d, SSP_ERR_PROTO, "the request's params are not a well-formed map");
     }
 }

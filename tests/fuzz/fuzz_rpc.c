@@ -26,8 +26,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 __builtin_trap();
             ssp_buf_fini(&b);
         }
+        /* A response that decodes holds a result the client can walk. */
         if (ssp_rpc_resp_decode(payload, &resp) == SSP_OK && ssp_mp_check(resp.result) != SSP_OK)
-            continue;
+            __builtin_trap();
         in.p += used;
         in.n -= used;
     }
