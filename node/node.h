@@ -34,15 +34,15 @@ struct ssp_node_init {
     const char *name;
     const char *scopes; /* comma-separated; the first is the default scope */
     enum ssp_kdf_level kdf;
-    size_t map_size;    /* 0 for the default */
+    size_t map_size; /* 0 for the default */
 };
 
 /* Creates a node in dir (which must exist and hold no node yet); writes its id. */
 SSP_MUST_CHECK ssp_err ssp_node_create(const char *dir, const struct ssp_node_init *init,
                                        const char *pass, size_t len, uint8_t id[SSP_PK_LEN],
                                        struct ssp_diag *d);
-SSP_MUST_CHECK ssp_err ssp_node_open(const char *dir, const char *pass, size_t len,
-                                     size_t map_size, struct ssp_node **out, struct ssp_diag *d);
+SSP_MUST_CHECK ssp_err ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size,
+                                     struct ssp_node **out, struct ssp_diag *d);
 void ssp_node_close(struct ssp_node *n);
 
 /*
@@ -57,9 +57,9 @@ void ssp_node_id_format(const uint8_t id[SSP_PK_LEN], char out[SSP_NODE_ID_TEXT 
 
 struct ssp_write {
     enum ssp_action action;
-    struct ssp_slice type;   /* create */
-    struct ssp_slice scope;  /* create; empty for the default scope */
-    bool has_id;             /* update, delete; or a create with a chosen id */
+    struct ssp_slice type;  /* create */
+    struct ssp_slice scope; /* create; empty for the default scope */
+    bool has_id;            /* update, delete; or a create with a chosen id */
     uint8_t id[SSP_RECORD_ID_LEN];
     struct ssp_slice fields; /* encoded map of field -> value, as the schema takes it */
 };

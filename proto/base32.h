@@ -13,7 +13,7 @@
 
 #include "proto/err.h"
 
-#define SSP_BASE32_LEN(nbytes) (((nbytes) * 8 + 4) / 5)
+#define SSP_BASE32_LEN(nbytes) (((nbytes)*8 + 4) / 5)
 
 /* Writes SSP_BASE32_LEN(n) characters and a NUL to out. */
 void ssp_base32_encode(const uint8_t *in, size_t n, char *out);

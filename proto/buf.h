@@ -62,8 +62,6 @@ void ssp_put_be64(uint8_t *p, uint64_t v);
 uint32_t ssp_get_be32(const uint8_t *p);
 uint64_t ssp_get_be64(const uint8_t *p);
 
-
-
 /*
  * An arena: many small copies freed at once. Returned pointers stay valid
  * until ssp_arena_reset or ssp_arena_fini (blocks never move).

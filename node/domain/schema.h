@@ -45,12 +45,12 @@ struct ssp_field_def {
     const char *name;
     enum ssp_kind kind;
     bool required;
-    const char *const *values;          /* enum, set: NULL-terminated */
-    const char *target;                 /* ref, refs: a type name, NULL for any type */
-    int64_t min, max;                   /* int: the range; text: max is the length in bytes */
-    const struct ssp_field_def *items;  /* items: the fields of one item */
+    const char *const *values;         /* enum, set: NULL-terminated */
+    const char *target;                /* ref, refs: a type name, NULL for any type */
+    int64_t min, max;                  /* int: the range; text: max is the length in bytes */
+    const struct ssp_field_def *items; /* items: the fields of one item */
     size_t nitems;
-    const char *help;                   /* one line for `ssp types` */
+    const char *help; /* one line for `ssp types` */
 };
 
 struct ssp_type_def {
@@ -58,9 +58,9 @@ struct ssp_type_def {
     const char *help;
     const struct ssp_field_def *fields;
     size_t nfields;
-    const char *scope;            /* the one scope this type lives in, or NULL for any */
-    bool append_only;             /* created once, never changed or deleted */
-    const char *const *summary;   /* fields `ssp list` shows, NULL-terminated */
+    const char *scope;          /* the one scope this type lives in, or NULL for any */
+    bool append_only;           /* created once, never changed or deleted */
+    const char *const *summary; /* fields `ssp list` shows, NULL-terminated */
     /* Rules between fields of a whole record (e.g. "person or group_desc"). */
     ssp_err (*check)(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_diag *d);
 };

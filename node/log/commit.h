@@ -64,16 +64,15 @@ bool ssp_commit_has_room(const struct ssp_commit_builder *b, size_t n);
 SSP_MUST_CHECK ssp_err ssp_commit_add(struct ssp_commit_builder *b,
                                       const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice plain);
 /* Signs with sk and writes the commit to out; its hash to hash. */
-SSP_MUST_CHECK ssp_err ssp_commit_finish(struct ssp_commit_builder *b,
-                                         const uint8_t sk[SSP_SK_LEN], struct ssp_buf *out,
-                                         uint8_t hash[SSP_HASH_LEN]);
+SSP_MUST_CHECK ssp_err ssp_commit_finish(struct ssp_commit_builder *b, const uint8_t sk[SSP_SK_LEN],
+                                         struct ssp_buf *out, uint8_t hash[SSP_HASH_LEN]);
 
 /* A parsed commit; slices borrow from the bytes it was parsed from. */
 struct ssp_commit {
     struct ssp_commit_hdr hdr;
     struct ssp_slice header; /* the signed header bytes */
     uint8_t sig[SSP_SIG_LEN];
-    struct ssp_slice ops;    /* the encoded ops, after the array head */
+    struct ssp_slice ops; /* the encoded ops, after the array head */
 };
 
 struct ssp_op {

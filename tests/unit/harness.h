@@ -43,7 +43,7 @@ struct ssp_test {
     do {                                                                                           \
         const char *sa_ = (a), *sb_ = (b);                                                         \
         if (strcmp(sa_, sb_) != 0) {                                                               \
-            fprintf(stderr, "%s:%d: %s == %s failed:\n  \"%s\"\n  \"%s\"\n", __FILE__, __LINE__,  \
+            fprintf(stderr, "%s:%d: %s == %s failed:\n  \"%s\"\n  \"%s\"\n", __FILE__, __LINE__,   \
                     #a, #b, sa_, sb_);                                                             \
             abort();                                                                               \
         }                                                                                          \
@@ -63,7 +63,7 @@ struct ssp_test {
     do {                                                                                           \
         const char *h_ = (hay), *n_ = (needle);                                                    \
         if (strstr(h_, n_) == NULL) {                                                              \
-            fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__, h_,    \
+            fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__, h_,     \
                     n_);                                                                           \
             abort();                                                                               \
         }                                                                                          \
