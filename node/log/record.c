@@ -692,8 +692,9 @@ ssp_record_open(struct ssp_slice stored, const uint8_t id[SSP_RECORD_ID_LEN],
     r->type[type.n] = '\0';
     r->key_epoch = ssp_get_be32(stored.p + n - 4);
     const struct ssp_scope_key *key = ssp_keyring_scope_epoch(kr, scope, r->key_epoch);
+    /* A scope we hold with a key epoch we never had means the clear part was altered. */
     if (key == NULL)
-        return SSP_ERR_DENIED;
+        return ssp_keyring_scope(kr, scope) != NULL ? SSP_ERR_CORRUPT : SSP_ERR_DENIED;
     size_t adn = record_ad(id, stored.p, n, ad);
     ssp_buf_init(&buf);
     ssp_err rc =

@@ -134,7 +134,11 @@ SSP_MUST_CHECK ssp_err ssp_record_peek(struct ssp_slice stored, struct ssp_slice
 /* Seals r (id, scope, type, key_epoch set) with key into out. */
 SSP_MUST_CHECK ssp_err ssp_record_seal(const struct ssp_record *r, const uint8_t key[SSP_KEY_LEN],
                                        struct ssp_buf *out);
-/* Opens a stored record into r; SSP_ERR_CORRUPT if it does not authenticate. */
+/*
+ * Opens a stored record into r; SSP_ERR_CORRUPT if it does not authenticate
+ * (or names a key epoch of a held scope that kr never had), SSP_ERR_DENIED if
+ * kr holds no key for its scope.
+ */
 SSP_MUST_CHECK ssp_err ssp_record_open(struct ssp_slice stored, const uint8_t id[SSP_RECORD_ID_LEN],
                                        const struct ssp_keyring *kr, struct ssp_record *r);
 
