@@ -211,6 +211,10 @@ ssp_node_close(struct ssp_node *n)
 
 /* ---- writing ---- */
 
+static ssp_err open_record(struct ssp_node *n, struct ssp_txn *t,
+                           const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_record *r,
+                           struct ssp_diag *d);
+
 /* The commit being built for one scope in a write transaction. */
 struct scope_commit {
     struct ssp_commit_builder b;
@@ -262,11 +266,12 @@ begin_commit(struct write_ctx *ctx, struct ssp_txn *t, struct scope_commit *sc,
     if (!sc->open && sc->seq == 0) {
         uint8_t k[SSP_KEY_MAX];
         struct ssp_slice v;
+        struct ssp_stream_pos pos;
         ssp_err rc =
             ssp_txn_get(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, scope, h.origin)), &v);
-        if (rc == SSP_OK && v.n == SSP_STREAM_VAL_LEN) {
-            sc->seq = ssp_get_be64(v.p + 4);
-            memcpy(sc->head, v.p + 12, SSP_HASH_LEN);
+        if (rc == SSP_OK && ssp_stream_pos_decode(v, &pos)) {
+            sc->seq = pos.seq;
+            memcpy(sc->head, pos.head, SSP_HASH_LEN);
         } else if (rc != SSP_ERR_NOTFOUND) {
             return rc == SSP_OK ? SSP_ERR_CORRUPT : rc;
         }
@@ -290,9 +295,9 @@ finish_commit(struct write_ctx *ctx, struct ssp_txn *t, struct scope_commit *sc)
     if (rc == SSP_OK)
         rc = ssp_txn_put(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, h->origin, h->seq)),
                          SSP_BUF_SLICE(&ctx->sealed));
-    ssp_put_be32(v, h->epoch);
-    ssp_put_be64(v + 4, h->seq);
-    memcpy(v + 12, sc->head, SSP_HASH_LEN);
+    struct ssp_stream_pos pos = {h->epoch, h->seq, {0}};
+    memcpy(pos.head, sc->head, SSP_HASH_LEN);
+    ssp_stream_pos_encode(&pos, v);
     if (rc == SSP_OK)
         rc = ssp_txn_put(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, scope, h->origin)),
                          SSP_SLICE(v, sizeof v));
@@ -391,19 +396,13 @@ prepare_record(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write 
         r->key_epoch = key->epoch;
         return SSP_OK;
     }
-    ssp_record_id_format(w->id, idtext);
-    ssp_err rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(w->id, SSP_RECORD_ID_LEN), &stored);
-    if (rc == SSP_ERR_NOTFOUND)
-        return ssp_diag_set(d, rc, "no record %s; check the id with 'ssp list'", idtext);
-    if (rc == SSP_OK)
-        rc = ssp_record_open(stored, w->id, n->kr, r);
-    if (rc == SSP_ERR_DENIED)
-        return ssp_diag_set(d, rc, "record %s is in a scope this node cannot read", idtext);
+    ssp_err rc = open_record(n, t, w->id, r, d);
     if (rc != SSP_OK)
-        return ssp_diag_set(d, rc, "record %s cannot be read (%s); run 'ssp verify'", idtext,
-                            ssp_strerror(rc));
-    if (r->deleted)
+        return rc;
+    if (r->deleted) {
+        ssp_record_id_format(w->id, idtext);
         return ssp_diag_set(d, SSP_ERR_NOTFOUND, "record %s was deleted", idtext);
+    }
     *type = ssp_schema_find(cstr(r->type));
     if (*type == NULL)
         return ssp_schema_unknown_type(cstr(r->type), d);

@@ -97,14 +97,6 @@ write_node_id(struct ssp_mpw *w, const uint8_t id[SSP_PK_LEN])
 }
 
 static void
-write_record_id(struct ssp_mpw *w, const uint8_t id[SSP_RECORD_ID_LEN])
-{
-    char text[SSP_RECORD_ID_TEXT + 1];
-    ssp_record_id_format(id, text);
-    ssp_mpw_str(w, text, SSP_RECORD_ID_TEXT);
-}
-
-static void
 write_conflict(struct ssp_mpw *w, struct ssp_slice field, struct ssp_slice value,
                const struct ssp_version *ver)
 {
@@ -130,7 +122,7 @@ write_record(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *scra
         ssp_mpw_raw(w, SSP_BUF_SLICE(refs));
     }
     ssp_mpw_cstr(w, "id");
-    write_record_id(w, r->id);
+    ssp_record_id_write(w, r->id);
     ssp_mpw_cstr(w, "type");
     ssp_mpw_cstr(w, r->type);
     ssp_mpw_cstr(w, "scope");
@@ -336,18 +328,22 @@ op_ping(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
     return SSP_OK;
 }
 
+/* The scopes the keyring holds, each once (a scope has a key per epoch). */
 static void
 write_scopes(struct ssp_mpw *w, const struct ssp_keyring *kr)
 {
+    const char *names[SSP_KEYRING_MAX_KEYS];
     uint32_t n = 0;
-    for (uint32_t i = 0; i < kr->nkeys; i++)
-        n += ssp_keyring_scope(kr, SSP_SLICE(kr->keys[i].scope, strlen(kr->keys[i].scope))) ==
-             &kr->keys[i];
+    for (uint32_t i = 0; i < kr->nkeys; i++) {
+        uint32_t j = 0;
+        while (j < n && strcmp(names[j], kr->keys[i].scope) != 0)
+            j++;
+        if (j == n)
+            names[n++] = kr->keys[i].scope;
+    }
     ssp_mpw_array(w, n);
-    for (uint32_t i = 0; i < kr->nkeys; i++)
-        if (ssp_keyring_scope(kr, SSP_SLICE(kr->keys[i].scope, strlen(kr->keys[i].scope))) ==
-            &kr->keys[i])
-            ssp_mpw_cstr(w, kr->keys[i].scope);
+    for (uint32_t i = 0; i < n; i++)
+        ssp_mpw_cstr(w, names[i]);
 }
 
 static void
@@ -462,7 +458,7 @@ op_note(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
         ssp_mpw_init(&fw, &fields);
         ssp_mpw_map(&fw, 2);
         ssp_mpw_cstr(&fw, "about");
-        write_record_id(&fw, id);
+        ssp_record_id_write(&fw, id);
         ssp_mpw_cstr(&fw, "text");
         ssp_mpw_str(&fw, text.p, text.n);
         rc = fw.err;
@@ -491,7 +487,7 @@ op_delete(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
         return rc;
     ssp_mpw_map(out, 2);
     ssp_mpw_cstr(out, "id");
-    write_record_id(out, w.id);
+    ssp_record_id_write(out, w.id);
     ssp_mpw_cstr(out, "deleted");
     ssp_mpw_bool(out, true);
     return SSP_OK;
@@ -608,7 +604,7 @@ list_page(struct ssp_ops_ctx *ctx, struct list_ctx *lc, struct ssp_slice scope,
         ssp_mpw_raw(out, SSP_BUF_SLICE(&items));
         ssp_mpw_cstr(out, "next");
         if (more)
-            write_record_id(out, next);
+            ssp_record_id_write(out, next);
         else
             ssp_mpw_nil(out);
     }
@@ -699,7 +695,7 @@ op_history(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
     if (rc == SSP_OK) {
         ssp_mpw_map(out, 2);
         ssp_mpw_cstr(out, "id");
-        write_record_id(out, id);
+        ssp_record_id_write(out, id);
         ssp_mpw_cstr(out, "versions");
         ssp_mpw_array(out, hc.count);
         ssp_mpw_raw(out, SSP_BUF_SLICE(&items));

@@ -238,7 +238,8 @@ check_stream(struct verify *v, struct ssp_slice key, struct ssp_slice val, struc
     char who[SSP_NODE_ID_TEXT + 1];
     uint64_t seq = 0;
 
-    if (!ssp_key_stream_parse(key, &scope, &origin) || val.n != SSP_STREAM_VAL_LEN)
+    struct ssp_stream_pos pos;
+    if (!ssp_key_stream_parse(key, &scope, &origin) || !ssp_stream_pos_decode(val, &pos))
         return ssp_diag_set(d, SSP_ERR_CORRUPT, "a stream entry is malformed");
     ssp_node_id_format(origin, who);
     bool readable = ssp_keyring_scope(v->n->kr, scope) != NULL;
@@ -269,12 +270,10 @@ check_stream(struct verify *v, struct ssp_slice key, struct ssp_slice val, struc
     ssp_cursor_close(cur);
     if (rc == SSP_ERR_NOTFOUND)
         rc = SSP_OK;
-    if (rc == SSP_OK &&
-        (seq != ssp_get_be64(val.p + 4) || memcmp(prev, val.p + 12, SSP_HASH_LEN) != 0))
-        rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
-                          "stream %.*s/%.8s ends at commit %llu but its frontier says %llu",
-                          SCOPE_FMT(scope), who, (unsigned long long)seq,
-                          (unsigned long long)ssp_get_be64(val.p + 4));
+    if (rc == SSP_OK && (seq != pos.seq || memcmp(prev, pos.head, SSP_HASH_LEN) != 0))
+        rc = ssp_diag_set(
+            d, SSP_ERR_CORRUPT, "stream %.*s/%.8s ends at commit %llu but its frontier says %llu",
+            SCOPE_FMT(scope), who, (unsigned long long)seq, (unsigned long long)pos.seq);
     return rc;
 }
 

@@ -331,49 +331,19 @@ static ssp_err
 skip_depth(struct ssp_mp *c, unsigned depth)
 {
     enum ssp_mp_type t;
-    struct ssp_slice s;
-    uint64_t u;
+    struct ssp_mp_value scalar;
     uint32_t n;
     ssp_err rc = ssp_mp_peek(c, &t);
     if (rc != SSP_OK)
         return rc;
-    switch (t) {
-    case SSP_MP_NIL:
-    case SSP_MP_BOOL:
-        c->p++;
-        return SSP_OK;
-    case SSP_MP_UINT:
-        return ssp_mp_uint(c, &u);
-    case SSP_MP_INT: {
-        int64_t i;
-        return ssp_mp_int(c, &i);
-    }
-    case SSP_MP_FLOAT: {
-        double d;
-        return ssp_mp_float(c, &d);
-    }
-    case SSP_MP_STR:
-        return ssp_mp_str(c, &s);
-    case SSP_MP_BIN:
-        return ssp_mp_bin(c, &s);
-    case SSP_MP_ARRAY:
-    case SSP_MP_MAP:
-        if (depth >= SSP_MP_MAX_DEPTH)
-            return SSP_ERR_PROTO;
-        rc = t == SSP_MP_ARRAY ? ssp_mp_array(c, &n) : ssp_mp_map(c, &n);
-        if (rc != SSP_OK)
-            return rc;
-        for (uint64_t i = 0; i < (uint64_t)n * (t == SSP_MP_MAP ? 2 : 1); i++) {
-            rc = skip_depth(c, depth + 1);
-            if (rc != SSP_OK)
-                return rc;
-        }
-        return SSP_OK;
-    case SSP_MP_EXT:
-        break;
-    }
-    /* Extension types are not used by ssp-node; refuse them. */
-    return SSP_ERR_PROTO;
+    if (t != SSP_MP_ARRAY && t != SSP_MP_MAP)
+        return ssp_mp_scalar(c, &scalar); /* refuses extension types */
+    if (depth >= SSP_MP_MAX_DEPTH)
+        return SSP_ERR_PROTO;
+    rc = t == SSP_MP_ARRAY ? ssp_mp_array(c, &n) : ssp_mp_map(c, &n);
+    for (uint64_t i = 0; rc == SSP_OK && i < (uint64_t)n * (t == SSP_MP_MAP ? 2 : 1); i++)
+        rc = skip_depth(c, depth + 1);
+    return rc;
 }
 
 ssp_err

@@ -535,3 +535,11 @@ ssp_record_id_format(const uint8_t id[SSP_RECORD_ID_LEN], char out[SSP_RECORD_ID
 {
     ssp_base32_encode(id, SSP_RECORD_ID_LEN, out);
 }
+
+void
+ssp_record_id_write(struct ssp_mpw *w, const uint8_t id[SSP_RECORD_ID_LEN])
+{
+    char text[SSP_RECORD_ID_TEXT + 1];
+    ssp_record_id_format(id, text);
+    ssp_mpw_str(w, text, SSP_RECORD_ID_TEXT);
+}

@@ -120,5 +120,7 @@ void ssp_schema_describe(struct ssp_mpw *w);
 SSP_MUST_CHECK ssp_err ssp_record_id_parse(struct ssp_slice text, uint8_t id[SSP_RECORD_ID_LEN]);
 /* Writes the canonical text form (SSP_RECORD_ID_TEXT characters and a NUL). */
 void ssp_record_id_format(const uint8_t id[SSP_RECORD_ID_LEN], char out[SSP_RECORD_ID_TEXT + 1]);
+/* Writes the canonical text form to w as a msgpack str. */
+void ssp_record_id_write(struct ssp_mpw *w, const uint8_t id[SSP_RECORD_ID_LEN]);
 
 #endif

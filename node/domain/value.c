@@ -358,14 +358,6 @@ check_text(struct norm *nm, const char *at, const struct ssp_field_def *f, struc
     return SSP_OK;
 }
 
-static void
-write_id(struct ssp_mpw *w, const uint8_t id[SSP_RECORD_ID_LEN])
-{
-    char text[SSP_RECORD_ID_TEXT + 1];
-    ssp_record_id_format(id, text);
-    ssp_mpw_str(w, text, SSP_RECORD_ID_TEXT);
-}
-
 static ssp_err
 parse_ref(struct norm *nm, const char *at, const struct ssp_field_def *f, struct ssp_slice s,
           uint8_t id[SSP_RECORD_ID_LEN])
@@ -597,7 +589,7 @@ norm_ref(struct norm *nm, const char *at, const struct ssp_field_def *f, struct 
     if (rc == SSP_OK)
         rc = lookup_ref(nm, at, f, id);
     if (rc == SSP_OK)
-        write_id(nm->w, id);
+        ssp_record_id_write(nm->w, id);
     return rc;
 }
 
@@ -646,7 +638,7 @@ norm_refs(struct norm *nm, const char *at, const struct ssp_field_def *f, struct
     if (rc == SSP_OK) {
         ssp_mpw_array(nm->w, l.n);
         for (size_t k = 0; k < l.n; k++)
-            write_id(nm->w, ids[k]);
+            ssp_record_id_write(nm->w, ids[k]);
     }
     ssp_free(ids);
     return rc;

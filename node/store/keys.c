@@ -45,3 +45,22 @@ ssp_key_stream_parse(struct ssp_slice k, struct ssp_slice *scope, const uint8_t 
     *origin = k.p + 1 + k.p[0];
     return true;
 }
+
+void
+ssp_stream_pos_encode(const struct ssp_stream_pos *p, uint8_t v[SSP_STREAM_VAL_LEN])
+{
+    ssp_put_be32(v, p->epoch);
+    ssp_put_be64(v + 4, p->seq);
+    memcpy(v + 12, p->head, SSP_HASH_LEN);
+}
+
+bool
+ssp_stream_pos_decode(struct ssp_slice v, struct ssp_stream_pos *p)
+{
+    if (v.n != SSP_STREAM_VAL_LEN)
+        return false;
+    p->epoch = ssp_get_be32(v.p);
+    p->seq = ssp_get_be64(v.p + 4);
+    memcpy(p->head, v.p + 12, SSP_HASH_LEN);
+    return true;
+}

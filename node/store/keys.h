@@ -14,6 +14,13 @@
 /* streams value: epoch (u32 BE) || seq (u64 BE) || head (32) */
 #define SSP_STREAM_VAL_LEN (4 + 8 + SSP_HASH_LEN)
 
+/* Where a stream stands: its newest commit's seq and hash (the frontier entry). */
+struct ssp_stream_pos {
+    uint32_t epoch;
+    uint64_t seq;
+    uint8_t head[SSP_HASH_LEN];
+};
+
 /* Each writes a key to k (SSP_KEY_MAX bytes) and returns its length. */
 size_t ssp_key_name(uint8_t *k, struct ssp_slice name);
 size_t ssp_key_stream(uint8_t *k, struct ssp_slice scope, const uint8_t origin[SSP_PK_LEN]);
@@ -21,6 +28,9 @@ size_t ssp_key_log(uint8_t *k, struct ssp_slice scope, const uint8_t origin[SSP_
                    uint64_t seq);
 size_t ssp_key_index(uint8_t *k, struct ssp_slice type, struct ssp_slice scope,
                      const uint8_t id[SSP_RECORD_ID_LEN]);
+void ssp_stream_pos_encode(const struct ssp_stream_pos *p, uint8_t v[SSP_STREAM_VAL_LEN]);
+/* False if v is not a streams value. */
+bool ssp_stream_pos_decode(struct ssp_slice v, struct ssp_stream_pos *p);
 /* Splits a streams key into scope and origin; false if it is not one. */
 bool ssp_key_stream_parse(struct ssp_slice k, struct ssp_slice *scope, const uint8_t **origin);
 
