@@ -2,7 +2,7 @@
 # Records of every type through the real CLI: add, show, list, where, set,
 # note, delete, history, JSON output, and data surviving a restart.
 . "$(dirname "$0")/lib.sh"
-node_up
+node_up "test node" north,south
 
 m=$(add_id member --scope network name="Anna Holm" org=police title="Prevention officer" \
     phone="+45 1234 5678" email=anna@example.dk)
@@ -49,7 +49,13 @@ j=$(ssp --json show "$c")
 [ "$(count activity --where kind=group)" = 1 ] || fail "where on enum"
 [ "$(count concern --where categories=conflict)" = 1 ] || fail "where on a set"
 [ "$(count concern --where categories=drugs)" = 0 ] || fail "where on a set, no match"
-[ "$(count member --scope network)" = 1 ] || fail "list by scope"
+# Scopes: writes go to the default (first) scope unless told; lists can be narrowed.
+s1=$(add_id person --scope south alias=SouthOne birth_year=2010)
+[ "$(json_get "$(ssp --json show "$s1")" 'j["scope"]')" = south ] || fail "--scope on add"
+[ "$(count person)" = 2 ] || fail "list across scopes"
+[ "$(count person --scope north)" = 1 ] || fail "list narrowed to north"
+[ "$(json_get "$(ssp --json list person --scope south)" 'j[0]["id"]')" = "$s1" ] \
+    || fail "list narrowed to south"
 
 # set, then history shows both versions in order.
 ssp set "$c" status=assessed level=3 >/dev/null
@@ -63,6 +69,8 @@ h=$(ssp --json history "$c")
 n=$(json_get "$(ssp --json note "$k" Called the mother, meeting on Monday)" 'j["id"]')
 [ "$(json_get "$(ssp --json show "$n")" 'j["fields"]["text"]')" = "Called the mother, meeting on Monday" ] \
     || fail "note text"
+n2=$(json_get "$(ssp --json note "$s1" Moved to the south school)" 'j["id"]')
+[ "$(json_get "$(ssp --json show "$n2")" 'j["scope"]')" = south ] || fail "note in its record's scope"
 expect_fail 1 ssp set "$n" text=changed
 contains "$LAST_ERR" "cannot be changed"
 expect_fail 1 ssp delete "$n"
