@@ -47,7 +47,7 @@
 
 /* An sspd command line; the strings are borrowed. */
 struct sspd_argv {
-    char *v[16];
+    char *v[20];
     size_t n;
 };
 
@@ -65,6 +65,13 @@ arg_push(struct sspd_argv *l, const char *opt, const char *val)
         return;
     l->v[l->n++] = (char *)opt;
     l->v[l->n++] = (char *)val;
+}
+
+static void
+arg_flag(struct sspd_argv *l, const char *opt, bool on)
+{
+    if (on)
+        l->v[l->n++] = (char *)opt;
 }
 
 static long long
@@ -450,6 +457,7 @@ ssp_cmd_init(struct ssp_cli *cli, const struct ssp_args *a)
     ssp_buf_init(&b);
     ssp_err rc = sspd_argv(&l, &sspd, "init", cli->dir, &d);
     arg_push(&l, "--name", name);
+    arg_flag(&l, "--central", ssp_args_has(a, "central"));
     arg_push(&l, "--scope", ssp_args_get(a, "scope"));
     arg_push(&l, "--kdf", ssp_args_get(a, "kdf"));
     /* Ask first: a mistyped passphrase leaves no empty directory behind. */

@@ -23,7 +23,12 @@ static const struct ssp_opt global_opts[] = {
 
 static const struct ssp_opt init_opts[] = {
     {"name", "NAME", "a name for this node, shown by status (required)", NULL},
-    {"scope", "AREA[,AREA...]", "the scopes this node writes; the first is where records go", NULL},
+    {"central", NULL,
+     "create a network with this node as its central secretariat: it holds the admin key and "
+     "every scope key",
+     NULL},
+    {"scope", "AREA[,AREA...]",
+     "with --central: area scopes to create now (more later with 'ssp scope add')", NULL},
     {"kdf", "LEVEL",
      "how costly the passphrase is to guess: interactive, moderate (sspd's default) or "
      "sensitive",
@@ -68,11 +73,14 @@ static const struct ssp_opt import_opts[] = {
     "'ssp types TYPE' lists the fields of a type.\n"
 
 static const struct ssp_cmd cmds[] = {
-    {"init", "--name NAME [--scope AREA[,AREA...]] [--kdf LEVEL] [--passphrase-file FILE]",
+    {"init",
+     "--name NAME [--central [--scope AREA[,AREA...]]] [--kdf LEVEL] [--passphrase-file FILE]",
      "create a new node in the node directory",
      "The passphrase that protects the node's keys comes from --passphrase-file,\n"
      "else from $SSP_PASSPHRASE, else it is asked for (twice) on the terminal.\n"
-     "Prints the new node's id.\n",
+     "Prints the new node's id. With --central the node starts a network; else\n"
+     "give its id to the central, which enrols it ('ssp enrol'), then add the\n"
+     "central as a peer ('ssp peer add') and sync to receive its keys.\n",
      init_opts, 0, 0, ssp_cmd_init},
     {"start", "[--passphrase-file FILE] [--log-level LEVEL]",
      "start sspd for the node directory in the background",
@@ -286,11 +294,16 @@ find_opt(const struct ssp_opt *opts, const char *name, size_t len)
     return NULL;
 }
 
+/* The command called name, or "name next" for a command of two words. */
 static const struct ssp_cmd *
-find_cmd(const char *name)
+find_cmd(const char *name, const char *next)
 {
+    size_t n = strlen(name);
     for (size_t i = 0; i < NCMDS; i++) {
-        if (strcmp(cmds[i].name, name) == 0)
+        const char *c = cmds[i].name;
+        if (strcmp(c, name) == 0)
+            return &cmds[i];
+        if (next != NULL && strncmp(c, name, n) == 0 && c[n] == ' ' && strcmp(c + n + 1, next) == 0)
             return &cmds[i];
     }
     return NULL;
@@ -372,8 +385,10 @@ parse(int argc, char **argv, struct cmdline *cl)
             /* The first operand names the command; "-" is an operand (standard input). */
             if (cl->cmd != NULL)
                 cl->args.pos[cl->args.npos++] = arg;
-            else if ((cl->cmd = find_cmd(arg)) == NULL)
+            else if ((cl->cmd = find_cmd(arg, i + 1 < argc ? argv[i + 1] : NULL)) == NULL)
                 return ssp_out_usage("unknown command '%s'; 'ssp --help' lists the commands", arg);
+            else if (strchr(cl->cmd->name, ' ') != NULL)
+                i++; /* a command of two words: "peer add" */
         } else if (strcmp(arg, "--") == 0) {
             operands_only = true;
         } else if (strcmp(arg, "-h") == 0) {

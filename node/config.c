@@ -30,6 +30,11 @@ on_value(void *user, const char *section, const char *key, const char *value)
         snprintf(cfg->scope, sizeof cfg->scope, "%s", value);
         return 1;
     }
+    if (strcmp(section, "net") == 0 && strcmp(key, "listen") == 0 &&
+        ssp_addr_valid(value)) {
+        snprintf(cfg->listen, sizeof cfg->listen, "%s", value);
+        return 1;
+    }
     if (strcmp(section, "log") == 0 && strcmp(key, "level") == 0 &&
         (level = ssp_say_parse_level(value)) >= 0) {
         cfg->log_level = (enum ssp_level)level;
@@ -55,9 +60,43 @@ ssp_config_load(const char *dir, struct ssp_config *cfg, struct ssp_diag *d)
     if (rc > 0)
         return ssp_diag_set(d, SSP_ERR_INVAL, "%s line %d: %s; fix the file", path, rc,
                             why.msg[0] != '\0' ? why.msg : "not a key = value line");
-    if (cfg->scope[0] == '\0')
-        return ssp_diag_set(d, SSP_ERR_INVAL, "%s: [node] scope is missing; add scope = NAME",
-                            path);
+    return SSP_OK;
+}
+
+bool
+ssp_addr_valid(const char *addr)
+{
+    char host[SSP_ADDR_MAX + 1];
+    int port;
+    return ssp_addr_split(addr, host, &port) == SSP_OK;
+}
+
+ssp_err
+ssp_addr_split(const char *addr, char host[SSP_ADDR_MAX + 1], int *port)
+{
+    size_t n = strlen(addr);
+    const char *colon = strrchr(addr, ':');
+    if (n == 0 || n > SSP_ADDR_MAX || colon == NULL || colon == addr || colon[1] == '\0')
+        return SSP_ERR_INVAL;
+    long p = 0;
+    for (const char *c = colon + 1; *c != '\0'; c++) {
+        if (*c < '0' || *c > '9' || (p = p * 10 + (*c - '0')) > 65535)
+            return SSP_ERR_INVAL;
+    }
+    const char *h = addr;
+    size_t hn = (size_t)(colon - addr);
+    if (h[0] == '[' && hn >= 2 && h[hn - 1] == ']') {
+        h++;
+        hn -= 2;
+    }
+    for (size_t i = 0; i < hn; i++)
+        if ((unsigned char)h[i] <= 0x20 || h[i] == '/' || h[i] == '[' || h[i] == ']')
+            return SSP_ERR_INVAL;
+    if (hn == 0 || p == 0)
+        return SSP_ERR_INVAL;
+    memcpy(host, h, hn);
+    host[hn] = '\0';
+    *port = (int)p;
     return SSP_OK;
 }
 
@@ -94,11 +133,17 @@ ssp_config_create(const char *dir, const struct ssp_config *cfg, struct ssp_diag
             "# ssp-node configuration (see ssp --help)\n"
             "[node]\n"
             "name = %s\n"
-            "# where records go when a command names no --scope\n"
-            "scope = %s\n"
+            "# where records go when a command names no --scope (default: the first\n"
+            "# area scope this node was enrolled for)\n"
+            "%sscope = %s\n"
+            "\n[net]\n"
+            "# where sspd listens for peers, HOST:PORT (or sspd --listen)\n"
+            "%slisten = %s\n"
             "\n[log]\n"
             "level = %s\n",
-            cfg->name, cfg->scope, levels[cfg->log_level]);
+            cfg->name, cfg->scope[0] != '\0' ? "" : "# ", cfg->scope,
+            cfg->listen[0] != '\0' ? "" : "# ", cfg->listen[0] != '\0' ? cfg->listen : "0.0.0.0:7407",
+            levels[cfg->log_level]);
     bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     if (fclose(f) != 0 || !ok)
         return ssp_diag_set(d, SSP_ERR_IO, "cannot write %s: %s", path, strerror(errno));

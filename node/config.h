@@ -3,7 +3,9 @@
  *
  *   [node]
  *   name  = north-laptop     ; a name for people, shown in status
- *   scope = north            ; where writes go without --scope
+ *   scope = north            ; where writes go without --scope (optional)
+ *   [net]
+ *   listen = 0.0.0.0:7407    ; where sspd takes peer connections (optional)
  *   [log]
  *   level = info             ; debug, info, warn or error
  *
@@ -16,10 +18,12 @@
 #include "node/say.h"
 
 #define SSP_NAME_MAX 64
+#define SSP_ADDR_MAX 127
 
 struct ssp_config {
     char name[SSP_NAME_MAX + 1];
     char scope[SSP_SCOPE_MAX + 1];
+    char listen[SSP_ADDR_MAX + 1];
     enum ssp_level log_level;
 };
 
@@ -27,6 +31,9 @@ SSP_MUST_CHECK ssp_err ssp_config_load(const char *dir, struct ssp_config *cfg, 
 /* Writes a new configuration file; refuses to overwrite one. */
 SSP_MUST_CHECK ssp_err ssp_config_create(const char *dir, const struct ssp_config *cfg,
                                          struct ssp_diag *d);
+/* Splits HOST:PORT ([v6]:PORT too); SSP_ERR_INVAL if it is not one. */
+SSP_MUST_CHECK ssp_err ssp_addr_split(const char *addr, char host[SSP_ADDR_MAX + 1], int *port);
+bool ssp_addr_valid(const char *addr);
 /* Whether name is usable as a node name: 1-64 printable characters, no '=' or ';'. */
 bool ssp_node_name_valid(const char *name);
 

@@ -26,17 +26,21 @@ enum {
 };
 
 static const char usage[] =
-    "usage: sspd init --dir DIR --name NAME [--scope AREA[,AREA...]] [--kdf LEVEL]\n"
-    "                 [--passphrase-fd N | --passphrase-file FILE]\n"
+    "usage: sspd init --dir DIR --name NAME [--central [--scope AREA[,AREA...]]]\n"
+    "                 [--kdf LEVEL] [--passphrase-fd N | --passphrase-file FILE]\n"
     "       sspd run  --dir DIR [--passphrase-fd N | --passphrase-file FILE]\n"
-    "                 [--log-level debug|info|warn|error] [--map-size MIB]\n"
+    "                 [--listen HOST:PORT] [--log-level debug|info|warn|error]\n"
+    "                 [--map-size MIB]\n"
     "\n"
     "The ssp-node daemon. 'init' creates a node in DIR and prints its node id;\n"
-    "'run' serves the node on DIR/sspd.sock until SIGINT, SIGTERM or 'ssp stop'.\n"
-    "Use the 'ssp' command rather than calling sspd yourself.\n"
+    "'run' serves the node on DIR/sspd.sock until SIGINT, SIGTERM or 'ssp stop',\n"
+    "and syncs with its peers. Use the 'ssp' command rather than calling sspd.\n"
     "\n"
-    "  --scope     scopes this node creates keys for; the first is the default\n"
-    "              (default: local); every node also holds 'network'\n"
+    "  --central   create a network with this node as its central: it holds the\n"
+    "              admin key and the keys of every scope ('network', 'central'\n"
+    "              and the areas named by --scope)\n"
+    "  --listen    take peer connections on HOST:PORT (else [net] listen in\n"
+    "              ssp.conf; none if neither)\n"
     "  --kdf       passphrase hardening: interactive, moderate (default), sensitive\n"
     "  --passphrase-fd N, --passphrase-file FILE\n"
     "              where to read the passphrase; else SSP_PASSPHRASE\n"
@@ -45,7 +49,8 @@ static const char usage[] =
     "4 wrong passphrase, 5 storage problem (damaged, full, newer format).\n";
 
 struct args {
-    const char *cmd, *dir, *name, *scopes, *pass_file, *log_level;
+    const char *cmd, *dir, *name, *scopes, *pass_file, *log_level, *listen;
+    bool central;
     int pass_fd;
     enum ssp_kdf_level kdf;
     size_t map_size;
@@ -54,7 +59,7 @@ struct args {
 static int
 parse_args(int argc, char **argv, struct args *a)
 {
-    *a = (struct args){.scopes = "local", .pass_fd = -1, .kdf = SSP_KDF_MODERATE};
+    *a = (struct args){.scopes = "", .pass_fd = -1, .kdf = SSP_KDF_MODERATE};
     if (argc < 2)
         return -1;
     a->cmd = argv[1];
@@ -62,6 +67,10 @@ parse_args(int argc, char **argv, struct args *a)
         const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(opt, "--help") == 0)
             return -1;
+        if (strcmp(opt, "--central") == 0) {
+            a->central = true;
+            continue;
+        }
         if (val == NULL)
             return -1;
         i++;
@@ -71,6 +80,8 @@ parse_args(int argc, char **argv, struct args *a)
             a->name = val;
         } else if (strcmp(opt, "--scope") == 0) {
             a->scopes = val;
+        } else if (strcmp(opt, "--listen") == 0 && ssp_addr_valid(val)) {
+            a->listen = val;
         } else if (strcmp(opt, "--passphrase-file") == 0) {
             a->pass_file = val;
         } else if (strcmp(opt, "--passphrase-fd") == 0) {
@@ -136,7 +147,7 @@ static int
 cmd_init(const struct args *a)
 {
     struct ssp_diag d = {{0}};
-    struct ssp_node_init init = {a->name, a->scopes, a->kdf, a->map_size};
+    struct ssp_node_init init = {a->name, a->central, a->scopes, a->kdf, a->map_size};
     char *pass = NULL;
     size_t len = 0;
     uint8_t id[SSP_PK_LEN];

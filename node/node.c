@@ -5,14 +5,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "node/node_int.h"
 #include "node/store/keys.h"
 #include "proto/base32.h"
 
 static const char meta_node_id[] = "node_id";
-static const char meta_keyring[] = "keyring";
-static const char meta_hlc[] = "hlc";
+const char ssp_meta_keyring[] = "keyring";
+const char ssp_meta_network[] = "network";
+const char ssp_meta_hlc[] = "hlc";
 
-#define META(k) SSP_SLICE((k), sizeof(k) - 1)
+#define META(k) SSP_META(k)
 #define SCOPE_FMT(s) (int)(s).n, (const char *)(s).p
 
 static struct ssp_slice
@@ -63,50 +65,59 @@ check_empty_dir(const char *dir, struct ssp_diag *d)
     return SSP_OK;
 }
 
+/*
+ * A central's first scopes: "network" (the directory of professionals, read
+ * by every member), "central" (the secretariat's own cases) and the areas.
+ */
 static ssp_err
 add_scopes(struct ssp_keyring *kr, const char *scopes, struct ssp_diag *d)
 {
+    ssp_err rc = ssp_keyring_add_scope(kr, cstr("network"), d);
+    if (rc == SSP_OK)
+        rc = ssp_keyring_add_scope(kr, cstr("central"), d);
     const char *p = scopes;
-    while (*p != '\0') {
+    while (rc == SSP_OK && *p != '\0') {
         const char *end = strchr(p, ',');
         size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-        ssp_err rc = ssp_keyring_add_scope(kr, SSP_SLICE(p, n), d);
-        if (rc != SSP_OK)
-            return rc;
+        rc = ssp_keyring_add_scope(kr, SSP_SLICE(p, n), d);
         p += n + (end != NULL);
     }
-    /* Every node reads and writes the directory of professionals. */
-    if (ssp_keyring_scope(kr, cstr("network")) == NULL)
-        return ssp_keyring_add_scope(kr, cstr("network"), d);
-    return SSP_OK;
+    return rc;
 }
 
-struct create_ctx {
-    const struct ssp_keyring *kr;
-};
-
+/* The central's first roster commit: the scopes it created. */
 static ssp_err
 write_identity(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
 {
-    struct create_ctx *ctx = vctx;
-    struct ssp_buf sealed;
+    struct ssp_node *n = vctx;
+    struct ssp_buf sealed, bodies[SSP_KEYRING_MAX_KEYS];
     ssp_buf_init(&sealed);
-    ssp_err rc = ssp_keyring_seal(ctx->kr, &sealed);
+    for (uint32_t i = 0; i < n->kr->nkeys; i++)
+        ssp_buf_init(&bodies[i]);
+    ssp_err rc = ssp_keyring_seal(n->kr, &sealed);
     if (rc == SSP_OK)
-        rc = ssp_txn_put(t, SSP_DB_META, META(meta_node_id), SSP_SLICE(ctx->kr->pk, SSP_PK_LEN));
+        rc = ssp_txn_put(t, SSP_DB_META, META(meta_node_id), SSP_SLICE(n->kr->pk, SSP_PK_LEN));
     if (rc == SSP_OK)
-        rc = ssp_txn_put(t, SSP_DB_META, META(meta_keyring), SSP_BUF_SLICE(&sealed));
+        rc = ssp_txn_put(t, SSP_DB_META, META(ssp_meta_keyring), SSP_BUF_SLICE(&sealed));
+    if (rc == SSP_OK && n->has_network)
+        rc = ssp_txn_put(t, SSP_DB_META, META(ssp_meta_network), SSP_SLICE(n->network, SSP_PK_LEN));
+    for (uint32_t i = 0; i < n->kr->nkeys && rc == SSP_OK; i++)
+        rc = ssp_roster_encode_scope(&bodies[i], cstr(n->kr->keys[i].scope), n->kr->keys[i].epoch);
+    if (rc == SSP_OK && n->kr->nkeys > 0)
+        rc = ssp_node_roster_commit(n, t, bodies, n->kr->nkeys, d);
+    for (uint32_t i = 0; i < n->kr->nkeys; i++)
+        ssp_buf_fini(&bodies[i]);
     ssp_buf_fini(&sealed);
-    return rc == SSP_OK ? SSP_OK
-                        : ssp_diag_set(d, rc, "cannot store the keyring: %s", ssp_strerror(rc));
+    return rc == SSP_OK || d->msg[0] != '\0'
+               ? rc
+               : ssp_diag_set(d, rc, "cannot store the node's identity: %s", ssp_strerror(rc));
 }
 
 ssp_err
 ssp_node_create(const char *dir, const struct ssp_node_init *init, const char *pass, size_t len,
                 uint8_t id[SSP_PK_LEN], struct ssp_diag *d)
 {
-    struct ssp_keyring *kr = NULL;
-    struct ssp_store *store = NULL;
+    struct ssp_node n = {.dir = (char *)dir};
     struct ssp_config cfg = {.log_level = SSP_INFO};
     ssp_err rc;
 
@@ -121,25 +132,33 @@ ssp_node_create(const char *dir, const struct ssp_node_init *init, const char *p
         rc = check_empty_dir(dir, d);
     if (rc != SSP_OK)
         return rc;
-    rc = ssp_keyring_new(pass, len, init->kdf, &kr);
+    if (!init->central && init->scopes != NULL && init->scopes[0] != '\0')
+        return ssp_diag_set(d, SSP_ERR_INVAL,
+                            "only a central creates scopes; a node gets its scopes when the "
+                            "central enrols it");
+    rc = ssp_keyring_new(pass, len, init->kdf, &n.kr);
     if (rc != SSP_OK)
         return ssp_diag_set(d, rc, "cannot create the keyring: %s", ssp_strerror(rc));
-    memcpy(id, kr->pk, SSP_PK_LEN);
-    rc = add_scopes(kr, init->scopes, d);
-    if (rc != SSP_OK)
-        goto out;
+    memcpy(id, n.kr->pk, SSP_PK_LEN);
+    if (init->central) {
+        n.has_network = true;
+        memcpy(n.network, n.kr->pk, SSP_PK_LEN);
+        rc = add_scopes(n.kr, init->scopes != NULL ? init->scopes : "", d);
+        if (rc != SSP_OK)
+            goto out;
+        /* Records go to the first area scope, or the secretariat's own. */
+        snprintf(cfg.scope, sizeof cfg.scope, "%s", n.kr->keys[n.kr->nkeys > 2 ? 2 : 1].scope);
+    }
     snprintf(cfg.name, sizeof cfg.name, "%s", init->name);
-    snprintf(cfg.scope, sizeof cfg.scope, "%s", kr->keys[0].scope);
-    rc = ssp_store_open(dir, true, init->map_size, &store, d);
+    rc = ssp_store_open(dir, true, init->map_size, &n.store, d);
     if (rc != SSP_OK)
         goto out;
-    struct create_ctx ctx = {kr};
-    rc = ssp_store_write(store, write_identity, &ctx, d);
+    rc = ssp_store_write(n.store, write_identity, &n, d);
     if (rc == SSP_OK)
         rc = ssp_config_create(dir, &cfg, d);
 out:
-    ssp_store_close(store);
-    ssp_keyring_free(kr);
+    ssp_store_close(n.store);
+    ssp_keyring_free(n.kr);
     return rc;
 }
 
@@ -152,7 +171,7 @@ load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag 
     if (rc != SSP_OK)
         return ssp_diag_set(d, rc, "cannot read the store: %s", ssp_strerror(rc));
     if (ssp_txn_get(t, SSP_DB_META, META(meta_node_id), &id) != SSP_OK || id.n != SSP_PK_LEN ||
-        ssp_txn_get(t, SSP_DB_META, META(meta_keyring), &sealed) != SSP_OK) {
+        ssp_txn_get(t, SSP_DB_META, META(ssp_meta_keyring), &sealed) != SSP_OK) {
         ssp_txn_abort(t);
         return ssp_diag_set(d, SSP_ERR_CORRUPT,
                             "the store in %s has no node identity; was 'ssp init' interrupted?",
@@ -161,8 +180,13 @@ load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag 
     rc = ssp_keyring_open(sealed, pass, len, &n->kr, d);
     if (rc == SSP_OK && memcmp(id.p, n->kr->pk, SSP_PK_LEN) != 0)
         rc = ssp_diag_set(d, SSP_ERR_CORRUPT, "the keyring does not belong to this store");
-    if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(meta_hlc), &hlc) == SSP_OK && hlc.n == 8)
+    if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(ssp_meta_hlc), &hlc) == SSP_OK && hlc.n == 8)
         n->hlc.last = ssp_get_be64(hlc.p);
+    if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(ssp_meta_network), &id) == SSP_OK &&
+        id.n == SSP_PK_LEN) {
+        n->has_network = true;
+        memcpy(n->network, id.p, SSP_PK_LEN);
+    }
     ssp_txn_abort(t);
     return rc;
 }
@@ -185,17 +209,34 @@ ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size, st
         rc = ssp_store_open(dir, false, map_size, &n->store, d);
     if (rc == SSP_OK)
         rc = load_identity(n, pass, len, d);
-    if (rc == SSP_OK && ssp_keyring_scope(n->kr, cstr(n->cfg.scope)) == NULL)
+    if (rc == SSP_OK && n->cfg.scope[0] != '\0' &&
+        ssp_keyring_scope(n->kr, cstr(n->cfg.scope)) == NULL)
         rc = ssp_diag_set(d, SSP_ERR_INVAL,
                           "the default scope '%s' in ssp.conf is not one this node holds",
                           n->cfg.scope);
     if (rc != SSP_OK)
         goto fail;
+    ssp_node_pick_scope(n);
     *out = n;
     return SSP_OK;
 fail:
     ssp_node_close(n);
     return rc;
+}
+
+bool
+ssp_node_is_central(const struct ssp_node *n)
+{
+    return n->has_network && memcmp(n->network, n->kr->pk, SSP_PK_LEN) == 0;
+}
+
+void
+ssp_node_pick_scope(struct ssp_node *n)
+{
+    snprintf(n->scope, sizeof n->scope, "%s", n->cfg.scope);
+    for (uint32_t i = 0; i < n->kr->nkeys && n->scope[0] == '\0'; i++)
+        if (strcmp(n->kr->keys[i].scope, "network") != 0)
+            snprintf(n->scope, sizeof n->scope, "%s", n->kr->keys[i].scope);
 }
 
 void
@@ -210,10 +251,6 @@ ssp_node_close(struct ssp_node *n)
 }
 
 /* ---- writing ---- */
-
-static ssp_err open_record(struct ssp_node *n, struct ssp_txn *t,
-                           const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_record *r,
-                           struct ssp_diag *d);
 
 /* The commit being built for one scope in a write transaction. */
 struct scope_commit {
@@ -279,7 +316,10 @@ begin_commit(struct write_ctx *ctx, struct ssp_txn *t, struct scope_commit *sc,
     h.seq = ++sc->seq;
     memcpy(h.prev, sc->head, SSP_HASH_LEN);
     h.hlc = ssp_hlc_tick(&n->hlc, ssp_wall_ms());
-    ssp_commit_begin(&sc->b, &h, ssp_keyring_scope(n->kr, scope));
+    /* The roster is written in clear: see node/roster.h. */
+    ssp_commit_begin(&sc->b, &h,
+                     ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE) ? NULL
+                                                               : ssp_keyring_scope(n->kr, scope));
     sc->open = true;
     return SSP_OK;
 }
@@ -293,8 +333,8 @@ finish_commit(struct write_ctx *ctx, struct ssp_txn *t, struct scope_commit *sc)
     struct ssp_slice scope = cstr(h->scope);
     ssp_err rc = ssp_commit_finish(&sc->b, ctx->n->kr->sk, &ctx->sealed, sc->head);
     if (rc == SSP_OK)
-        rc = ssp_txn_put(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, h->origin, h->seq)),
-                         SSP_BUF_SLICE(&ctx->sealed));
+        rc = ssp_txn_put_last(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, h->origin, h->seq)),
+                              SSP_BUF_SLICE(&ctx->sealed));
     struct ssp_stream_pos pos = {h->epoch, h->seq, {0}};
     memcpy(pos.head, sc->head, SSP_HASH_LEN);
     ssp_stream_pos_encode(&pos, v);
@@ -366,7 +406,11 @@ prepare_record(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write 
     struct ssp_slice stored;
 
     if (w->action == SSP_ACT_CREATE) {
-        struct ssp_slice scope = w->scope.n > 0 ? w->scope : cstr(n->cfg.scope);
+        struct ssp_slice scope = w->scope.n > 0 ? w->scope : cstr(n->scope);
+        if (scope.n == 0)
+            return ssp_diag_set(d, SSP_ERR_DENIED,
+                                "this node holds no scope yet: have the central enrol it ('ssp "
+                                "enrol') and sync with the central");
         *type = ssp_schema_find(w->type);
         if (*type == NULL)
             return ssp_schema_unknown_type(w->type, d);
@@ -396,7 +440,7 @@ prepare_record(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write 
         r->key_epoch = key->epoch;
         return SSP_OK;
     }
-    ssp_err rc = open_record(n, t, w->id, r, d);
+    ssp_err rc = ssp_node_open_record(n->kr, t, w->id, r, d);
     if (rc != SSP_OK)
         return rc;
     if (r->deleted) {
@@ -424,7 +468,6 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     const struct ssp_type_def *type = NULL;
     struct scope_commit *sc;
     struct ssp_op_body body;
-    uint8_t k[SSP_KEY_MAX];
 
     ssp_err rc = prepare_record(ctx, t, w, &type, d);
     if (rc != SSP_OK)
@@ -469,18 +512,62 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
         return rc;
     const struct ssp_scope_key *key = ssp_keyring_scope(n->kr, cstr(r->scope));
     r->key_epoch = key->epoch;
-    rc = ssp_record_seal(r, key->key, &ctx->sealed);
     bool create = w->action == SSP_ACT_CREATE;
-    if (rc == SSP_OK)
-        rc = (create ? ssp_txn_put_last : ssp_txn_put)(
-            t, SSP_DB_RECORDS, SSP_SLICE(r->id, SSP_RECORD_ID_LEN), SSP_BUF_SLICE(&ctx->sealed));
-    struct ssp_slice ikey = SSP_SLICE(k, ssp_key_index(k, cstr(r->type), cstr(r->scope), r->id));
-    if (rc == SSP_OK && create)
-        rc = ssp_txn_put_last(t, SSP_DB_INDEX, ikey, SSP_SLICE(NULL, 0));
-    else if (rc == SSP_OK && w->action == SSP_ACT_DELETE)
-        rc = ssp_txn_del(t, SSP_DB_INDEX, ikey);
+    rc = ssp_node_store_record(t, r, key->key, create, !create, &ctx->sealed);
     if (rc == SSP_OK && ctx->ids != NULL)
         memcpy(ctx->ids[i], r->id, SSP_RECORD_ID_LEN);
+    return rc;
+}
+
+ssp_err
+ssp_node_store_record(struct ssp_txn *t, const struct ssp_record *r, const uint8_t key[SSP_KEY_LEN],
+                      bool fresh, bool live_before, struct ssp_buf *scratch)
+{
+    uint8_t k[SSP_KEY_MAX];
+    scratch->n = 0;
+    ssp_err rc = ssp_record_seal(r, key, scratch);
+    if (rc == SSP_OK)
+        rc = (fresh ? ssp_txn_put_last : ssp_txn_put)(
+            t, SSP_DB_RECORDS, SSP_SLICE(r->id, SSP_RECORD_ID_LEN), SSP_BUF_SLICE(scratch));
+    struct ssp_slice ikey = SSP_SLICE(k, ssp_key_index(k, cstr(r->type), cstr(r->scope), r->id));
+    if (rc == SSP_OK && !r->deleted && !live_before)
+        rc = (fresh ? ssp_txn_put_last : ssp_txn_put)(t, SSP_DB_INDEX, ikey, SSP_SLICE(NULL, 0));
+    else if (rc == SSP_OK && r->deleted && live_before)
+        rc = ssp_txn_del(t, SSP_DB_INDEX, ikey);
+    return rc;
+}
+
+ssp_err
+ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t, const struct ssp_buf *bodies,
+                       size_t count, struct ssp_diag *d)
+{
+    struct write_ctx ctx = {.n = n};
+    struct scope_commit *sc = NULL;
+    uint8_t id[SSP_RECORD_ID_LEN];
+    ssp_buf_init(&ctx.sealed);
+    ssp_err rc = scope_commit_for(&ctx, cstr(SSP_ROSTER_SCOPE), &sc);
+    for (size_t i = 0; i < count && rc == SSP_OK; i++) {
+        if (sc->open && !ssp_commit_has_room(&sc->b, bodies[i].n))
+            rc = finish_commit(&ctx, t, sc);
+        if (rc == SSP_OK && !sc->open)
+            rc = begin_commit(&ctx, t, sc, cstr(SSP_ROSTER_SCOPE));
+        new_record_id(n, id);
+        if (rc == SSP_OK)
+            rc = ssp_commit_add(&sc->b, id, SSP_BUF_SLICE(&bodies[i]));
+        if (rc == SSP_OK)
+            rc = ssp_roster_apply(t, SSP_BUF_SLICE(&bodies[i]), sc->b.hdr.hlc, n->kr->pk, n->kr->sk,
+                                  NULL, NULL, d);
+    }
+    if (rc == SSP_OK && sc->open)
+        rc = finish_commit(&ctx, t, sc);
+    uint8_t hlc[8];
+    ssp_put_be64(hlc, n->hlc.last);
+    if (rc == SSP_OK)
+        rc = ssp_txn_put(t, SSP_DB_META, META(ssp_meta_hlc), SSP_SLICE(hlc, sizeof hlc));
+    if (sc != NULL)
+        ssp_commit_builder_fini(&sc->b);
+    ssp_free(ctx.sc);
+    ssp_buf_fini(&ctx.sealed);
     return rc;
 }
 
@@ -505,7 +592,7 @@ write_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
             rc = finish_commit(ctx, t, &ctx->sc[i]);
     ssp_put_be64(hlc, ctx->n->hlc.last);
     if (rc == SSP_OK)
-        rc = ssp_txn_put(t, SSP_DB_META, META(meta_hlc), SSP_SLICE(hlc, sizeof hlc));
+        rc = ssp_txn_put(t, SSP_DB_META, META(ssp_meta_hlc), SSP_SLICE(hlc, sizeof hlc));
     if (rc != SSP_OK && rc != SSP_ERR_FULL)
         ssp_diag_set(d, rc, "write refused: %s", ssp_strerror(rc));
     return rc;
@@ -525,6 +612,8 @@ ssp_node_write(struct ssp_node *n, const struct ssp_write *w, size_t count,
     ssp_err rc = ssp_store_write(n->store, write_all, &ctx, d);
     if (rc != SSP_OK)
         n->hlc = saved;
+    else if (n->on_commit != NULL)
+        n->on_commit(n->on_commit_arg);
     *failed = ctx.failed;
     for (size_t i = 0; i < ctx.nsc; i++)
         ssp_commit_builder_fini(&ctx.sc[i].b);
@@ -539,9 +628,9 @@ ssp_node_write(struct ssp_node *n, const struct ssp_write *w, size_t count,
 
 /* ---- reading ---- */
 
-static ssp_err
-open_record(struct ssp_node *n, struct ssp_txn *t, const uint8_t id[SSP_RECORD_ID_LEN],
-            struct ssp_record *r, struct ssp_diag *d)
+ssp_err
+ssp_node_open_record(const struct ssp_keyring *kr, struct ssp_txn *t,
+                     const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_record *r, struct ssp_diag *d)
 {
     char idtext[SSP_RECORD_ID_TEXT + 1];
     struct ssp_slice stored;
@@ -550,7 +639,7 @@ open_record(struct ssp_node *n, struct ssp_txn *t, const uint8_t id[SSP_RECORD_I
     if (rc == SSP_ERR_NOTFOUND)
         return ssp_diag_set(d, rc, "no record %s; check the id with 'ssp list'", idtext);
     if (rc == SSP_OK)
-        rc = ssp_record_open(stored, id, n->kr, r);
+        rc = ssp_record_open(stored, id, kr, r);
     if (rc == SSP_ERR_DENIED)
         return ssp_diag_set(d, rc, "record %s is in a scope this node cannot read", idtext);
     if (rc == SSP_ERR_CORRUPT)
@@ -571,7 +660,7 @@ ssp_node_get(struct ssp_node *n, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp
     ssp_err rc = ssp_store_read(n->store, &t);
     if (rc != SSP_OK)
         return ssp_diag_set(d, rc, "cannot read the store: %s", ssp_strerror(rc));
-    rc = open_record(n, t, id, r, d);
+    rc = ssp_node_open_record(n->kr, t, id, r, d);
     ssp_txn_abort(t);
     return rc;
 }
@@ -638,7 +727,7 @@ ssp_node_list(struct ssp_node *n, struct ssp_slice type, struct ssp_slice scope,
             break;
         }
         bool took = false;
-        rc = open_record(n, t, id, &r, d);
+        rc = ssp_node_open_record(n->kr, t, id, &r, d);
         if (rc == SSP_ERR_NOTFOUND) {
             char idtext[SSP_RECORD_ID_TEXT + 1];
             ssp_record_id_format(id, idtext);
@@ -735,7 +824,7 @@ ssp_node_history(struct ssp_node *n, const uint8_t id[SSP_RECORD_ID_LEN], ssp_hi
     ssp_err rc = ssp_store_read(n->store, &t);
     if (rc != SSP_OK)
         return ssp_diag_set(d, rc, "cannot read the store: %s", ssp_strerror(rc));
-    rc = open_record(n, t, id, &r, d);
+    rc = ssp_node_open_record(n->kr, t, id, &r, d);
     for (uint32_t i = 0; i < r.nops && rc == SSP_OK; i++) {
         rc = load_commit(t, cstr(r.scope), &r.ops[i], &c);
         if (rc == SSP_OK)

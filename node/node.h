@@ -21,6 +21,9 @@
 #define SSP_NODE_ID_TEXT 52
 #define SSP_NODE_ID_SHORT 8
 
+/* Called after a transaction stored new commits (local or received), for live push. */
+typedef void (*ssp_node_commit_fn)(void *arg);
+
 struct ssp_node {
     char *dir;
     struct ssp_config cfg;
@@ -28,14 +31,23 @@ struct ssp_node {
     struct ssp_keyring *kr;
     struct ssp_hlc hlc;
     uint8_t last_id[SSP_RECORD_ID_LEN]; /* the last record id made, to keep ids increasing */
+    bool has_network;                   /* created as central, or enrolled */
+    uint8_t network[SSP_PK_LEN];        /* the network id: the central's node id */
+    char scope[SSP_SCOPE_MAX + 1];      /* the default scope, "" while it has none */
+    ssp_node_commit_fn on_commit;
+    void *on_commit_arg;
 };
 
 struct ssp_node_init {
     const char *name;
-    const char *scopes; /* comma-separated; the first is the default scope */
+    bool central;       /* create a network: this node is its central (admin) */
+    const char *scopes; /* central: comma-separated area scopes to create ("" for none) */
     enum ssp_kdf_level kdf;
     size_t map_size; /* 0 for the default */
 };
+
+/* Whether n is its network's central (holds the admin key). */
+bool ssp_node_is_central(const struct ssp_node *n);
 
 /* Creates a node in dir (which must exist and hold no node yet); writes its id. */
 SSP_MUST_CHECK ssp_err ssp_node_create(const char *dir, const struct ssp_node_init *init,

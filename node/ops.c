@@ -376,7 +376,7 @@ op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
     ssp_mpw_cstr(out, "dir");
     ssp_mpw_cstr(out, n->dir);
     ssp_mpw_cstr(out, "default_scope");
-    ssp_mpw_cstr(out, n->cfg.scope);
+    ssp_mpw_cstr(out, n->scope);
     ssp_mpw_cstr(out, "scopes");
     write_scopes(out, n->kr);
     write_stats(out, &st);

@@ -169,3 +169,26 @@ ssp_secret_free(void *p)
 {
     sodium_free(p);
 }
+
+ssp_err
+ssp_grant_seal(const uint8_t ed_pk[SSP_PK_LEN], const uint8_t key[SSP_KEY_LEN],
+               uint8_t out[SSP_GRANT_LEN])
+{
+    uint8_t xpk[crypto_box_PUBLICKEYBYTES];
+    if (crypto_sign_ed25519_pk_to_curve25519(xpk, ed_pk) != 0)
+        return SSP_ERR_INVAL;
+    return crypto_box_seal(out, key, SSP_KEY_LEN, xpk) == 0 ? SSP_OK : SSP_ERR_INTERNAL;
+}
+
+ssp_err
+ssp_grant_open(const uint8_t ed_pk[SSP_PK_LEN], const uint8_t ed_sk[SSP_SK_LEN],
+               const uint8_t sealed[SSP_GRANT_LEN], uint8_t key[SSP_KEY_LEN])
+{
+    uint8_t xpk[crypto_box_PUBLICKEYBYTES], xsk[crypto_box_SECRETKEYBYTES];
+    if (crypto_sign_ed25519_pk_to_curve25519(xpk, ed_pk) != 0)
+        return SSP_ERR_AUTH;
+    crypto_sign_ed25519_sk_to_curve25519(xsk, ed_sk);
+    int rc = crypto_box_seal_open(key, sealed, SSP_GRANT_LEN, xpk, xsk);
+    sodium_memzero(xsk, sizeof xsk);
+    return rc == 0 ? SSP_OK : SSP_ERR_AUTH;
+}

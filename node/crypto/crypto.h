@@ -62,6 +62,15 @@ void ssp_seal_to(const uint8_t key[SSP_KEY_LEN], struct ssp_slice ad, struct ssp
 SSP_MUST_CHECK ssp_err ssp_open(const uint8_t key[SSP_KEY_LEN], struct ssp_slice ad,
                                 struct ssp_slice sealed, struct ssp_buf *out);
 
+/* A scope key sealed to one node (crypto_box_seal to its identity's X25519 form). */
+#define SSP_GRANT_LEN (SSP_KEY_LEN + 48)
+SSP_MUST_CHECK ssp_err ssp_grant_seal(const uint8_t ed_pk[SSP_PK_LEN],
+                                      const uint8_t key[SSP_KEY_LEN], uint8_t out[SSP_GRANT_LEN]);
+/* SSP_ERR_AUTH if sealed is not a grant to this key pair. */
+SSP_MUST_CHECK ssp_err ssp_grant_open(const uint8_t ed_pk[SSP_PK_LEN],
+                                      const uint8_t ed_sk[SSP_SK_LEN],
+                                      const uint8_t sealed[SSP_GRANT_LEN], uint8_t key[SSP_KEY_LEN]);
+
 /* Strength of the passphrase key derivation (Argon2id), stored with the keyring. */
 enum ssp_kdf_level {
     SSP_KDF_INTERACTIVE,

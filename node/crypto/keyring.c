@@ -221,25 +221,53 @@ ssp_scope_name_valid(struct ssp_slice name)
 }
 
 ssp_err
-ssp_keyring_add_scope(struct ssp_keyring *kr, struct ssp_slice scope, struct ssp_diag *d)
+ssp_keyring_dup(const struct ssp_keyring *kr, struct ssp_keyring **out)
+{
+    struct ssp_keyring *copy = ssp_secret_alloc(sizeof *copy);
+    if (copy == NULL)
+        return SSP_ERR_NOMEM;
+    memcpy(copy, kr, sizeof *copy);
+    *out = copy;
+    return SSP_OK;
+}
+
+ssp_err
+ssp_keyring_add_key(struct ssp_keyring *kr, struct ssp_slice scope, uint32_t epoch,
+                    const uint8_t key[SSP_KEY_LEN], struct ssp_diag *d)
 {
     if (!ssp_scope_name_valid(scope))
         return ssp_diag_set(d, SSP_ERR_INVAL,
                             "scope '%.*s' is not a valid name; use 1-48 lower-case letters, "
                             "digits, '-' or '_', starting with a letter",
                             (int)(scope.n > 64 ? 64 : scope.n), (const char *)scope.p);
-    if (ssp_keyring_scope(kr, scope) != NULL)
-        return ssp_diag_set(d, SSP_ERR_EXISTS, "scope '%.*s' exists already", (int)scope.n,
-                            (const char *)scope.p);
+    const struct ssp_scope_key *have = ssp_keyring_scope_epoch(kr, scope, epoch);
+    if (have != NULL)
+        return ssp_equal_ct(have->key, key, SSP_KEY_LEN)
+                   ? SSP_OK
+                   : ssp_diag_set(d, SSP_ERR_EXISTS, "scope '%.*s' has another key for epoch %u",
+                                  (int)scope.n, (const char *)scope.p, epoch);
     if (kr->nkeys == SSP_KEYRING_MAX_KEYS)
         return ssp_diag_set(d, SSP_ERR_FULL, "the keyring holds %d keys, its limit",
                             SSP_KEYRING_MAX_KEYS);
     struct ssp_scope_key *k = &kr->keys[kr->nkeys++];
     memcpy(k->scope, scope.p, scope.n);
     k->scope[scope.n] = '\0';
-    k->epoch = 1;
-    ssp_random(k->key, SSP_KEY_LEN);
+    k->epoch = epoch;
+    memcpy(k->key, key, SSP_KEY_LEN);
     return SSP_OK;
+}
+
+ssp_err
+ssp_keyring_add_scope(struct ssp_keyring *kr, struct ssp_slice scope, struct ssp_diag *d)
+{
+    uint8_t key[SSP_KEY_LEN];
+    if (ssp_keyring_scope(kr, scope) != NULL)
+        return ssp_diag_set(d, SSP_ERR_EXISTS, "scope '%.*s' exists already", (int)scope.n,
+                            (const char *)scope.p);
+    ssp_random(key, sizeof key);
+    ssp_err rc = ssp_keyring_add_key(kr, scope, 1, key, d);
+    ssp_wipe(key, sizeof key);
+    return rc;
 }
 
 /* Reads at most SSP_PASSPHRASE_MAX bytes up to the first newline from fd. */

@@ -50,6 +50,12 @@ const struct ssp_scope_key *ssp_keyring_scope(const struct ssp_keyring *kr, stru
 /* The key of scope at epoch, or NULL. */
 const struct ssp_scope_key *ssp_keyring_scope_epoch(const struct ssp_keyring *kr,
                                                     struct ssp_slice scope, uint32_t epoch);
+/* A copy in secret memory (to change and swap in once the change is stored). */
+SSP_MUST_CHECK ssp_err ssp_keyring_dup(const struct ssp_keyring *kr, struct ssp_keyring **out);
+/* Adds the key of scope at epoch (a grant received); holding the same key already is fine. */
+SSP_MUST_CHECK ssp_err ssp_keyring_add_key(struct ssp_keyring *kr, struct ssp_slice scope,
+                                           uint32_t epoch, const uint8_t key[SSP_KEY_LEN],
+                                           struct ssp_diag *d);
 /* Creates a first key (epoch 1) for a new scope the node owns. */
 SSP_MUST_CHECK ssp_err ssp_keyring_add_scope(struct ssp_keyring *kr, struct ssp_slice scope,
                                              struct ssp_diag *d);

@@ -33,7 +33,7 @@ ssp_commit_begin(struct ssp_commit_builder *b, const struct ssp_commit_hdr *hdr,
                  const struct ssp_scope_key *key)
 {
     b->hdr = *hdr;
-    b->hdr.key_epoch = key->epoch;
+    b->hdr.key_epoch = key != NULL ? key->epoch : 0;
     b->hdr.schema = SSP_SCHEMA_VERSION;
     b->hdr.nops = 0;
     b->key = key;
@@ -45,7 +45,8 @@ bool
 ssp_commit_has_room(const struct ssp_commit_builder *b, size_t n)
 {
     return b->hdr.nops < SSP_COMMIT_MAX_OPS &&
-           b->ops.n + n + SSP_SEAL_OVERHEAD + OP_OVERHEAD + 512 <= SSP_COMMIT_MAX_BYTES;
+           b->ops.n + n + SSP_SEAL_OVERHEAD + OP_OVERHEAD + 512 <= SSP_COMMIT_MAX_BYTES &&
+           n + SSP_SEAL_OVERHEAD <= SSP_OP_MAX_BODY;
 }
 
 static size_t
@@ -75,10 +76,9 @@ ssp_commit_add(struct ssp_commit_builder *b, const uint8_t id[SSP_RECORD_ID_LEN]
                struct ssp_slice plain)
 {
     uint8_t ad[AD_MAX], hash[SSP_HASH_LEN];
-    size_t adn = op_ad(b->hdr.scope, b->key->epoch, id, ad);
-    size_t body_len = plain.n + SSP_SEAL_OVERHEAD;
+    size_t body_len = plain.n + (b->key != NULL ? SSP_SEAL_OVERHEAD : 0);
     struct ssp_mpw w;
-    if (!ssp_commit_has_room(b, plain.n) || body_len > SSP_OP_MAX_BODY)
+    if (!ssp_commit_has_room(b, plain.n))
         return SSP_ERR_INVAL;
     ssp_mpw_init(&w, &b->ops);
     ssp_mpw_array(&w, 2);
@@ -90,7 +90,11 @@ ssp_commit_add(struct ssp_commit_builder *b, const uint8_t id[SSP_RECORD_ID_LEN]
     if (rc != SSP_OK)
         return rc;
     uint8_t *body = b->ops.p + b->ops.n;
-    ssp_seal_to(b->key->key, SSP_SLICE(ad, adn), plain, body);
+    if (b->key != NULL)
+        ssp_seal_to(b->key->key, SSP_SLICE(ad, op_ad(b->hdr.scope, b->key->epoch, id, ad)), plain,
+                    body);
+    else
+        memcpy(body, plain.p, plain.n);
     b->ops.n += body_len;
     op_hash(id, SSP_SLICE(body, body_len), hash);
     rc = ssp_buf_append(&b->hashes, hash, sizeof hash);
@@ -187,6 +191,9 @@ parse_header(struct ssp_slice bytes, struct ssp_commit_hdr *h)
     h->scope[scope.n] = '\0';
     h->epoch = (uint32_t)epoch;
     h->key_epoch = (uint32_t)key_epoch;
+    /* Only the roster is in clear, and it always is. */
+    if ((key_epoch == 0) != (strcmp(h->scope, SSP_ROSTER_SCOPE) == 0))
+        return SSP_ERR_PROTO;
     h->schema = (uint32_t)schema;
     h->nops = (uint32_t)nops;
     return SSP_OK;
@@ -225,7 +232,8 @@ ssp_commit_next_op(const struct ssp_commit *c, size_t *pos, struct ssp_op *op)
     ssp_mp_init(&m, SSP_SLICE(c->ops.p + *pos, c->ops.n - *pos));
     if (ssp_mp_array(&m, &n) != SSP_OK || n != 2 ||
         ssp_mp_bin_n(&m, op->id, SSP_RECORD_ID_LEN) != SSP_OK ||
-        ssp_mp_bin(&m, &op->body) != SSP_OK || op->body.n < SSP_SEAL_OVERHEAD ||
+        ssp_mp_bin(&m, &op->body) != SSP_OK ||
+        op->body.n < (c->hdr.key_epoch != 0 ? SSP_SEAL_OVERHEAD : 1) ||
         op->body.n > SSP_OP_MAX_BODY)
         return SSP_ERR_PROTO;
     *pos = (size_t)(m.p - c->ops.p);

@@ -28,6 +28,8 @@
 #include "node/domain/schema.h"
 
 #define SSP_COMMIT_FORMAT 1
+/* The one scope whose op bodies are clear (key epoch 0): see node/roster.h. */
+#define SSP_ROSTER_SCOPE "roster"
 #define SSP_COMMIT_MAX_OPS 4096
 #define SSP_COMMIT_MAX_BYTES (1u << 20)
 #define SSP_OP_MAX_BODY (256u << 10)
@@ -55,12 +57,16 @@ struct ssp_commit_builder {
 
 void ssp_commit_builder_init(struct ssp_commit_builder *b);
 void ssp_commit_builder_fini(struct ssp_commit_builder *b);
-/* Starts a commit: hdr's scope, origin, epoch, seq, prev, hlc; key seals the ops (borrowed). */
+/*
+ * Starts a commit: hdr's scope, origin, epoch, seq, prev, hlc; key seals the
+ * ops (borrowed). key NULL writes the bodies in clear with key epoch 0: the
+ * roster (node/roster.h), which a node must read before it holds any key.
+ */
 void ssp_commit_begin(struct ssp_commit_builder *b, const struct ssp_commit_hdr *hdr,
                       const struct ssp_scope_key *key);
 /* Whether another op with a body of n bytes still fits. */
 bool ssp_commit_has_room(const struct ssp_commit_builder *b, size_t n);
-/* Encrypts plain as the body of an op on record id and adds it. */
+/* Encrypts plain (or not: see ssp_commit_begin) as the body of an op on record id and adds it. */
 SSP_MUST_CHECK ssp_err ssp_commit_add(struct ssp_commit_builder *b,
                                       const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice plain);
 /* Signs with sk and writes the commit to out; its hash to hash. */

@@ -3,11 +3,14 @@
  * This is the only code that includes lmdb.h. It runs on the sspd loop
  * thread; the daemon is the single writer.
  *
- *   meta     name -> value: "format" (u32 BE), "node_id" (32), "name", "keyring", "hlc" (u64 BE)
+ *   meta     name -> value: "format" (u32 BE), "node_id" (32), "name", "keyring", "hlc" (u64 BE),
+ *            "network" (32: the network id, once known)
  *   streams  scope_len(1) scope origin(32) -> epoch u32 BE, seq u64 BE, head(32)
  *   log      scope_len(1) scope origin(32) seq(u64 BE) -> commit, as signed by its origin
  *   records  id(16) -> record (node/log/record.h: clear header, sealed state)
  *   index    type_len(1) type scope_len(1) scope id(16) -> empty; live records only
+ *   roster   'n' node(32) -> enrolment; 's' scope_len(1) scope -> key epoch (node/roster.h)
+ *   peers    node(32) -> what this node knows of a peer (node/peers.h)
  *
  * Values returned by reads point into the map and are valid only until the
  * transaction that read them ends (LMDB's rule).
@@ -20,7 +23,7 @@
 #include "proto/buf.h"
 
 /* The store format this code writes; a store with a newer one is refused. */
-#define SSP_STORE_FORMAT 1
+#define SSP_STORE_FORMAT 2
 
 enum ssp_db {
     SSP_DB_META,
@@ -28,6 +31,8 @@ enum ssp_db {
     SSP_DB_LOG,
     SSP_DB_RECORDS,
     SSP_DB_INDEX,
+    SSP_DB_ROSTER,
+    SSP_DB_PEERS,
     SSP_DB_COUNT,
 };
 

@@ -38,7 +38,7 @@ ssp() { "$SSP" "$@"; }
 
 # Creates and starts a node in $SSP_DIR (fast passphrase hardening for tests).
 node_up() {
-    ssp init --name "${1:-test node}" --scope "${2:-north}" --kdf interactive >/dev/null
+    ssp init --name "${1:-test node}" --central --scope "${2:-north}" --kdf interactive >/dev/null
     ssp start >/dev/null
 }
 

@@ -1,0 +1,101 @@
+/*
+ * The roster: which nodes belong to the network, in which role and for which
+ * scopes; which scopes exist; and the scope keys granted to member nodes.
+ * "Roster" and "node" name machines; the `member` record type names people.
+ *
+ * The roster is the stream of scope "roster" whose only writer is the
+ * network's admin: the central node, whose node id is the network id. Its op
+ * bodies are clear msgpack (each grant inside is already sealed to its
+ * recipient), so a new node reads its grants before it holds any key:
+ *
+ *   ["node", node: bin(32), name: str, role: "member" | "relay", scopes: [str ...]]
+ *   ["grant", node: bin(32), scope: str, epoch: uint32, key: bin(SSP_GRANT_LEN)]
+ *   ["scope", scope: str, epoch: uint32]
+ *
+ * The admin's stream is applied in seq order, so the roster needs no merge
+ * rule: a "node" op replaces that node's entry.
+ *
+ * Stored in the roster database:
+ *   'n' node(32)          -> [name: str, role: uint, scopes: [str ...], since: hlc]
+ *   's' len(1) scope      -> epoch (u32 BE), the newest key epoch of the scope
+ *
+ * Access (DESIGN §8), decided here and nowhere else:
+ *   the central reads and writes every scope and alone writes the roster;
+ *   a member reads and writes its scopes and `network`, and reads the roster;
+ *   a relay carries (stores and forwards) its scopes and the roster, writes nothing.
+ */
+#ifndef SSP_NODE_ROSTER_H
+#define SSP_NODE_ROSTER_H
+
+#include "node/log/commit.h"
+#include "node/store/store.h"
+
+#define SSP_ROSTER_MAX_SCOPES 32
+#define SSP_ROSTER_NAME_MAX 64
+
+enum ssp_role {
+    SSP_ROLE_MEMBER,
+    SSP_ROLE_RELAY,
+    SSP_ROLE_CENTRAL, /* never stored: the node whose id is the network id */
+};
+
+/* A roster entry; slices borrow from the bytes it was read from. */
+struct ssp_roster_entry {
+    uint8_t node[SSP_PK_LEN];
+    struct ssp_slice name;
+    enum ssp_role role;
+    uint32_t nscopes;
+    struct ssp_slice scopes[SSP_ROSTER_MAX_SCOPES];
+    uint64_t since; /* hlc of the commit that wrote it */
+};
+
+const char *ssp_role_name(enum ssp_role role);
+/* SSP_ERR_INVAL for a name that is not "member" or "relay". */
+SSP_MUST_CHECK ssp_err ssp_role_parse(struct ssp_slice name, enum ssp_role *role);
+
+/* Roster op bodies. */
+SSP_MUST_CHECK ssp_err ssp_roster_encode_node(struct ssp_buf *out,
+                                              const struct ssp_roster_entry *e);
+SSP_MUST_CHECK ssp_err ssp_roster_encode_grant(struct ssp_buf *out, const uint8_t node[SSP_PK_LEN],
+                                               struct ssp_slice scope, uint32_t epoch,
+                                               const uint8_t sealed[SSP_GRANT_LEN]);
+SSP_MUST_CHECK ssp_err ssp_roster_encode_scope(struct ssp_buf *out, struct ssp_slice scope,
+                                               uint32_t epoch);
+
+/*
+ * Applies one roster op body written at hlc. A grant to self (pk, sk of this
+ * node) is opened and its key added to kr (*keys_added set); grants to other
+ * nodes are only checked for form. SSP_ERR_PROTO for a body that is not a
+ * roster op; nothing is written then.
+ */
+SSP_MUST_CHECK ssp_err ssp_roster_apply(struct ssp_txn *t, struct ssp_slice body, uint64_t hlc,
+                                        const uint8_t pk[SSP_PK_LEN], const uint8_t sk[SSP_SK_LEN],
+                                        struct ssp_keyring *kr, bool *keys_added,
+                                        struct ssp_diag *d);
+
+/* The entry of node; SSP_ERR_NOTFOUND if it is not enrolled. Borrows from t. */
+SSP_MUST_CHECK ssp_err ssp_roster_get(struct ssp_txn *t, const uint8_t node[SSP_PK_LEN],
+                                      struct ssp_roster_entry *e);
+/* The newest key epoch of scope; SSP_ERR_NOTFOUND if the roster does not name it. */
+SSP_MUST_CHECK ssp_err ssp_roster_scope_epoch(struct ssp_txn *t, struct ssp_slice scope,
+                                              uint32_t *epoch);
+/* Iterates entries (*pos empty first); SSP_ERR_NOTFOUND after the last. Borrows from t. */
+SSP_MUST_CHECK ssp_err ssp_roster_next(struct ssp_txn *t, uint8_t pos[SSP_PK_LEN], bool *started,
+                                       struct ssp_roster_entry *e);
+/* Iterates the scopes the roster names; SSP_ERR_NOTFOUND after the last. */
+SSP_MUST_CHECK ssp_err ssp_roster_next_scope(struct ssp_txn *t, char scope[SSP_SCOPE_MAX + 1],
+                                             uint32_t *epoch);
+
+bool ssp_roster_has_scope(const struct ssp_roster_entry *e, struct ssp_slice scope);
+
+/*
+ * Access. node's entry is e (NULL when not enrolled), network the network id.
+ * may_receive: whether node may be sent the streams of scope.
+ * may_write:   whether commits of origin in scope may be accepted.
+ */
+bool ssp_roster_may_receive(const uint8_t network[SSP_PK_LEN], const uint8_t node[SSP_PK_LEN],
+                            const struct ssp_roster_entry *e, struct ssp_slice scope);
+bool ssp_roster_may_write(const uint8_t network[SSP_PK_LEN], const uint8_t origin[SSP_PK_LEN],
+                          const struct ssp_roster_entry *e, struct ssp_slice scope);
+
+#endif
