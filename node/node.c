@@ -10,9 +10,6 @@
 #include "proto/base32.h"
 
 static const char meta_node_id[] = "node_id";
-const char ssp_meta_keyring[] = "keyring";
-const char ssp_meta_network[] = "network";
-const char ssp_meta_hlc[] = "hlc";
 
 #define META(k) SSP_META(k)
 #define SCOPE_FMT(s) (int)(s).n, (const char *)(s).p
@@ -98,9 +95,9 @@ write_identity(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     if (rc == SSP_OK)
         rc = ssp_txn_put(t, SSP_DB_META, META(meta_node_id), SSP_SLICE(n->kr->pk, SSP_PK_LEN));
     if (rc == SSP_OK)
-        rc = ssp_txn_put(t, SSP_DB_META, META(ssp_meta_keyring), SSP_BUF_SLICE(&sealed));
+        rc = ssp_txn_put(t, SSP_DB_META, META(SSP_META_KEYRING), SSP_BUF_SLICE(&sealed));
     if (rc == SSP_OK && n->has_network)
-        rc = ssp_txn_put(t, SSP_DB_META, META(ssp_meta_network), SSP_SLICE(n->network, SSP_PK_LEN));
+        rc = ssp_txn_put(t, SSP_DB_META, META(SSP_META_NETWORK), SSP_SLICE(n->network, SSP_PK_LEN));
     for (uint32_t i = 0; i < n->kr->nkeys && rc == SSP_OK; i++)
         rc = ssp_roster_encode_scope(&bodies[i], cstr(n->kr->keys[i].scope), n->kr->keys[i].epoch);
     if (rc == SSP_OK && n->kr->nkeys > 0)
@@ -171,7 +168,7 @@ load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag 
     if (rc != SSP_OK)
         return ssp_diag_set(d, rc, "cannot read the store: %s", ssp_strerror(rc));
     if (ssp_txn_get(t, SSP_DB_META, META(meta_node_id), &id) != SSP_OK || id.n != SSP_PK_LEN ||
-        ssp_txn_get(t, SSP_DB_META, META(ssp_meta_keyring), &sealed) != SSP_OK) {
+        ssp_txn_get(t, SSP_DB_META, META(SSP_META_KEYRING), &sealed) != SSP_OK) {
         ssp_txn_abort(t);
         return ssp_diag_set(d, SSP_ERR_CORRUPT,
                             "the store in %s has no node identity; was 'ssp init' interrupted?",
@@ -180,9 +177,9 @@ load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag 
     rc = ssp_keyring_open(sealed, pass, len, &n->kr, d);
     if (rc == SSP_OK && memcmp(id.p, n->kr->pk, SSP_PK_LEN) != 0)
         rc = ssp_diag_set(d, SSP_ERR_CORRUPT, "the keyring does not belong to this store");
-    if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(ssp_meta_hlc), &hlc) == SSP_OK && hlc.n == 8)
+    if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(SSP_META_HLC), &hlc) == SSP_OK && hlc.n == 8)
         n->hlc.last = ssp_get_be64(hlc.p);
-    if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(ssp_meta_network), &id) == SSP_OK &&
+    if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(SSP_META_NETWORK), &id) == SSP_OK &&
         id.n == SSP_PK_LEN) {
         n->has_network = true;
         memcpy(n->network, id.p, SSP_PK_LEN);
@@ -563,7 +560,7 @@ ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t, const struct ssp_b
     uint8_t hlc[8];
     ssp_put_be64(hlc, n->hlc.last);
     if (rc == SSP_OK)
-        rc = ssp_txn_put(t, SSP_DB_META, META(ssp_meta_hlc), SSP_SLICE(hlc, sizeof hlc));
+        rc = ssp_txn_put(t, SSP_DB_META, META(SSP_META_HLC), SSP_SLICE(hlc, sizeof hlc));
     if (sc != NULL)
         ssp_commit_builder_fini(&sc->b);
     ssp_free(ctx.sc);
@@ -592,7 +589,7 @@ write_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
             rc = finish_commit(ctx, t, &ctx->sc[i]);
     ssp_put_be64(hlc, ctx->n->hlc.last);
     if (rc == SSP_OK)
-        rc = ssp_txn_put(t, SSP_DB_META, META(ssp_meta_hlc), SSP_SLICE(hlc, sizeof hlc));
+        rc = ssp_txn_put(t, SSP_DB_META, META(SSP_META_HLC), SSP_SLICE(hlc, sizeof hlc));
     if (rc != SSP_OK && rc != SSP_ERR_FULL)
         ssp_diag_set(d, rc, "write refused: %s", ssp_strerror(rc));
     return rc;

@@ -16,6 +16,7 @@
 #include "node/log/commit.h"
 #include "node/log/hlc.h"
 #include "node/log/record.h"
+#include "node/roster.h"
 #include "node/store/store.h"
 
 #define SSP_NODE_ID_TEXT 52
@@ -132,5 +133,46 @@ SSP_MUST_CHECK ssp_err ssp_node_stats(struct ssp_node *n, struct ssp_node_stats 
  */
 SSP_MUST_CHECK ssp_err ssp_node_verify(struct ssp_node *n, struct ssp_node_stats *st,
                                        struct ssp_diag *d);
+
+/* ---- the network (node/network.c): central only ---- */
+
+/* Creates scope with a first key and announces it in the roster. */
+SSP_MUST_CHECK ssp_err ssp_node_scope_add(struct ssp_node *n, struct ssp_slice scope,
+                                          struct ssp_diag *d);
+/* Writes e (its since is ignored) to the roster, with grants of its scopes' keys for a member. */
+SSP_MUST_CHECK ssp_err ssp_node_enrol(struct ssp_node *n, const struct ssp_roster_entry *e,
+                                      struct ssp_diag *d);
+
+/* ---- receiving commits (node/apply.c) ---- */
+
+/* How far ahead of ours a peer's clock may be before we stop following it (DESIGN §5). */
+#define SSP_CLOCK_AHEAD_MAX_MS (5u * 60u * 1000u)
+
+/* Called for each commit refused, with why and one sentence saying so. */
+typedef void (*ssp_refuse_fn)(void *arg, const struct ssp_commit_hdr *h, ssp_err why,
+                              const char *msg);
+
+struct ssp_apply_result {
+    uint32_t applied;    /* appended (and applied where this node holds the key) */
+    uint32_t duplicates; /* held already, byte for byte: ignored */
+    uint32_t refused;
+    uint32_t ahead; /* applied, with a clock too far ahead to follow */
+    uint64_t bytes; /* of the commits applied */
+};
+
+/*
+ * Verifies and applies commits received from peer `from`, in one store
+ * transaction: each is checked (form, the right of its origin to write its
+ * scope, this node's and the sender's right to hold the scope, contiguity
+ * and hash chain, signature and digest, every op's decryption) before it is
+ * appended, applied and its stream advanced. A refused commit changes
+ * nothing and is reported through refuse; later commits of its stream then
+ * refuse as out of order. Returns an error only when the store fails (then
+ * nothing at all was applied).
+ */
+SSP_MUST_CHECK ssp_err ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN],
+                                      const struct ssp_slice *commits, size_t count,
+                                      ssp_refuse_fn refuse, void *arg,
+                                      struct ssp_apply_result *res, struct ssp_diag *d);
 
 #endif

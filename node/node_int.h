@@ -10,9 +10,10 @@
 
 #define SSP_META(k) SSP_SLICE((k), sizeof(k) - 1)
 
-extern const char ssp_meta_keyring[];
-extern const char ssp_meta_network[];
-extern const char ssp_meta_hlc[];
+/* Names in the meta database (node/store/store.h). */
+#define SSP_META_KEYRING "keyring"
+#define SSP_META_NETWORK "network"
+#define SSP_META_HLC "hlc"
 
 /* Reads and opens record id; d says what is wrong in words for the user. */
 SSP_MUST_CHECK ssp_err ssp_node_open_record(const struct ssp_keyring *kr, struct ssp_txn *t,

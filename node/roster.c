@@ -167,7 +167,7 @@ apply_node(struct ssp_txn *t, struct ssp_mp *c, uint64_t hlc)
         !ssp_mp_done(c))
         return SSP_ERR_PROTO;
     e.since = hlc;
-    return put_entry(t, &e);
+    return t != NULL ? put_entry(t, &e) : SSP_OK;
 }
 
 static ssp_err
@@ -178,13 +178,12 @@ apply_grant(struct ssp_txn *t, struct ssp_mp *c, const uint8_t pk[SSP_PK_LEN],
     uint8_t node[SSP_PK_LEN], key[SSP_KEY_LEN];
     struct ssp_slice scope, sealed;
     uint64_t epoch;
-    (void)t;
     if (ssp_mp_bin_n(c, node, SSP_PK_LEN) != SSP_OK || ssp_mp_str(c, &scope) != SSP_OK ||
         !ssp_scope_name_valid(scope) || ssp_mp_uint(c, &epoch) != SSP_OK || epoch == 0 ||
         epoch > UINT32_MAX || ssp_mp_bin(c, &sealed) != SSP_OK || sealed.n != SSP_GRANT_LEN ||
         !ssp_mp_done(c))
         return SSP_ERR_PROTO;
-    if (kr == NULL || memcmp(node, pk, SSP_PK_LEN) != 0)
+    if (t == NULL || kr == NULL || memcmp(node, pk, SSP_PK_LEN) != 0)
         return SSP_OK;
     ssp_err rc = ssp_grant_open(pk, sk, sealed.p, key);
     if (rc != SSP_OK)
@@ -208,6 +207,8 @@ apply_scope(struct ssp_txn *t, struct ssp_mp *c)
         ssp_mp_uint(c, &epoch) != SSP_OK || epoch == 0 || epoch > UINT32_MAX || !ssp_mp_done(c))
         return SSP_ERR_PROTO;
     ssp_put_be32(v, (uint32_t)epoch);
+    if (t == NULL)
+        return SSP_OK;
     return ssp_txn_put(t, SSP_DB_ROSTER, SSP_SLICE(k, scope_key(k, scope)), SSP_SLICE(v, 4));
 }
 

@@ -66,7 +66,7 @@ SSP_MUST_CHECK ssp_err ssp_roster_encode_scope(struct ssp_buf *out, struct ssp_s
  * Applies one roster op body written at hlc. A grant to self (pk, sk of this
  * node) is opened and its key added to kr (*keys_added set); grants to other
  * nodes are only checked for form. SSP_ERR_PROTO for a body that is not a
- * roster op; nothing is written then.
+ * roster op; nothing is written then. With t NULL it only checks the form.
  */
 SSP_MUST_CHECK ssp_err ssp_roster_apply(struct ssp_txn *t, struct ssp_slice body, uint64_t hlc,
                                         const uint8_t pk[SSP_PK_LEN], const uint8_t sk[SSP_SK_LEN],

@@ -11,6 +11,16 @@ ssp_hlc_tick(struct ssp_hlc *h, uint64_t wall_ms)
     return h->last;
 }
 
+bool
+ssp_hlc_observe(struct ssp_hlc *h, uint64_t remote, uint64_t wall_ms, uint64_t max_ahead_ms)
+{
+    if (ssp_hlc_ms(remote) > wall_ms + max_ahead_ms)
+        return false;
+    if (remote > h->last)
+        h->last = remote;
+    return true;
+}
+
 uint64_t
 ssp_hlc_ms(uint64_t hlc)
 {

@@ -6,6 +6,7 @@
 #ifndef SSP_NODE_HLC_H
 #define SSP_NODE_HLC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ssp_hlc {
@@ -14,6 +15,13 @@ struct ssp_hlc {
 
 /* The clock for a local event at wall time wall_ms. */
 uint64_t ssp_hlc_tick(struct ssp_hlc *h, uint64_t wall_ms);
+/*
+ * Moves the clock past a remote event's clock, so that what happens here next
+ * orders after it, unless the remote clock is more than max_ahead_ms ahead of
+ * wall_ms: a device with a wrong clock must not drag ours along. Returns
+ * whether it was followed.
+ */
+bool ssp_hlc_observe(struct ssp_hlc *h, uint64_t remote, uint64_t wall_ms, uint64_t max_ahead_ms);
 /* Milliseconds since the epoch of an HLC value. */
 uint64_t ssp_hlc_ms(uint64_t hlc);
 /* The wall clock in milliseconds (CLOCK_REALTIME), or the test clock SSP_TEST_CLOCK_MS. */

@@ -1,0 +1,445 @@
+/*
+ * Receiving commits from a peer or a bundle (DESIGN §7, step 3): verify,
+ * append, apply and advance the frontier in one transaction. Every check is
+ * made before anything of a commit is written, so a refused commit leaves no
+ * trace but a log line.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "node/node_int.h"
+#include "node/say.h"
+#include "node/store/keys.h"
+
+static struct ssp_slice
+cstr(const char *s)
+{
+    return SSP_SLICE(s, strlen(s));
+}
+
+struct refusal {
+    struct ssp_commit_hdr h;
+    bool has_hdr;
+    ssp_err why;
+    char msg[SSP_DIAG_MAX];
+};
+
+struct apply_ctx {
+    struct ssp_node *n;
+    const uint8_t *from;
+    const struct ssp_slice *commits;
+    size_t count;
+    struct ssp_apply_result res;
+    struct refusal *refusals; /* res.refused of them */
+    struct ssp_keyring *next; /* a copy of the keyring for grants to us */
+    bool keys_added;          /* a grant to us added a key to next */
+    bool enrolled;            /* this transaction enrolled us */
+    uint8_t network[SSP_PK_LEN];
+    struct ssp_record rec;
+    struct ssp_buf plain, sealed;
+    size_t *ends; /* end of each op's plaintext in plain */
+    size_t cap_ends;
+};
+
+static ssp_err
+refuse(struct apply_ctx *ctx, const struct ssp_commit_hdr *h, ssp_err why, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static ssp_err
+refuse(struct apply_ctx *ctx, const struct ssp_commit_hdr *h, ssp_err why, const char *fmt, ...)
+{
+    struct refusal *r = &ctx->refusals[ctx->res.refused++];
+    char who[SSP_NODE_ID_TEXT + 1], text[SSP_DIAG_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    r->has_hdr = h != NULL;
+    if (h != NULL) {
+        r->h = *h;
+        ssp_node_id_format(h->origin, who);
+        snprintf(r->msg, sizeof r->msg, "commit %s/%.8s seq %llu refused: %s", h->scope, who,
+                 (unsigned long long)h->seq, text);
+    } else {
+        snprintf(r->msg, sizeof r->msg, "a commit was refused: %s", text);
+    }
+    r->why = why;
+    return SSP_OK;
+}
+
+/* The roster entry of node into e; false if it has none. */
+static bool
+entry_of(struct ssp_txn *t, const uint8_t node[SSP_PK_LEN], struct ssp_roster_entry *e)
+{
+    return ssp_roster_get(t, node, e) == SSP_OK;
+}
+
+/* Whether this node keeps commits of scope: it reads or carries it. */
+static bool
+we_hold(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice scope)
+{
+    struct ssp_node *n = ctx->n;
+    struct ssp_roster_entry self;
+    uint32_t epoch;
+    if (ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE))
+        return true;
+    if (ssp_node_is_central(n))
+        return ssp_roster_scope_epoch(t, scope, &epoch) == SSP_OK;
+    bool enrolled = entry_of(t, n->kr->pk, &self);
+    return ssp_roster_may_receive(ctx->network, n->kr->pk, enrolled ? &self : NULL, scope);
+}
+
+/* Checks everything about commit c that does not need its ops opened. */
+static ssp_err
+check_access(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c, bool *ok)
+{
+    const struct ssp_commit_hdr *h = &c->hdr;
+    struct ssp_slice scope = cstr(h->scope);
+    struct ssp_roster_entry e;
+    char who[SSP_NODE_ID_TEXT + 1];
+    *ok = false;
+    if (!ctx->n->has_network && !ctx->enrolled && !ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE))
+        return refuse(ctx, h, SSP_ERR_DENIED,
+                      "this node is not enrolled yet and takes only the roster");
+    if (!we_hold(ctx, t, scope))
+        return refuse(ctx, h, SSP_ERR_DENIED, "this node does not hold scope '%s'", h->scope);
+    bool sender = entry_of(t, ctx->from, &e);
+    if (!ssp_roster_may_receive(ctx->network, ctx->from, sender ? &e : NULL, scope)) {
+        ssp_node_id_format(ctx->from, who);
+        return refuse(ctx, h, SSP_ERR_DENIED, "the sender %.8s may not hold scope '%s'", who,
+                      h->scope);
+    }
+    bool origin = entry_of(t, h->origin, &e);
+    if (!ssp_roster_may_write(ctx->network, h->origin, origin ? &e : NULL, scope))
+        return refuse(ctx, h, SSP_ERR_DENIED,
+                      origin ? "its origin may not write scope '%s'"
+                             : "its origin is not in the roster (scope '%s')",
+                      h->scope);
+    *ok = true;
+    return SSP_OK;
+}
+
+/*
+ * Where c stands against its stream: next in line (*fresh), a copy of a
+ * commit held (*dup), or refused. Checks the chain: prev must be the head.
+ */
+static ssp_err
+check_stream(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
+             struct ssp_slice bytes, bool *fresh)
+{
+    const struct ssp_commit_hdr *h = &c->hdr;
+    uint8_t k[SSP_KEY_MAX];
+    struct ssp_slice v, held;
+    struct ssp_stream_pos pos = {0, 0, {0}};
+    *fresh = false;
+    ssp_err rc =
+        ssp_txn_get(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, cstr(h->scope), h->origin)),
+                    &v);
+    if (rc == SSP_OK && !ssp_stream_pos_decode(v, &pos))
+        rc = SSP_ERR_CORRUPT;
+    if (rc != SSP_OK && rc != SSP_ERR_NOTFOUND)
+        return rc;
+    if (h->seq <= pos.seq) {
+        rc = ssp_txn_get(t, SSP_DB_LOG,
+                         SSP_SLICE(k, ssp_key_log(k, cstr(h->scope), h->origin, h->seq)), &held);
+        if (rc != SSP_OK)
+            return rc == SSP_ERR_NOTFOUND ? SSP_ERR_CORRUPT : rc;
+        if (ssp_slice_eq(held, bytes)) {
+            ctx->res.duplicates++;
+            return SSP_OK;
+        }
+        return refuse(ctx, h, SSP_ERR_AUTH,
+                      "this node holds another commit with that seq: the origin signed two "
+                      "different histories (restored from a backup, or cloned)");
+    }
+    if (h->seq != pos.seq + 1)
+        return refuse(ctx, h, SSP_ERR_PROTO, "out of order: the stream is at seq %llu",
+                      (unsigned long long)pos.seq);
+    if (pos.seq > 0 && h->epoch != pos.epoch)
+        return refuse(ctx, h, SSP_ERR_AUTH, "its stream epoch %u is not the one held (%u)",
+                      h->epoch, pos.epoch);
+    if (memcmp(h->prev, pos.head, SSP_HASH_LEN) != 0)
+        return refuse(ctx, h, SSP_ERR_AUTH,
+                      "its prev hash is not the hash of seq %llu: the hash chain is broken",
+                      (unsigned long long)pos.seq);
+    *fresh = true;
+    return SSP_OK;
+}
+
+/* Opens every op of c into ctx->plain (ends[i] after op i); false if one does not open. */
+static ssp_err
+open_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
+         const struct ssp_keyring *kr, bool *ok)
+{
+    const struct ssp_commit_hdr *h = &c->hdr;
+    struct ssp_slice scope = cstr(h->scope);
+    const struct ssp_scope_key *key = ssp_keyring_scope_epoch(kr, scope, h->key_epoch);
+    struct ssp_op op;
+    struct ssp_op_body body;
+    struct ssp_slice stored, rscope, rtype;
+    bool deleted;
+    size_t pos = 0;
+    *ok = false;
+    if (h->nops > ctx->cap_ends) {
+        size_t *p = ssp_realloc(ctx->ends, h->nops * sizeof *p);
+        if (p == NULL)
+            return SSP_ERR_NOMEM;
+        ctx->ends = p;
+        ctx->cap_ends = h->nops;
+    }
+    ctx->plain.n = 0;
+    for (uint32_t i = 0; i < h->nops; i++) {
+        if (ssp_commit_next_op(c, &pos, &op) != SSP_OK)
+            return refuse(ctx, h, SSP_ERR_PROTO, "op %u is malformed", i);
+        size_t start = ctx->plain.n;
+        if (key != NULL) {
+            ssp_err rc = ssp_op_open(c, &op, key->key, &ctx->plain);
+            if (rc == SSP_ERR_NOMEM)
+                return rc;
+            if (rc != SSP_OK)
+                return refuse(ctx, h, SSP_ERR_AUTH, "op %u does not decrypt", i);
+        } else if (ssp_buf_append(&ctx->plain, op.body.p, op.body.n) != SSP_OK) {
+            return SSP_ERR_NOMEM;
+        }
+        ctx->ends[i] = ctx->plain.n;
+        struct ssp_slice plain = SSP_SLICE(ctx->plain.p + start, ctx->plain.n - start);
+        if (key == NULL) {
+            if (ssp_roster_apply(NULL, plain, h->hlc, NULL, NULL, NULL, NULL, NULL) != SSP_OK)
+                return refuse(ctx, h, SSP_ERR_PROTO, "roster op %u is malformed", i);
+            continue;
+        }
+        if (ssp_op_body_decode(plain, &body) != SSP_OK || ssp_schema_find(body.type) == NULL)
+            return refuse(ctx, h, SSP_ERR_PROTO, "op %u is not a record change this node knows",
+                          i);
+        /* An op may not move a record to another scope or change its type. */
+        ssp_err rc =
+            ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(op.id, SSP_RECORD_ID_LEN), &stored);
+        if (rc == SSP_OK && (ssp_record_peek(stored, &rscope, &rtype, &deleted) != SSP_OK ||
+                             !ssp_slice_eq(rscope, scope) || !ssp_slice_eq(rtype, body.type)))
+            return refuse(ctx, h, SSP_ERR_AUTH,
+                          "op %u is about a record of another scope or type", i);
+        if (rc != SSP_OK && rc != SSP_ERR_NOTFOUND)
+            return rc;
+    }
+    *ok = true;
+    return SSP_OK;
+}
+
+/* Merges the opened ops of c into their records. */
+static ssp_err
+merge_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
+          const struct ssp_keyring *kr, struct ssp_diag *d)
+{
+    const struct ssp_commit_hdr *h = &c->hdr;
+    struct ssp_slice scope = cstr(h->scope);
+    const struct ssp_scope_key *key = ssp_keyring_scope(kr, scope);
+    struct ssp_record *r = &ctx->rec;
+    struct ssp_op op;
+    struct ssp_op_body body;
+    struct ssp_slice stored;
+    size_t pos = 0, start = 0;
+    for (uint32_t i = 0; i < h->nops; i++) {
+        ssp_err rc = ssp_commit_next_op(c, &pos, &op);
+        if (rc == SSP_OK)
+            rc = ssp_op_body_decode(SSP_SLICE(ctx->plain.p + start, ctx->ends[i] - start), &body);
+        start = ctx->ends[i];
+        if (rc != SSP_OK)
+            return SSP_ERR_INTERNAL; /* open_ops decoded it */
+        bool fresh = false, live = false;
+        rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(op.id, SSP_RECORD_ID_LEN), &stored);
+        if (rc == SSP_ERR_NOTFOUND) {
+            fresh = true;
+            ssp_record_reset(r);
+            memcpy(r->id, op.id, SSP_RECORD_ID_LEN);
+            memcpy(r->scope, scope.p, scope.n);
+            r->scope[scope.n] = '\0';
+            memcpy(r->type, body.type.p, body.type.n);
+            r->type[body.type.n] = '\0';
+        } else if (rc == SSP_OK) {
+            rc = ssp_node_open_record(kr, t, op.id, r, d);
+            live = !r->deleted;
+        }
+        if (rc != SSP_OK)
+            return rc;
+        struct ssp_version v = {h->hlc, {0}, h->seq, i};
+        memcpy(v.origin, h->origin, SSP_PK_LEN);
+        rc = ssp_record_apply(r, &v, &body);
+        r->key_epoch = key->epoch;
+        if (rc == SSP_OK)
+            rc = ssp_node_store_record(t, r, key->key, fresh, live, &ctx->sealed);
+        if (rc != SSP_OK)
+            return rc;
+    }
+    return SSP_OK;
+}
+
+/* Applies the roster ops of c; a grant to us goes into ctx->next. */
+static ssp_err
+apply_roster(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
+             struct ssp_diag *d)
+{
+    struct ssp_node *n = ctx->n;
+    size_t start = 0;
+    for (uint32_t i = 0; i < c->hdr.nops; i++) {
+        struct ssp_slice body = SSP_SLICE(ctx->plain.p + start, ctx->ends[i] - start);
+        bool added = false;
+        start = ctx->ends[i];
+        if (ctx->next == NULL) {
+            ssp_err rc = ssp_keyring_dup(n->kr, &ctx->next);
+            if (rc != SSP_OK)
+                return rc;
+        }
+        struct ssp_diag why = {{0}};
+        ssp_err rc = ssp_roster_apply(t, body, c->hdr.hlc, n->kr->pk, n->kr->sk, ctx->next,
+                                      &added, &why);
+        ctx->keys_added = ctx->keys_added || added;
+        if (rc == SSP_ERR_AUTH || rc == SSP_ERR_EXISTS || rc == SSP_ERR_FULL)
+            ssp_say(SSP_WARN, "roster op %u of seq %llu: %s", i,
+                    (unsigned long long)c->hdr.seq, why.msg);
+        else if (rc != SSP_OK)
+            return ssp_diag_set(d, rc, "%s", why.msg);
+    }
+    struct ssp_roster_entry self;
+    if (!n->has_network && !ctx->enrolled && entry_of(t, n->kr->pk, &self)) {
+        ctx->enrolled = true;
+        return ssp_txn_put(t, SSP_DB_META, SSP_META(SSP_META_NETWORK),
+                           SSP_SLICE(ctx->network, SSP_PK_LEN));
+    }
+    return SSP_OK;
+}
+
+static ssp_err
+append(struct ssp_txn *t, const struct ssp_commit *c, struct ssp_slice bytes,
+       const uint8_t hash[SSP_HASH_LEN])
+{
+    const struct ssp_commit_hdr *h = &c->hdr;
+    uint8_t k[SSP_KEY_MAX], v[SSP_STREAM_VAL_LEN];
+    struct ssp_stream_pos pos = {h->epoch, h->seq, {0}};
+    struct ssp_slice scope = cstr(h->scope);
+    memcpy(pos.head, hash, SSP_HASH_LEN);
+    ssp_stream_pos_encode(&pos, v);
+    ssp_err rc = ssp_txn_put(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, h->origin, h->seq)), bytes);
+    if (rc == SSP_OK)
+        rc = ssp_txn_put(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, scope, h->origin)),
+                         SSP_SLICE(v, sizeof v));
+    return rc;
+}
+
+static ssp_err
+apply_one(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice bytes, struct ssp_diag *d)
+{
+    struct ssp_node *n = ctx->n;
+    struct ssp_commit c;
+    uint8_t hash[SSP_HASH_LEN];
+    bool ok, fresh;
+    if (ssp_commit_parse(bytes, &c) != SSP_OK)
+        return refuse(ctx, NULL, SSP_ERR_PROTO, "it is not a well-formed commit");
+    ssp_err rc = check_access(ctx, t, &c, &ok);
+    if (rc != SSP_OK || !ok)
+        return rc;
+    if (!n->has_network && !ctx->enrolled && memcmp(c.hdr.origin, ctx->from, SSP_PK_LEN) != 0)
+        return refuse(ctx, &c.hdr, SSP_ERR_DENIED,
+                      "before enrolment only the central's own roster is taken");
+    rc = check_stream(ctx, t, &c, bytes, &fresh);
+    if (rc != SSP_OK || !fresh)
+        return rc;
+    if (ssp_commit_verify(&c, hash) != SSP_OK)
+        return refuse(ctx, &c.hdr, SSP_ERR_AUTH,
+                      "its signature or ops digest does not verify (forged or damaged)");
+    const struct ssp_keyring *kr = ctx->next != NULL ? ctx->next : n->kr;
+    bool roster = c.hdr.key_epoch == 0;
+    bool readable = roster || (c.hdr.schema <= SSP_SCHEMA_VERSION &&
+                               ssp_keyring_scope_epoch(kr, cstr(c.hdr.scope), c.hdr.key_epoch));
+    if (readable) {
+        rc = open_ops(ctx, t, &c, kr, &ok);
+        if (rc != SSP_OK || !ok)
+            return rc;
+    }
+    rc = append(t, &c, bytes, hash);
+    if (rc == SSP_OK && roster)
+        rc = apply_roster(ctx, t, &c, d);
+    else if (rc == SSP_OK && readable)
+        rc = merge_ops(ctx, t, &c, kr, d);
+    if (rc != SSP_OK)
+        return rc;
+    if (!ssp_hlc_observe(&n->hlc, c.hdr.hlc, ssp_wall_ms(), SSP_CLOCK_AHEAD_MAX_MS))
+        ctx->res.ahead++;
+    ctx->res.applied++;
+    ctx->res.bytes += bytes.n;
+    return SSP_OK;
+}
+
+static ssp_err
+apply_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
+{
+    struct apply_ctx *ctx = vctx;
+    uint8_t hlc[8];
+    ssp_err rc = SSP_OK;
+    /* This may be a second run after the map grew: start from a clean slate. */
+    memset(&ctx->res, 0, sizeof ctx->res);
+    ssp_keyring_free(ctx->next);
+    ctx->next = NULL;
+    ctx->keys_added = false;
+    ctx->enrolled = false;
+    for (size_t i = 0; i < ctx->count && rc == SSP_OK; i++)
+        rc = apply_one(ctx, t, ctx->commits[i], d);
+    ssp_put_be64(hlc, ctx->n->hlc.last);
+    if (rc == SSP_OK && ctx->keys_added) {
+        struct ssp_buf sealed;
+        ssp_buf_init(&sealed);
+        rc = ssp_keyring_seal(ctx->next, &sealed);
+        if (rc == SSP_OK)
+            rc = ssp_txn_put(t, SSP_DB_META, SSP_META(SSP_META_KEYRING), SSP_BUF_SLICE(&sealed));
+        ssp_buf_fini(&sealed);
+    }
+    if (rc == SSP_OK)
+        rc = ssp_txn_put(t, SSP_DB_META, SSP_META(SSP_META_HLC), SSP_SLICE(hlc, sizeof hlc));
+    if (rc != SSP_OK && d->msg[0] == '\0')
+        ssp_diag_set(d, rc, "cannot store received commits: %s", ssp_strerror(rc));
+    return rc;
+}
+
+ssp_err
+ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN], const struct ssp_slice *commits,
+               size_t count, ssp_refuse_fn on_refuse, void *arg, struct ssp_apply_result *res,
+               struct ssp_diag *d)
+{
+    struct apply_ctx ctx = {.n = n, .from = from, .commits = commits, .count = count};
+    memcpy(ctx.network, n->has_network ? n->network : from, SSP_PK_LEN);
+    ctx.refusals = ssp_calloc(count > 0 ? count : 1, sizeof *ctx.refusals);
+    if (ctx.refusals == NULL)
+        return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
+    ssp_record_init(&ctx.rec);
+    ssp_buf_init(&ctx.plain);
+    ssp_buf_init(&ctx.sealed);
+    struct ssp_hlc saved = n->hlc;
+    ssp_err rc = ssp_store_write(n->store, apply_all, &ctx, d);
+    if (rc == SSP_OK) {
+        *res = ctx.res;
+        if (ctx.keys_added) {
+            struct ssp_keyring *old = n->kr;
+            n->kr = ctx.next;
+            ctx.next = old;
+        }
+        if (ctx.enrolled) {
+            n->has_network = true;
+            memcpy(n->network, ctx.network, SSP_PK_LEN);
+        }
+        ssp_node_pick_scope(n);
+        for (uint32_t i = 0; i < ctx.res.refused; i++)
+            on_refuse(arg, ctx.refusals[i].has_hdr ? &ctx.refusals[i].h : NULL,
+                      ctx.refusals[i].why, ctx.refusals[i].msg);
+        if (ctx.res.applied > 0 && n->on_commit != NULL)
+            n->on_commit(n->on_commit_arg);
+    } else {
+        n->hlc = saved;
+    }
+    ssp_keyring_free(ctx.next);
+    ssp_free(ctx.refusals);
+    ssp_free(ctx.ends);
+    ssp_record_fini(&ctx.rec);
+    ssp_buf_fini(&ctx.plain);
+    ssp_buf_fini(&ctx.sealed);
+    return rc;
+}
