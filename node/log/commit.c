@@ -134,6 +134,12 @@ commit_hash(struct ssp_slice header, uint8_t out[SSP_HASH_LEN])
     ssp_hash(parts, 2, out);
 }
 
+void
+ssp_commit_hash(const struct ssp_commit *c, uint8_t hash[SSP_HASH_LEN])
+{
+    commit_hash(c->header, hash);
+}
+
 ssp_err
 ssp_commit_finish(struct ssp_commit_builder *b, const uint8_t sk[SSP_SK_LEN], struct ssp_buf *out,
                   uint8_t hash[SSP_HASH_LEN])

@@ -93,6 +93,8 @@ SSP_MUST_CHECK ssp_err ssp_commit_parse(struct ssp_slice bytes, struct ssp_commi
  * key: SSP_ERR_AUTH if either fails. Writes the commit hash.
  */
 SSP_MUST_CHECK ssp_err ssp_commit_verify(const struct ssp_commit *c, uint8_t hash[SSP_HASH_LEN]);
+/* The commit's hash (no check of anything). */
+void ssp_commit_hash(const struct ssp_commit *c, uint8_t hash[SSP_HASH_LEN]);
 /* Iterates over ops: call with *pos = 0 first; SSP_ERR_NOTFOUND after the last. */
 SSP_MUST_CHECK ssp_err ssp_commit_next_op(const struct ssp_commit *c, size_t *pos,
                                           struct ssp_op *op);

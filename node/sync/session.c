@@ -1,0 +1,486 @@
+#include "node/sync/session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "node/say.h"
+#include "node/store/keys.h"
+
+/* A stream as this session sends it: the peer has (or was sent) everything up to `sent`. */
+struct out_stream {
+    char scope[SSP_SCOPE_MAX + 1];
+    uint8_t origin[SSP_PK_LEN];
+    uint64_t sent;
+    bool blocked; /* the peer's history differs from ours: nothing is sent */
+    bool noticed; /* a refusal of the peer's commits in this stream was logged */
+};
+
+struct ssp_session {
+    struct ssp_node *n;
+    uint8_t peer[SSP_PK_LEN];
+    char who[SSP_NODE_ID_SHORT + 1];
+    ssp_session_send_fn send;
+    void *arg;
+    struct ssp_session_stats st;
+    struct out_stream *out;
+    size_t nout, cap_out;
+    uint32_t frame_out, acked; /* frames sent and acknowledged */
+    uint32_t frame_in;         /* frames received */
+    uint32_t peer_done;        /* the frame of the peer's last DONE, if any */
+    bool got_done, sent_done;
+    uint64_t inflight_commits[SSP_SESSION_WINDOW], inflight_bytes[SSP_SESSION_WINDOW];
+    struct ssp_buf msg, hello;
+    char notice[SSP_SYNC_NOTICE_MAX + 1];
+};
+
+static struct ssp_slice
+cstr(const char *s)
+{
+    return SSP_SLICE(s, strlen(s));
+}
+
+ssp_err
+ssp_session_new(struct ssp_node *n, const uint8_t peer[SSP_PK_LEN], ssp_session_send_fn send,
+                void *arg, struct ssp_session **out)
+{
+    char id[SSP_NODE_ID_TEXT + 1];
+    struct ssp_session *s = ssp_calloc(1, sizeof *s);
+    if (s == NULL)
+        return SSP_ERR_NOMEM;
+    s->n = n;
+    memcpy(s->peer, peer, SSP_PK_LEN);
+    ssp_node_id_format(peer, id);
+    memcpy(s->who, id, SSP_NODE_ID_SHORT);
+    s->send = send;
+    s->arg = arg;
+    ssp_buf_init(&s->msg);
+    ssp_buf_init(&s->hello);
+    *out = s;
+    return SSP_OK;
+}
+
+void
+ssp_session_free(struct ssp_session *s)
+{
+    if (s == NULL)
+        return;
+    ssp_free(s->out);
+    ssp_buf_fini(&s->msg);
+    ssp_buf_fini(&s->hello);
+    ssp_free(s);
+}
+
+const struct ssp_session_stats *
+ssp_session_stats(const struct ssp_session *s)
+{
+    return &s->st;
+}
+
+const char *
+ssp_session_notice(const struct ssp_session *s)
+{
+    return s->notice;
+}
+
+struct ssp_slice
+ssp_session_hello(const struct ssp_session *s)
+{
+    return SSP_BUF_SLICE(&s->hello);
+}
+
+bool
+ssp_session_synced(const struct ssp_session *s)
+{
+    return s->st.hello && s->sent_done && s->acked == s->frame_out && s->got_done &&
+           s->peer_done == s->frame_in;
+}
+
+static struct out_stream *
+find_out(struct ssp_session *s, struct ssp_slice scope, const uint8_t *origin, bool add)
+{
+    for (size_t i = 0; i < s->nout; i++)
+        if (ssp_slice_eq_str(scope, s->out[i].scope) &&
+            memcmp(s->out[i].origin, origin, SSP_PK_LEN) == 0)
+            return &s->out[i];
+    if (!add || scope.n > SSP_SCOPE_MAX)
+        return NULL;
+    if (s->nout == s->cap_out) {
+        size_t cap = s->cap_out == 0 ? 16 : s->cap_out * 2;
+        struct out_stream *p = ssp_realloc(s->out, cap * sizeof *p);
+        if (p == NULL)
+            return NULL;
+        s->out = p;
+        s->cap_out = cap;
+    }
+    struct out_stream *o = &s->out[s->nout++];
+    memset(o, 0, sizeof *o);
+    memcpy(o->scope, scope.p, scope.n);
+    memcpy(o->origin, origin, SSP_PK_LEN);
+    return o;
+}
+
+/* The network id as this node sees it (the central it was pointed at, before enrolment). */
+static const uint8_t *
+network_of(const struct ssp_session *s)
+{
+    return s->n->has_network ? s->n->network : s->peer;
+}
+
+/* Whether the peer may see scope, by the roster as this node knows it. */
+static bool
+peer_may_receive(struct ssp_session *s, struct ssp_txn *t, struct ssp_slice scope)
+{
+    struct ssp_roster_entry e;
+    bool enrolled = ssp_roster_get(t, s->peer, &e) == SSP_OK;
+    return ssp_roster_may_receive(network_of(s), s->peer, enrolled ? &e : NULL, scope);
+}
+
+static ssp_err
+send_msg(struct ssp_session *s, struct ssp_diag *d)
+{
+    ssp_err rc = s->send(s->arg, SSP_BUF_SLICE(&s->msg));
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot send to peer %s: %s", s->who, ssp_strerror(rc));
+    return SSP_OK;
+}
+
+/* ---- HELLO ---- */
+
+ssp_err
+ssp_session_start(struct ssp_session *s, struct ssp_diag *d)
+{
+    struct ssp_txn *t = NULL;
+    struct ssp_cursor *cur = NULL;
+    struct ssp_slice k, v, scope;
+    const uint8_t *origin;
+    struct ssp_frontier_entry *e = NULL;
+    size_t n = 0, cap = 0;
+    ssp_err rc = ssp_store_read(s->n->store, &t);
+    if (rc == SSP_OK)
+        rc = ssp_cursor_open(t, SSP_DB_STREAMS, &cur);
+    if (rc == SSP_OK)
+        rc = ssp_cursor_seek(cur, SSP_SLICE(NULL, 0), &k, &v);
+    for (; rc == SSP_OK; rc = ssp_cursor_next(cur, &k, &v)) {
+        struct ssp_stream_pos pos;
+        if (!ssp_key_stream_parse(k, &scope, &origin) || !ssp_stream_pos_decode(v, &pos)) {
+            rc = SSP_ERR_CORRUPT;
+            break;
+        }
+        if (!peer_may_receive(s, t, scope))
+            continue;
+        if (n == cap) {
+            cap = cap == 0 ? 64 : cap * 2;
+            struct ssp_frontier_entry *p = ssp_realloc(e, cap * sizeof *p);
+            if (p == NULL) {
+                rc = SSP_ERR_NOMEM;
+                break;
+            }
+            e = p;
+        }
+        /* Slices into the map stay valid while t is open. */
+        e[n] = (struct ssp_frontier_entry){scope, origin, pos.epoch, pos.seq, {0}};
+        memcpy(e[n].head, pos.head, SSP_SYNC_HEAD_LEN);
+        n++;
+    }
+    if (rc == SSP_ERR_NOTFOUND)
+        rc = SSP_OK;
+    s->msg.n = 0;
+    if (rc == SSP_OK)
+        rc = ssp_sync_encode_hello(&s->msg, s->n->kr->pk, SSP_SCHEMA_VERSION, ssp_wall_ms(), e, n);
+    ssp_cursor_close(cur);
+    ssp_txn_abort(t);
+    ssp_free(e);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot say hello to %s: %s", s->who, ssp_strerror(rc));
+    return send_msg(s, d);
+}
+
+/*
+ * Whether our commit seq of a stream has the hash whose prefix the peer
+ * named: if not, the two have different histories of that stream.
+ */
+static ssp_err
+same_history(struct ssp_txn *t, const struct ssp_frontier_entry *e, bool *same)
+{
+    uint8_t k[SSP_KEY_MAX], hash[SSP_HASH_LEN];
+    struct ssp_slice bytes;
+    struct ssp_commit c;
+    *same = true;
+    ssp_err rc = ssp_txn_get(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, e->scope, e->origin, e->seq)),
+                             &bytes);
+    if (rc == SSP_ERR_NOTFOUND)
+        return SSP_OK; /* we do not have it (yet) */
+    if (rc == SSP_OK && ssp_commit_parse(bytes, &c) != SSP_OK)
+        rc = SSP_ERR_CORRUPT;
+    if (rc != SSP_OK)
+        return rc;
+    ssp_commit_hash(&c, hash);
+    *same = memcmp(hash, e->head, SSP_SYNC_HEAD_LEN) == 0 && c.hdr.epoch == e->epoch;
+    return SSP_OK;
+}
+
+static ssp_err
+on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_slice raw,
+         struct ssp_diag *d)
+{
+    struct ssp_txn *t = NULL;
+    struct ssp_sync_iter it = SSP_SYNC_ITER_INIT;
+    struct ssp_frontier_entry e;
+    if (s->st.hello)
+        return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s said hello twice", s->who);
+    if (memcmp(m->node, s->peer, SSP_PK_LEN) != 0)
+        return ssp_diag_set(d, SSP_ERR_AUTH, "peer %s says hello as another node", s->who);
+    s->st.hello = true;
+    s->st.skew_ms = (int64_t)m->clock_ms - (int64_t)ssp_wall_ms();
+    if (s->st.skew_ms > 5 * 60 * 1000 || s->st.skew_ms < -5 * 60 * 1000)
+        ssp_say(SSP_WARN, "peer %s: its clock is %lld s %s ours; check the clocks", s->who,
+                (long long)(s->st.skew_ms / 1000 < 0 ? -s->st.skew_ms / 1000 : s->st.skew_ms / 1000),
+                s->st.skew_ms > 0 ? "ahead of" : "behind");
+    s->hello.n = 0;
+    ssp_err rc = ssp_buf_append(&s->hello, raw.p, raw.n);
+    if (rc == SSP_OK)
+        rc = ssp_store_read(s->n->store, &t);
+    while (rc == SSP_OK && (rc = ssp_sync_frontier_next(m, &it, &e)) == SSP_OK) {
+        struct out_stream *o = find_out(s, e.scope, e.origin, true);
+        bool same = true;
+        if (o == NULL) {
+            rc = SSP_ERR_NOMEM;
+            break;
+        }
+        o->sent = e.seq;
+        rc = same_history(t, &e, &same);
+        if (rc == SSP_OK && !same && !o->blocked) {
+            o->blocked = true;
+            char origin[SSP_NODE_ID_TEXT + 1];
+            ssp_node_id_format(e.origin, origin);
+            ssp_say(SSP_WARN,
+                    "peer %s holds a different history of stream %s/%.8s at seq %llu (a restored "
+                    "or cloned node?); nothing of that stream is sent to it",
+                    s->who, o->scope, origin, (unsigned long long)e.seq);
+        }
+    }
+    ssp_txn_abort(t);
+    if (rc == SSP_ERR_NOTFOUND)
+        rc = SSP_OK;
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot take the hello of %s: %s", s->who, ssp_strerror(rc));
+    return ssp_session_pump(s, d);
+}
+
+/* ---- sending commits ---- */
+
+/* Adds the commits of stream o after o->sent to the frame, as far as it has room. */
+static ssp_err
+fill_from(struct ssp_session *s, struct ssp_txn *t, struct out_stream *o, uint64_t seq,
+          struct ssp_slice *list, size_t *count, size_t *size, uint64_t *bytes)
+{
+    struct ssp_cursor *cur = NULL;
+    uint8_t k[SSP_KEY_MAX];
+    struct ssp_slice key, val;
+    struct ssp_slice scope = cstr(o->scope);
+    size_t plen = ssp_key_stream(k, scope, o->origin);
+    ssp_err rc = ssp_cursor_open(t, SSP_DB_LOG, &cur);
+    if (rc == SSP_OK)
+        rc = ssp_cursor_seek(cur, SSP_SLICE(k, ssp_key_log(k, scope, o->origin, o->sent + 1)),
+                             &key, &val);
+    while (rc == SSP_OK && o->sent < seq) {
+        if (key.n != plen + 8 || memcmp(key.p, k, plen) != 0 ||
+            ssp_get_be64(key.p + plen) != o->sent + 1) {
+            rc = SSP_ERR_CORRUPT;
+            break;
+        }
+        size_t cost = ssp_sync_commit_cost(val.n);
+        if (*count > 0 && (*size + cost > SSP_SESSION_FRAME_TARGET || *count == SSP_SYNC_MAX_COMMITS))
+            break;
+        list[(*count)++] = val;
+        *size += cost;
+        *bytes += val.n;
+        o->sent++;
+        rc = ssp_cursor_next(cur, &key, &val);
+    }
+    ssp_cursor_close(cur);
+    return rc == SSP_ERR_NOTFOUND ? SSP_ERR_CORRUPT : rc;
+}
+
+/*
+ * Fills one COMMITS frame with what the peer lacks, the roster's streams
+ * first; *count is 0 when there is nothing to send.
+ */
+static ssp_err
+fill_frame(struct ssp_session *s, struct ssp_txn *t, struct ssp_slice *list, size_t *count,
+           uint64_t *bytes)
+{
+    struct ssp_cursor *cur = NULL;
+    struct ssp_slice k, v, scope;
+    const uint8_t *origin;
+    size_t size = SSP_SYNC_COMMITS_HEAD_MAX;
+    ssp_err rc = SSP_OK;
+    *count = 0;
+    *bytes = 0;
+    for (int pass = 0; pass < 2 && rc == SSP_OK; pass++) {
+        rc = ssp_cursor_open(t, SSP_DB_STREAMS, &cur);
+        if (rc == SSP_OK)
+            rc = ssp_cursor_seek(cur, SSP_SLICE(NULL, 0), &k, &v);
+        for (; rc == SSP_OK && size < SSP_SESSION_FRAME_TARGET; rc = ssp_cursor_next(cur, &k, &v)) {
+            struct ssp_stream_pos pos;
+            if (!ssp_key_stream_parse(k, &scope, &origin) || !ssp_stream_pos_decode(v, &pos)) {
+                rc = SSP_ERR_CORRUPT;
+                break;
+            }
+            if (ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE) != (pass == 0))
+                continue;
+            struct out_stream *o = find_out(s, scope, origin, false);
+            if ((o != NULL && (o->blocked || o->sent >= pos.seq)) ||
+                !peer_may_receive(s, t, scope))
+                continue;
+            if (o == NULL && (o = find_out(s, scope, origin, true)) == NULL) {
+                rc = SSP_ERR_NOMEM;
+                break;
+            }
+            rc = fill_from(s, t, o, pos.seq, list, count, &size, bytes);
+            if (rc != SSP_OK)
+                break;
+            if (o->sent < pos.seq)
+                break; /* the frame is full */
+        }
+        if (rc == SSP_ERR_NOTFOUND || (rc == SSP_OK && size >= SSP_SESSION_FRAME_TARGET))
+            rc = SSP_OK;
+        ssp_cursor_close(cur);
+        cur = NULL;
+        if (*count > 0 && size >= SSP_SESSION_FRAME_TARGET)
+            break;
+    }
+    return rc;
+}
+
+ssp_err
+ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
+{
+    struct ssp_slice *list = NULL;
+    ssp_err rc = SSP_OK;
+    if (!s->st.hello)
+        return SSP_OK; /* we push from the peer's frontier */
+    list = ssp_alloc(SSP_SYNC_MAX_COMMITS * sizeof *list);
+    if (list == NULL)
+        return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
+    while (rc == SSP_OK && s->frame_out - s->acked < SSP_SESSION_WINDOW) {
+        struct ssp_txn *t = NULL;
+        size_t count = 0;
+        uint64_t bytes = 0;
+        rc = ssp_store_read(s->n->store, &t);
+        if (rc == SSP_OK)
+            rc = fill_frame(s, t, list, &count, &bytes);
+        s->msg.n = 0;
+        if (rc == SSP_OK && count > 0)
+            rc = ssp_sync_encode_commits(&s->msg, s->frame_out + 1, list, count);
+        ssp_txn_abort(t);
+        if (rc != SSP_OK) {
+            rc = ssp_diag_set(d, rc, "cannot read commits to send to %s: %s", s->who,
+                              ssp_strerror(rc));
+            break;
+        }
+        if (count == 0) {
+            if (!s->sent_done) {
+                rc = ssp_sync_encode_done(&s->msg, s->frame_out);
+                s->sent_done = rc == SSP_OK;
+                if (rc == SSP_OK)
+                    rc = send_msg(s, d);
+            }
+            break;
+        }
+        s->frame_out++;
+        s->sent_done = false;
+        s->inflight_commits[s->frame_out % SSP_SESSION_WINDOW] = count;
+        s->inflight_bytes[s->frame_out % SSP_SESSION_WINDOW] = bytes;
+        rc = send_msg(s, d);
+    }
+    ssp_free(list);
+    return rc;
+}
+
+/* ---- receiving ---- */
+
+static void
+on_refuse(void *arg, const struct ssp_commit_hdr *h, ssp_err why, const char *msg)
+{
+    struct ssp_session *s = arg;
+    struct out_stream *o = h != NULL ? find_out(s, cstr(h->scope), h->origin, true) : NULL;
+    s->st.refused++;
+    (void)why;
+    /* Once per stream and session: the rest of a refused stream refuses the same way. */
+    if (o != NULL && o->noticed)
+        return;
+    if (o != NULL)
+        o->noticed = true;
+    ssp_say(SSP_WARN, "peer %s: %s", s->who, msg);
+    s->msg.n = 0;
+    if (ssp_sync_encode_notice(&s->msg, why, cstr(msg)) == SSP_OK)
+        (void)s->send(s->arg, SSP_BUF_SLICE(&s->msg));
+}
+
+static ssp_err
+on_commits(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag *d)
+{
+    struct ssp_sync_iter it = SSP_SYNC_ITER_INIT;
+    struct ssp_slice *list;
+    struct ssp_apply_result res;
+    size_t n = 0;
+    if (!s->st.hello || m->frame != s->frame_in + 1)
+        return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s sent frame %u out of order (expected %u)",
+                            s->who, m->frame, s->frame_in + 1);
+    list = ssp_alloc(m->ncommits * sizeof *list);
+    if (list == NULL)
+        return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
+    while (ssp_sync_commit_next(m, &it, &list[n]) == SSP_OK)
+        n++;
+    ssp_err rc = ssp_node_apply(s->n, s->peer, list, n, on_refuse, s, &res, d);
+    ssp_free(list);
+    if (rc != SSP_OK)
+        return rc;
+    s->frame_in = m->frame;
+    s->st.commits_in += res.applied;
+    s->st.bytes_in += res.bytes;
+    s->st.duplicates += res.duplicates;
+    s->st.ahead += res.ahead;
+    s->msg.n = 0;
+    rc = ssp_sync_encode_ack(&s->msg, m->frame);
+    return rc == SSP_OK ? send_msg(s, d) : ssp_diag_set(d, rc, "cannot ack: %s", ssp_strerror(rc));
+}
+
+ssp_err
+ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *d)
+{
+    struct ssp_sync_msg m;
+    ssp_err rc = ssp_sync_decode(raw, &m);
+    if (rc == SSP_ERR_VERSION)
+        return ssp_diag_set(d, rc, "peer %s speaks sync protocol %llu, not %d; upgrade the older",
+                            s->who, (unsigned long long)m.proto, SSP_SYNC_PROTO);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s sent a malformed message", s->who);
+    switch (m.type) {
+    case SSP_SYNC_HELLO:
+        return on_hello(s, &m, raw, d);
+    case SSP_SYNC_COMMITS:
+        return on_commits(s, &m, d);
+    case SSP_SYNC_ACK:
+        if (m.frame != s->acked + 1 || m.frame > s->frame_out)
+            return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s acked frame %u out of order", s->who,
+                                m.frame);
+        s->acked = m.frame;
+        s->st.commits_out += s->inflight_commits[m.frame % SSP_SESSION_WINDOW];
+        s->st.bytes_out += s->inflight_bytes[m.frame % SSP_SESSION_WINDOW];
+        return ssp_session_pump(s, d);
+    case SSP_SYNC_DONE:
+        if (!s->st.hello || m.frame != s->frame_in)
+            return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s said done at frame %u, not %u", s->who,
+                                m.frame, s->frame_in);
+        s->got_done = true;
+        s->peer_done = m.frame;
+        return SSP_OK;
+    case SSP_SYNC_NOTICE:
+        snprintf(s->notice, sizeof s->notice, "%.*s", (int)m.text.n, (const char *)m.text.p);
+        ssp_say(SSP_WARN, "peer %s refused: %s", s->who, s->notice);
+        return SSP_OK;
+    }
+    return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s sent an unknown message", s->who);
+}

@@ -1,0 +1,71 @@
+/*
+ * A sync session with one peer (DESIGN §7), as a state machine that knows no
+ * transport: it takes the peer's messages (proto/sync.h) one at a time and
+ * hands its own to a send function. node/net/ drives it over TCP; a bundle
+ * can drive it over a file.
+ *
+ *   start   send HELLO: our node id, clocks, and our frontier for the scopes
+ *           the peer may see
+ *   HELLO   the peer's frontier says, per stream, what it has: from there we
+ *           push what it lacks and may receive, stream by stream in seq
+ *           order, the stored bytes as they are, the roster first (a new
+ *           node must know the roster before it can check anything else)
+ *   COMMITS applied in one transaction (node/node.h, ssp_node_apply), then
+ *           ACKed; refusals are logged, counted and told to the peer in a
+ *           NOTICE, never applied
+ *   ACK     frees a slot of the window of unacknowledged frames
+ *   DONE    sent whenever we have nothing more to send; the session is
+ *           synced when both sides have said DONE and every frame is acked
+ *
+ * New local commits are pushed while the session lives: call
+ * ssp_session_pump after every write. Loop thread only.
+ */
+#ifndef SSP_NODE_SESSION_H
+#define SSP_NODE_SESSION_H
+
+#include "node/node.h"
+#include "proto/sync.h"
+
+/* Unacknowledged COMMITS frames in flight, and the size a frame is filled to. */
+#define SSP_SESSION_WINDOW 4
+#define SSP_SESSION_FRAME_TARGET (256u << 10)
+
+/* Sends one message (borrowed for the call); an error ends the session. */
+typedef ssp_err (*ssp_session_send_fn)(void *arg, struct ssp_slice msg);
+
+struct ssp_session_stats {
+    uint64_t commits_out, bytes_out; /* commits sent and acked, and their bytes */
+    uint64_t commits_in, bytes_in;   /* commits received and applied */
+    uint64_t refused, duplicates, ahead;
+    bool hello;      /* the peer's HELLO came */
+    int64_t skew_ms; /* the peer's clock minus ours, at its HELLO */
+};
+
+struct ssp_session;
+
+/* A session of node n with peer (borrowed: both outlive the session). */
+SSP_MUST_CHECK ssp_err ssp_session_new(struct ssp_node *n, const uint8_t peer[SSP_PK_LEN],
+                                       ssp_session_send_fn send, void *arg,
+                                       struct ssp_session **out);
+void ssp_session_free(struct ssp_session *s);
+
+/* Sends our HELLO. */
+SSP_MUST_CHECK ssp_err ssp_session_start(struct ssp_session *s, struct ssp_diag *d);
+/*
+ * Takes one message from the peer. SSP_ERR_PROTO / SSP_ERR_VERSION /
+ * SSP_ERR_AUTH mean the peer broke the protocol (end the session); other
+ * errors are ours (store, memory). d says what happened.
+ */
+SSP_MUST_CHECK ssp_err ssp_session_input(struct ssp_session *s, struct ssp_slice msg,
+                                         struct ssp_diag *d);
+/* Sends what the peer lacks, as far as the window allows. */
+SSP_MUST_CHECK ssp_err ssp_session_pump(struct ssp_session *s, struct ssp_diag *d);
+/* Both sides have sent all they had and every frame was acknowledged. */
+bool ssp_session_synced(const struct ssp_session *s);
+const struct ssp_session_stats *ssp_session_stats(const struct ssp_session *s);
+/* The last NOTICE the peer sent (a refusal of ours), "" if none. */
+const char *ssp_session_notice(const struct ssp_session *s);
+/* The peer's last HELLO (borrowed until the next input), empty before it. */
+struct ssp_slice ssp_session_hello(const struct ssp_session *s);
+
+#endif
