@@ -117,6 +117,172 @@ ssp_open(const uint8_t key[SSP_KEY_LEN], struct ssp_slice ad, struct ssp_slice s
     return SSP_OK;
 }
 
+_Static_assert(SSP_KX_PK_LEN == crypto_scalarmult_BYTES, "X25519 public key size");
+_Static_assert(SSP_KX_SK_LEN == crypto_scalarmult_SCALARBYTES, "X25519 secret key size");
+_Static_assert(SSP_KX_SHARED_LEN == crypto_scalarmult_BYTES, "X25519 result size");
+_Static_assert(2 * SSP_KEY_LEN <= crypto_generichash_BYTES_MAX, "session key output");
+_Static_assert(SSP_KX_SHARED_LEN >= crypto_generichash_KEYBYTES_MIN, "session key input");
+_Static_assert(SSP_SSTREAM_HEADER_LEN == crypto_secretstream_xchacha20poly1305_HEADERBYTES,
+               "secretstream header size");
+_Static_assert(SSP_SSTREAM_ABYTES == crypto_secretstream_xchacha20poly1305_ABYTES,
+               "secretstream overhead");
+_Static_assert(SSP_KEY_LEN == crypto_secretstream_xchacha20poly1305_KEYBYTES,
+               "secretstream key size");
+_Static_assert(SSP_GRANT_LEN == SSP_KEY_LEN + crypto_box_SEALBYTES, "grant size");
+_Static_assert(SSP_PK_LEN == crypto_sign_PUBLICKEYBYTES, "Ed25519 public key size");
+_Static_assert(SSP_SK_LEN == crypto_sign_SECRETKEYBYTES, "Ed25519 secret key size");
+
+void
+ssp_kx_keypair(uint8_t pk[SSP_KX_PK_LEN], uint8_t sk[SSP_KX_SK_LEN])
+{
+    randombytes_buf(sk, SSP_KX_SK_LEN);
+    crypto_scalarmult_base(pk, sk);
+}
+
+ssp_err
+ssp_kx_shared(const uint8_t sk[SSP_KX_SK_LEN], const uint8_t peer_pk[SSP_KX_PK_LEN],
+              uint8_t shared[SSP_KX_SHARED_LEN])
+{
+    /* libsodium refuses an all-zero result; check again so the contract never rests on that. */
+    if (crypto_scalarmult(shared, sk, peer_pk) != 0 || sodium_is_zero(shared, SSP_KX_SHARED_LEN)) {
+        sodium_memzero(shared, SSP_KX_SHARED_LEN);
+        return SSP_ERR_AUTH;
+    }
+    return SSP_OK;
+}
+
+void
+ssp_kx_session_keys(const uint8_t shared[SSP_KX_SHARED_LEN], const uint8_t th[SSP_HASH_LEN],
+                    uint8_t a[SSP_KEY_LEN], uint8_t b[SSP_KEY_LEN])
+{
+    uint8_t out[2 * SSP_KEY_LEN];
+    crypto_generichash(out, sizeof out, th, SSP_HASH_LEN, shared, SSP_KX_SHARED_LEN);
+    memcpy(a, out, SSP_KEY_LEN);
+    memcpy(b, out + SSP_KEY_LEN, SSP_KEY_LEN);
+    sodium_memzero(out, sizeof out);
+}
+
+struct ssp_sstream {
+    crypto_secretstream_xchacha20poly1305_state st;
+    bool push;
+};
+
+static ssp_err
+sstream_alloc(bool push, struct ssp_sstream **out)
+{
+    *out = ssp_secret_alloc(sizeof **out);
+    if (*out == NULL)
+        return SSP_ERR_NOMEM;
+    (*out)->push = push;
+    return SSP_OK;
+}
+
+ssp_err
+ssp_sstream_push_new(const uint8_t key[SSP_KEY_LEN], uint8_t header_out[SSP_SSTREAM_HEADER_LEN],
+                     struct ssp_sstream **out)
+{
+    ssp_err rc = sstream_alloc(true, out);
+    if (rc != SSP_OK)
+        return rc;
+    crypto_secretstream_xchacha20poly1305_init_push(&(*out)->st, header_out, key);
+    return SSP_OK;
+}
+
+ssp_err
+ssp_sstream_pull_new(const uint8_t key[SSP_KEY_LEN], const uint8_t header[SSP_SSTREAM_HEADER_LEN],
+                     struct ssp_sstream **out)
+{
+    ssp_err rc = sstream_alloc(false, out);
+    if (rc != SSP_OK)
+        return rc;
+    if (crypto_secretstream_xchacha20poly1305_init_pull(&(*out)->st, header, key) != 0) {
+        ssp_sstream_free(*out);
+        *out = NULL;
+        return SSP_ERR_AUTH;
+    }
+    return SSP_OK;
+}
+
+ssp_err
+ssp_sstream_push(struct ssp_sstream *st, struct ssp_slice pt, struct ssp_buf *out)
+{
+    if (!st->push || pt.n > crypto_secretstream_xchacha20poly1305_MESSAGEBYTES_MAX)
+        return SSP_ERR_INVAL;
+    /* Room first: once pushed, a message that is not sent would desynchronise the stream. */
+    ssp_err rc = ssp_buf_reserve(out, pt.n + SSP_SSTREAM_ABYTES);
+    if (rc != SSP_OK)
+        return rc;
+    if (crypto_secretstream_xchacha20poly1305_push(
+            &st->st, out->p + out->n, NULL, pt.p, pt.n, NULL, 0,
+            crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) != 0)
+        return SSP_ERR_INTERNAL;
+    out->n += pt.n + SSP_SSTREAM_ABYTES;
+    return SSP_OK;
+}
+
+ssp_err
+ssp_sstream_pull(struct ssp_sstream *st, struct ssp_slice ct, struct ssp_buf *out)
+{
+    unsigned char tag;
+    if (st->push)
+        return SSP_ERR_INVAL;
+    if (ct.n < SSP_SSTREAM_ABYTES)
+        return SSP_ERR_AUTH;
+    size_t n = ct.n - SSP_SSTREAM_ABYTES;
+    ssp_err rc = ssp_buf_reserve(out, n);
+    if (rc != SSP_OK)
+        return rc;
+    if (crypto_secretstream_xchacha20poly1305_pull(&st->st, out->p + out->n, NULL, &tag, ct.p, ct.n,
+                                                   NULL, 0) != 0)
+        return SSP_ERR_AUTH;
+    /* FINAL, PUSH and REKEY have no meaning in our protocol: a peer sending one is misbehaving. */
+    if (tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) {
+        sodium_memzero(out->p + out->n, n);
+        return SSP_ERR_AUTH;
+    }
+    out->n += n;
+    return SSP_OK;
+}
+
+void
+ssp_sstream_free(struct ssp_sstream *st)
+{
+    if (st != NULL)
+        sodium_free(st); /* sodium_free wipes */
+}
+
+ssp_err
+ssp_grant_seal(const uint8_t ed_pk[SSP_PK_LEN], const uint8_t key[SSP_KEY_LEN],
+               uint8_t out[SSP_GRANT_LEN])
+{
+    uint8_t x_pk[crypto_box_PUBLICKEYBYTES];
+    if (crypto_sign_ed25519_pk_to_curve25519(x_pk, ed_pk) != 0)
+        return SSP_ERR_INVAL;
+    if (crypto_box_seal(out, key, SSP_KEY_LEN, x_pk) != 0)
+        return SSP_ERR_INVAL;
+    return SSP_OK;
+}
+
+ssp_err
+ssp_grant_open(const uint8_t ed_pk[SSP_PK_LEN], const uint8_t ed_sk[SSP_SK_LEN],
+               const uint8_t sealed[SSP_GRANT_LEN], uint8_t key[SSP_KEY_LEN])
+{
+    uint8_t x_pk[crypto_box_PUBLICKEYBYTES], x_sk[crypto_box_SECRETKEYBYTES];
+    ssp_err rc = SSP_OK;
+    if (crypto_sign_ed25519_pk_to_curve25519(x_pk, ed_pk) != 0 ||
+        crypto_sign_ed25519_sk_to_curve25519(x_sk, ed_sk) != 0) {
+        rc = SSP_ERR_INVAL;
+        goto out;
+    }
+    if (crypto_box_seal_open(key, sealed, SSP_GRANT_LEN, x_pk, x_sk) != 0) {
+        sodium_memzero(key, SSP_KEY_LEN);
+        rc = SSP_ERR_AUTH;
+    }
+out:
+    sodium_memzero(x_sk, sizeof x_sk);
+    return rc;
+}
+
 void
 ssp_kdf_params_new(enum ssp_kdf_level level, struct ssp_kdf_params *p)
 {
@@ -168,27 +334,4 @@ void
 ssp_secret_free(void *p)
 {
     sodium_free(p);
-}
-
-ssp_err
-ssp_grant_seal(const uint8_t ed_pk[SSP_PK_LEN], const uint8_t key[SSP_KEY_LEN],
-               uint8_t out[SSP_GRANT_LEN])
-{
-    uint8_t xpk[crypto_box_PUBLICKEYBYTES];
-    if (crypto_sign_ed25519_pk_to_curve25519(xpk, ed_pk) != 0)
-        return SSP_ERR_INVAL;
-    return crypto_box_seal(out, key, SSP_KEY_LEN, xpk) == 0 ? SSP_OK : SSP_ERR_INTERNAL;
-}
-
-ssp_err
-ssp_grant_open(const uint8_t ed_pk[SSP_PK_LEN], const uint8_t ed_sk[SSP_SK_LEN],
-               const uint8_t sealed[SSP_GRANT_LEN], uint8_t key[SSP_KEY_LEN])
-{
-    uint8_t xpk[crypto_box_PUBLICKEYBYTES], xsk[crypto_box_SECRETKEYBYTES];
-    if (crypto_sign_ed25519_pk_to_curve25519(xpk, ed_pk) != 0)
-        return SSP_ERR_AUTH;
-    crypto_sign_ed25519_sk_to_curve25519(xsk, ed_sk);
-    int rc = crypto_box_seal_open(key, sealed, SSP_GRANT_LEN, xpk, xsk);
-    sodium_memzero(xsk, sizeof xsk);
-    return rc == 0 ? SSP_OK : SSP_ERR_AUTH;
 }

@@ -5,6 +5,10 @@
  *   identity   Ed25519; the public key is the node id
  *   hashes     BLAKE2b-256 (crypto_generichash), always with a context string
  *   encryption XChaCha20-Poly1305-IETF; a sealed blob is nonce(24) || ciphertext+tag
+ *   transport  X25519 ephemeral key exchange, keyed BLAKE2b-512 for session keys,
+ *              crypto_secretstream_xchacha20poly1305 per direction
+ *   grants     a scope key sealed to a node (crypto_box_seal to the X25519 form
+ *              of its Ed25519 key)
  *
  * Runs on any thread once ssp_crypto_init() has returned SSP_OK.
  */
@@ -62,14 +66,87 @@ void ssp_seal_to(const uint8_t key[SSP_KEY_LEN], struct ssp_slice ad, struct ssp
 SSP_MUST_CHECK ssp_err ssp_open(const uint8_t key[SSP_KEY_LEN], struct ssp_slice ad,
                                 struct ssp_slice sealed, struct ssp_buf *out);
 
-/* A scope key sealed to one node (crypto_box_seal to its identity's X25519 form). */
+/*
+ * Ephemeral key exchange (X25519) for the peer handshake. The secret key is
+ * the caller's to wipe as soon as ssp_kx_shared has used it.
+ */
+#define SSP_KX_PK_LEN 32
+#define SSP_KX_SK_LEN 32
+#define SSP_KX_SHARED_LEN 32
+
+void ssp_kx_keypair(uint8_t pk[SSP_KX_PK_LEN], uint8_t sk[SSP_KX_SK_LEN]);
+/*
+ * shared = X25519(sk, peer_pk). SSP_ERR_AUTH if the result is all zero (the
+ * peer sent a low-order point to force a known secret); shared is then wiped.
+ */
+SSP_MUST_CHECK ssp_err ssp_kx_shared(const uint8_t sk[SSP_KX_SK_LEN],
+                                     const uint8_t peer_pk[SSP_KX_PK_LEN],
+                                     uint8_t shared[SSP_KX_SHARED_LEN]);
+/*
+ * Session keys from a key exchange: keyed BLAKE2b-512(key = shared, th), the
+ * first 32 bytes in a, the last 32 in b. th binds the keys to the transcript.
+ */
+void ssp_kx_session_keys(const uint8_t shared[SSP_KX_SHARED_LEN], const uint8_t th[SSP_HASH_LEN],
+                         uint8_t a[SSP_KEY_LEN], uint8_t b[SSP_KEY_LEN]);
+
+/*
+ * One direction of an encrypted stream (crypto_secretstream_xchacha20poly1305):
+ * the sender makes a push stream and sends its header first; the receiver
+ * makes a pull stream from that header. Each message is authenticated and
+ * bound to its position, so a message that is altered, dropped, reordered or
+ * replayed fails to pull. The state lives in ssp_secret_alloc memory.
+ * Every message is tagged MESSAGE; the other tags are refused when pulled.
+ */
+#define SSP_SSTREAM_HEADER_LEN 24
+#define SSP_SSTREAM_ABYTES 17
+
+struct ssp_sstream;
+
+/* A push stream under key; its header goes to header_out. SSP_ERR_NOMEM. */
+SSP_MUST_CHECK ssp_err ssp_sstream_push_new(const uint8_t key[SSP_KEY_LEN],
+                                            uint8_t header_out[SSP_SSTREAM_HEADER_LEN],
+                                            struct ssp_sstream **out);
+/* A pull stream under key from the sender's header. SSP_ERR_AUTH, SSP_ERR_NOMEM. */
+SSP_MUST_CHECK ssp_err ssp_sstream_pull_new(const uint8_t key[SSP_KEY_LEN],
+                                            const uint8_t header[SSP_SSTREAM_HEADER_LEN],
+                                            struct ssp_sstream **out);
+/*
+ * Encrypts pt as the stream's next message and appends it to out
+ * (pt.n + SSP_SSTREAM_ABYTES bytes). SSP_ERR_INVAL on a pull stream; on
+ * SSP_ERR_NOMEM the stream has not advanced.
+ */
+SSP_MUST_CHECK ssp_err ssp_sstream_push(struct ssp_sstream *st, struct ssp_slice pt,
+                                        struct ssp_buf *out);
+/*
+ * Decrypts ct as the stream's next message and appends the plaintext to out.
+ * SSP_ERR_AUTH if it does not authenticate at this position or is not tagged
+ * MESSAGE (out is then unchanged); SSP_ERR_INVAL on a push stream.
+ */
+SSP_MUST_CHECK ssp_err ssp_sstream_pull(struct ssp_sstream *st, struct ssp_slice ct,
+                                        struct ssp_buf *out);
+/* Wipes and frees; NULL is ignored. */
+void ssp_sstream_free(struct ssp_sstream *st);
+
+/*
+ * Grants: a scope key sealed to one node, so that only that node can read it
+ * from the replicated roster. The node's Ed25519 public key is converted to
+ * X25519 and the key sealed with crypto_box_seal (an ephemeral sender key,
+ * 32 bytes, then the ciphertext and its 16-byte tag).
+ */
 #define SSP_GRANT_LEN (SSP_KEY_LEN + 48)
+
+/* SSP_ERR_INVAL if ed_pk is not a usable Ed25519 public key. */
 SSP_MUST_CHECK ssp_err ssp_grant_seal(const uint8_t ed_pk[SSP_PK_LEN],
                                       const uint8_t key[SSP_KEY_LEN], uint8_t out[SSP_GRANT_LEN]);
-/* SSP_ERR_AUTH if sealed is not a grant to this key pair. */
+/*
+ * Opens a grant with the node's own key pair. SSP_ERR_AUTH if it was not
+ * sealed to this node or was altered (key is then zero); SSP_ERR_INVAL if
+ * the key pair cannot be converted. The converted secret key is wiped.
+ */
 SSP_MUST_CHECK ssp_err ssp_grant_open(const uint8_t ed_pk[SSP_PK_LEN],
                                       const uint8_t ed_sk[SSP_SK_LEN],
-                                      const uint8_t sealed[SSP_GRANT_LEN], uint8_t key[SSP_KEY_LEN]);
+                                      const uint8_t sealed[SSP_GRANT_LEN],
+                                      uint8_t key[SSP_KEY_LEN]);
 
 /* Strength of the passphrase key derivation (Argon2id), stored with the keyring. */
 enum ssp_kdf_level {
