@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "node/net/ctl.h"
+#include "node/net/peer.h"
 #include "node/say.h"
 
 /* Exit codes; ssp maps them to its own (cli/main.c). */
@@ -199,6 +200,7 @@ struct daemon {
     uv_loop_t *loop;
     uv_signal_t sigint, sigterm;
     struct ssp_ctl *ctl;
+    struct ssp_net *net;
     bool stopping;
 };
 
@@ -210,6 +212,8 @@ shutdown_daemon(void *arg)
         return;
     dm->stopping = true;
     ssp_say(SSP_INFO, "shutting down");
+    /* Peers first: a pending 'ssp sync' is answered before its connection closes. */
+    ssp_net_close(dm->net);
     ssp_ctl_close(dm->ctl);
     uv_close((uv_handle_t *)&dm->sigint, NULL);
     uv_close((uv_handle_t *)&dm->sigterm, NULL);
@@ -223,16 +227,22 @@ on_signal(uv_signal_t *h, int signum)
 }
 
 static ssp_err
-serve(struct ssp_node *n, struct ssp_diag *d)
+serve(struct ssp_node *n, const char *listen, struct ssp_diag *d)
 {
     struct ssp_ops_ctx ops = {.node = n};
     struct daemon dm = {.loop = uv_default_loop()};
     char path[4096], id[SSP_NODE_ID_TEXT + 1];
     ssp_err rc = ssp_node_socket_path(n->dir, path, sizeof path, d);
     if (rc == SSP_OK)
+        rc = ssp_net_start(dm.loop, n, listen != NULL ? listen : n->cfg.listen, &dm.net, d);
+    ops.net = dm.net;
+    if (rc == SSP_OK)
         rc = ssp_ctl_start(dm.loop, path, &ops, shutdown_daemon, &dm, &dm.ctl, d);
-    if (rc != SSP_OK)
+    if (rc != SSP_OK) {
+        ssp_net_close(dm.net);
+        uv_run(dm.loop, UV_RUN_NOWAIT);
         return rc;
+    }
     uv_signal_init(dm.loop, &dm.sigint);
     uv_signal_init(dm.loop, &dm.sigterm);
     dm.sigint.data = dm.sigterm.data = &dm;
@@ -266,7 +276,7 @@ cmd_run(const struct args *a)
     if (rc == SSP_OK) {
         ssp_say_level(a->log_level != NULL ? (enum ssp_level)ssp_say_parse_level(a->log_level)
                                            : n->cfg.log_level);
-        rc = serve(n, &d);
+        rc = serve(n, a->listen, &d);
     }
     ssp_node_close(n);
     if (lock >= 0)

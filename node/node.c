@@ -227,6 +227,22 @@ ssp_node_is_central(const struct ssp_node *n)
     return n->has_network && memcmp(n->network, n->kr->pk, SSP_PK_LEN) == 0;
 }
 
+const char *
+ssp_node_role(struct ssp_node *n)
+{
+    struct ssp_txn *t;
+    struct ssp_roster_entry e;
+    if (ssp_node_is_central(n))
+        return ssp_role_name(SSP_ROLE_CENTRAL);
+    if (!n->has_network || ssp_store_read(n->store, &t) != SSP_OK)
+        return "not enrolled";
+    enum ssp_role role = SSP_ROLE_CENTRAL;
+    if (ssp_roster_get(t, n->kr->pk, &e) == SSP_OK)
+        role = e.role;
+    ssp_txn_abort(t);
+    return role == SSP_ROLE_CENTRAL ? "removed" : ssp_role_name(role);
+}
+
 void
 ssp_node_pick_scope(struct ssp_node *n)
 {

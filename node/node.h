@@ -49,6 +49,8 @@ struct ssp_node_init {
 
 /* Whether n is its network's central (holds the admin key). */
 bool ssp_node_is_central(const struct ssp_node *n);
+/* "central", "member", "relay", "not enrolled" or "removed" (from the roster). */
+const char *ssp_node_role(struct ssp_node *n);
 
 /* Creates a node in dir (which must exist and hold no node yet); writes its id. */
 SSP_MUST_CHECK ssp_err ssp_node_create(const char *dir, const struct ssp_node_init *init,

@@ -1,5 +1,7 @@
 #include "node/ops.h"
 
+#include "node/ops_int.h"
+
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -8,8 +10,6 @@
 #define LIST_PAGE_BYTES (4u << 20)
 #define IMPORT_MAX 10000
 
-typedef ssp_err (*op_fn)(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
-                         struct ssp_diag *d);
 
 /* ---- params ---- */
 
@@ -41,9 +41,8 @@ params_read(struct ssp_mp *c, const struct ssp_mp_key *table, size_t n, struct s
     }
 }
 
-/* The same for a whole params value, which must hold nothing more. */
-static ssp_err
-params_decode(struct ssp_slice params, const struct ssp_mp_key *table, size_t n, struct ssp_diag *d)
+ssp_err
+ssp_ops_params(struct ssp_slice params, const struct ssp_mp_key *table, size_t n, struct ssp_diag *d)
 {
     struct ssp_mp c;
     ssp_mp_init(&c, params);
@@ -53,8 +52,6 @@ params_decode(struct ssp_slice params, const struct ssp_mp_key *table, size_t n,
     return rc;
 }
 
-#define PARAMS(params, table, d)                                                                   \
-    params_decode((params), (table), sizeof(table) / sizeof((table)[0]), (d))
 
 static ssp_err
 parse_id(struct ssp_slice s, uint8_t id[SSP_RECORD_ID_LEN], struct ssp_diag *d)
@@ -77,19 +74,19 @@ map_or_empty(struct ssp_slice m)
 
 /* ---- results ---- */
 
-static void
-write_time(struct ssp_mpw *w, uint64_t hlc)
+void
+ssp_ops_write_time(struct ssp_mpw *w, uint64_t ms)
 {
     char buf[32];
-    time_t secs = (time_t)(ssp_hlc_ms(hlc) / 1000);
+    time_t secs = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
     size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     ssp_mpw_str(w, buf, n);
 }
 
-static void
-write_node_id(struct ssp_mpw *w, const uint8_t id[SSP_PK_LEN])
+void
+ssp_ops_write_node_id(struct ssp_mpw *w, const uint8_t id[SSP_PK_LEN])
 {
     char text[SSP_NODE_ID_TEXT + 1];
     ssp_node_id_format(id, text);
@@ -106,9 +103,9 @@ write_conflict(struct ssp_mpw *w, struct ssp_slice field, struct ssp_slice value
     ssp_mpw_cstr(w, "value");
     ssp_mpw_raw(w, value);
     ssp_mpw_cstr(w, "author");
-    write_node_id(w, ver->origin);
+    ssp_ops_write_node_id(w, ver->origin);
     ssp_mpw_cstr(w, "at");
-    write_time(w, ver->hlc);
+    ssp_ops_write_time(w, ssp_hlc_ms(ver->hlc));
 }
 
 /* Writes a record object (PROTOCOL.md); refs, if not NULL, is an encoded map to add as "refs". */
@@ -136,11 +133,11 @@ write_record(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *scra
     /* Every stored record has at least its creating op. */
     const struct ssp_version *first = &r->ops[0], *last = &r->ops[r->nops - 1];
     ssp_mpw_cstr(w, "created");
-    write_time(w, first->hlc);
+    ssp_ops_write_time(w, ssp_hlc_ms(first->hlc));
     ssp_mpw_cstr(w, "updated");
-    write_time(w, last->hlc);
+    ssp_ops_write_time(w, ssp_hlc_ms(last->hlc));
     ssp_mpw_cstr(w, "author");
-    write_node_id(w, first->origin);
+    ssp_ops_write_node_id(w, first->origin);
     ssp_mpw_cstr(w, "deleted");
     ssp_mpw_bool(w, r->deleted);
     /* A delete that lost to a concurrent update is a conflict of the whole record: field "". */
@@ -324,7 +321,7 @@ op_ping(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
     (void)d;
     ssp_mpw_map(out, 1);
     ssp_mpw_cstr(out, "node_id");
-    write_node_id(out, ctx->node->kr->pk);
+    ssp_ops_write_node_id(out, ctx->node->kr->pk);
     return SSP_OK;
 }
 
@@ -368,9 +365,20 @@ op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
     ssp_err rc = ssp_node_stats(n, &st, d);
     if (rc != SSP_OK)
         return rc;
-    ssp_mpw_map(out, 13);
+    ssp_mpw_map(out, 16);
+    ssp_mpw_cstr(out, "network");
+    if (n->has_network)
+        ssp_ops_write_node_id(out, n->network);
+    else
+        ssp_mpw_nil(out);
+    ssp_mpw_cstr(out, "role");
+    ssp_mpw_cstr(out, ssp_node_role(n));
+    ssp_mpw_cstr(out, "peers");
+    rc = ssp_ops_write_peers(ctx, out, d);
+    if (rc != SSP_OK)
+        return rc;
     ssp_mpw_cstr(out, "node_id");
-    write_node_id(out, n->kr->pk);
+    ssp_ops_write_node_id(out, n->kr->pk);
     ssp_mpw_cstr(out, "name");
     ssp_mpw_cstr(out, n->cfg.name);
     ssp_mpw_cstr(out, "dir");
@@ -660,9 +668,9 @@ history_one(void *vctx, const struct ssp_commit_hdr *h, uint32_t op, const struc
     struct ssp_mpw *w = hc->w;
     ssp_mpw_map(w, 6);
     ssp_mpw_cstr(w, "at");
-    write_time(w, h->hlc);
+    ssp_ops_write_time(w, ssp_hlc_ms(h->hlc));
     ssp_mpw_cstr(w, "author");
-    write_node_id(w, h->origin);
+    ssp_ops_write_node_id(w, h->origin);
     ssp_mpw_cstr(w, "seq");
     ssp_mpw_uint(w, h->seq);
     ssp_mpw_cstr(w, "op");
@@ -796,7 +804,10 @@ static const struct {
     {"add", op_add, true},         {"set", op_set, true},        {"note", op_note, true},
     {"delete", op_delete, true},   {"show", op_show, true},      {"list", op_list, true},
     {"history", op_history, true}, {"import", op_import, true},  {"verify", op_verify, false},
-    {"stop", op_stop, false},
+    {"stop", op_stop, false},      {"scope_add", ssp_op_scope_add, true},
+    {"enrol", ssp_op_enrol, true}, {"roster", ssp_op_roster, false},
+    {"peer_add", ssp_op_peer_add, true}, {"peer_remove", ssp_op_peer_remove, true},
+    {"peers", ssp_op_peers, false}, {"sync", ssp_op_sync, true},
 };
 
 ssp_err
@@ -805,7 +816,7 @@ ssp_ops_call(struct ssp_ops_ctx *ctx, struct ssp_slice op, struct ssp_slice para
 {
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if (ssp_slice_eq_str(op, ops[i].name)) {
-            ssp_err rc = ops[i].params ? SSP_OK : params_decode(params, NULL, 0, d);
+            ssp_err rc = ops[i].params ? SSP_OK : ssp_ops_params(params, NULL, 0, d);
             if (rc == SSP_OK)
                 rc = ops[i].fn(ctx, params, out, d);
             return rc == SSP_OK && out->err != SSP_OK ? out->err : rc;

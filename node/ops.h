@@ -10,9 +10,24 @@
 #include "node/node.h"
 #include "proto/mp.h"
 
+struct ssp_net;
+
+/*
+ * An operation that answers later (sync) takes the reply function and token
+ * the transport set in the context, sets deferred, and calls reply exactly
+ * once: with SSP_OK and the encoded result, or an error and the sentence.
+ * The transport answers nothing else on that connection until then.
+ */
+typedef void (*ssp_ops_reply_fn)(void *token, ssp_err rc, struct ssp_slice result,
+                                 const char *msg);
+
 struct ssp_ops_ctx {
     struct ssp_node *node;
-    bool stop; /* set by the `stop` operation: the server shuts down after answering */
+    struct ssp_net *net; /* the peer network (node/net/peer.h), NULL if none */
+    bool stop;           /* set by the `stop` operation: the server shuts down after answering */
+    ssp_ops_reply_fn reply;
+    void *token;
+    bool deferred; /* set by an operation that will answer through reply */
 };
 
 /*

@@ -18,7 +18,17 @@ struct conn {
     struct ssp_ctl *ctl;
     struct ssp_buf in;
     struct conn *prev, *next;
-    bool import_refused; /* later imports on this connection are refused too */
+    bool import_refused;     /* later imports on this connection are refused too */
+    struct pending *waiting; /* a request answered later: nothing is read until then */
+    bool paused;             /* reading stopped while waiting */
+};
+
+/* A request whose operation answers later (ssp_ops_ctx.deferred). */
+struct pending {
+    struct conn *c; /* NULL once the connection is gone */
+    uint32_t id;
+    bool in_call;  /* the operation is still running */
+    bool answered; /* it answered while it ran */
 };
 
 struct ssp_ctl {
@@ -50,6 +60,8 @@ conn_close(struct conn *c)
 {
     if (uv_is_closing((uv_handle_t *)&c->pipe))
         return;
+    if (c->waiting != NULL)
+        c->waiting->c = NULL;
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
@@ -70,60 +82,28 @@ reply_written(uv_write_t *req, int status)
     ssp_free(r);
 }
 
-/* Runs one request and queues its response. */
+/* Queues the response to request id: rc and msg, or the encoded result. */
 static ssp_err
-serve(struct conn *c, struct ssp_slice payload)
+respond(struct conn *c, uint32_t id, ssp_err rc, const char *msg, struct ssp_slice result,
+        bool stopping)
 {
-    struct ssp_rpc_req req;
-    struct ssp_buf result, msg;
-    struct ssp_mpw rw, mw;
-    struct ssp_diag d = {{0}};
+    struct ssp_buf out;
+    struct ssp_mpw mw;
     struct reply *r;
-
-    if (ssp_rpc_req_decode(payload, &req) != SSP_OK)
-        return SSP_ERR_PROTO;
-    ssp_buf_init(&result);
-    ssp_mpw_init(&rw, &result);
-    bool stopping = c->ctl->ops->stop;
-    bool import = ssp_slice_eq_str(req.op, "import");
-    ssp_err rc;
-    /*
-     * A client pipelines import batches. Once one is refused, the batches
-     * behind it are refused as well, so the store never has a gap in the
-     * middle of a file: what is stored is exactly the lines before the batch.
-     */
-    if (import && c->import_refused)
-        rc = ssp_diag_set(&d, SSP_ERR_AGAIN,
-                          "not imported: an earlier batch on this connection was refused");
-    else
-        rc = ssp_ops_call(c->ctl->ops, req.op, req.params, &rw, &d);
-    if (import && rc != SSP_OK)
-        c->import_refused = true;
-    if (rc != SSP_OK) {
-        ssp_say(SSP_DEBUG, "op %.*s refused: %s", (int)req.op.n, (const char *)req.op.p,
-                ssp_err_name(rc));
-        if (d.msg[0] == '\0')
-            ssp_diag_set(&d, rc, "%s", ssp_strerror(rc));
-    }
-    if (rc == SSP_OK && result.n > SSP_CTL_MAX_FRAME - 64)
-        rc = ssp_diag_set(&d, SSP_ERR_FULL,
-                          "the answer (%zu bytes) is larger than a control frame; ask for less",
-                          result.n);
-    ssp_buf_init(&msg);
-    ssp_mpw_init(&mw, &msg);
-    ssp_rpc_resp_begin(&mw, req.id, rc, rc == SSP_OK ? NULL : d.msg);
+    ssp_buf_init(&out);
+    ssp_mpw_init(&mw, &out);
+    ssp_rpc_resp_begin(&mw, id, rc, rc == SSP_OK ? NULL : msg);
     if (rc == SSP_OK)
-        ssp_mpw_raw(&mw, SSP_BUF_SLICE(&result));
+        ssp_mpw_raw(&mw, result);
     else
         ssp_mpw_nil(&mw);
-    ssp_buf_fini(&result);
     r = ssp_calloc(1, sizeof *r);
     ssp_err wrc = mw.err;
     if (r == NULL)
         wrc = SSP_ERR_NOMEM;
     if (wrc == SSP_OK)
-        wrc = ssp_frame_encode(&r->buf, SSP_BUF_SLICE(&msg));
-    ssp_buf_fini(&msg);
+        wrc = ssp_frame_encode(&r->buf, SSP_BUF_SLICE(&out));
+    ssp_buf_fini(&out);
     if (wrc != SSP_OK) {
         if (r != NULL)
             ssp_buf_fini(&r->buf);
@@ -141,6 +121,95 @@ serve(struct conn *c, struct ssp_slice payload)
         return SSP_ERR_IO;
     }
     return SSP_OK;
+}
+
+static void process(struct conn *c);
+
+/* The answer of a deferred operation (ssp_ops_reply_fn). */
+static void
+answer_later(void *token, ssp_err rc, struct ssp_slice result, const char *msg)
+{
+    struct pending *p = token;
+    struct conn *c = p->c;
+    if (c != NULL && respond(c, p->id, rc, msg != NULL ? msg : ssp_strerror(rc), result,
+                             c->ctl->ops->stop) != SSP_OK)
+        conn_close(c);
+    if (p->in_call) {
+        p->answered = true;
+        return;
+    }
+    if (c != NULL && !uv_is_closing((uv_handle_t *)&c->pipe)) {
+        c->waiting = NULL;
+        process(c);
+    }
+    ssp_free(p);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+/* Runs one request and queues its response. */
+static ssp_err
+serve(struct conn *c, struct ssp_slice payload)
+{
+    struct ssp_rpc_req req;
+    struct ssp_buf result;
+    struct ssp_mpw rw;
+    struct ssp_diag d = {{0}};
+    struct ssp_ops_ctx *ops = c->ctl->ops;
+
+    if (ssp_rpc_req_decode(payload, &req) != SSP_OK)
+        return SSP_ERR_PROTO;
+    struct pending *p = ssp_calloc(1, sizeof *p);
+    if (p == NULL)
+        return SSP_ERR_NOMEM;
+    *p = (struct pending){c, req.id, true, false};
+    ops->reply = answer_later;
+    ops->token = p;
+    ops->deferred = false;
+    ssp_buf_init(&result);
+    ssp_mpw_init(&rw, &result);
+    bool stopping = c->ctl->ops->stop;
+    bool import = ssp_slice_eq_str(req.op, "import");
+    ssp_err rc;
+    /*
+     * A client pipelines import batches. Once one is refused, the batches
+     * behind it are refused as well, so the store never has a gap in the
+     * middle of a file: what is stored is exactly the lines before the batch.
+     */
+    if (import && c->import_refused)
+        rc = ssp_diag_set(&d, SSP_ERR_AGAIN,
+                          "not imported: an earlier batch on this connection was refused");
+    else
+        rc = ssp_ops_call(c->ctl->ops, req.op, req.params, &rw, &d);
+    p->in_call = false;
+    if (rc == SSP_OK && ops->deferred) {
+        ssp_buf_fini(&result);
+        if (p->answered) {
+            ssp_free(p);
+            return SSP_OK;
+        }
+        c->waiting = p;
+        c->paused = true;
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        return SSP_OK;
+    }
+    ssp_free(p);
+    if (import && rc != SSP_OK)
+        c->import_refused = true;
+    if (rc != SSP_OK) {
+        ssp_say(SSP_DEBUG, "op %.*s refused: %s", (int)req.op.n, (const char *)req.op.p,
+                ssp_err_name(rc));
+        if (d.msg[0] == '\0')
+            ssp_diag_set(&d, rc, "%s", ssp_strerror(rc));
+    }
+    if (rc == SSP_OK && result.n > SSP_CTL_MAX_FRAME - 64)
+        rc = ssp_diag_set(&d, SSP_ERR_FULL,
+                          "the answer (%zu bytes) is larger than a control frame; ask for less",
+                          result.n);
+    ssp_err wrc = respond(c, req.id, rc, d.msg, SSP_BUF_SLICE(&result), stopping);
+    ssp_buf_fini(&result);
+    return wrc;
 }
 
 static void
@@ -165,8 +234,15 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->in.n += (size_t)nread;
+    process(c);
+}
+
+/* Serves the complete requests read, until one is answered later. */
+static void
+process(struct conn *c)
+{
     size_t done = 0;
-    while (!c->ctl->ops->stop) {
+    while (!c->ctl->ops->stop && c->waiting == NULL) {
         struct ssp_slice payload;
         size_t used;
         ssp_err rc = ssp_frame_decode(SSP_SLICE(c->in.p + done, c->in.n - done), SSP_CTL_MAX_FRAME,
@@ -183,6 +259,11 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         done += used;
     }
     ssp_buf_consume(&c->in, done);
+    if (c->waiting == NULL && c->paused) {
+        c->paused = false;
+        if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0)
+            conn_close(c);
+    }
 }
 
 /* Whether the peer of a connected Unix socket runs as our uid. */

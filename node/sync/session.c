@@ -271,7 +271,7 @@ on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_slice r
 
 /* Adds the commits of stream o after o->sent to the frame, as far as it has room. */
 static ssp_err
-fill_from(struct ssp_session *s, struct ssp_txn *t, struct out_stream *o, uint64_t seq,
+fill_from(struct ssp_txn *t, struct out_stream *o, uint64_t seq,
           struct ssp_slice *list, size_t *count, size_t *size, uint64_t *bytes)
 {
     struct ssp_cursor *cur = NULL;
@@ -337,7 +337,7 @@ fill_frame(struct ssp_session *s, struct ssp_txn *t, struct ssp_slice *list, siz
                 rc = SSP_ERR_NOMEM;
                 break;
             }
-            rc = fill_from(s, t, o, pos.seq, list, count, &size, bytes);
+            rc = fill_from(t, o, pos.seq, list, count, &size, bytes);
             if (rc != SSP_OK)
                 break;
             if (o->sent < pos.seq)

@@ -1,0 +1,364 @@
+/*
+ * The network: scopes, enrolment, the roster, peers and sync.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+
+#define S(x) (int)(x).n, (const char *)(x).p
+
+/* The short form of a node id: its first 8 characters. */
+static struct ssp_slice
+short_id(struct ssp_slice id)
+{
+    return SSP_SLICE(id.p, id.n > 8 ? 8 : id.n);
+}
+
+/* Reads an array of maps, calling row for each with the map's reader. */
+static ssp_err
+each(struct ssp_mp *c, ssp_err (*row)(struct ssp_mp *m, void *arg), void *arg)
+{
+    uint32_t n;
+    ssp_err rc = ssp_mp_array(c, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++)
+        rc = row(c, arg);
+    return rc;
+}
+
+/* Joins an encoded array of strings with commas into out. */
+static void
+join(struct ssp_slice arr, char *out, size_t cap)
+{
+    struct ssp_mp c;
+    struct ssp_slice s;
+    uint32_t n;
+    size_t len = 0;
+    out[0] = '\0';
+    ssp_mp_init(&c, arr);
+    if (ssp_mp_array(&c, &n) != SSP_OK)
+        return;
+    for (uint32_t i = 0; i < n && ssp_mp_str(&c, &s) == SSP_OK; i++) {
+        int w = snprintf(out + len, cap - len, "%s%.*s", i > 0 ? "," : "", S(s));
+        if (w < 0 || (size_t)w >= cap - len)
+            break;
+        len += (size_t)w;
+    }
+}
+
+int
+ssp_cmd_scope_add(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, 1);
+    ssp_cli_kv(&w, "scope", a->pos[0]);
+    int status = ssp_cli_run(cli, "scope_add", &w, ssp_out_facts);
+    ssp_buf_fini(&b);
+    return status;
+}
+
+static ssp_err
+print_entry(struct ssp_mp *c, void *arg)
+{
+    struct ssp_slice node = {0}, name = {0}, role = {0}, scopes = {0}, since = {0};
+    const struct ssp_mp_key keys[] = {
+        {"node", SSP_AS_STR, true, &node},     {"name", SSP_AS_STR, true, &name},
+        {"role", SSP_AS_STR, true, &role},     {"scopes", SSP_AS_RAW, true, &scopes},
+        {"since", SSP_AS_STR, false, &since},
+    };
+    char list[256];
+    (void)arg;
+    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    if (rc != SSP_OK)
+        return rc;
+    join(scopes, list, sizeof list);
+    printf("%.*s  %-8.*s %-24.*s %s\n", S(short_id(node)), S(role), S(name),
+           list[0] != '\0' ? list : "(every scope)");
+    return SSP_OK;
+}
+
+static ssp_err
+print_enrolled(struct ssp_mp *c, struct ssp_diag *d)
+{
+    ssp_err rc = print_entry(c, NULL);
+    if (rc == SSP_OK)
+        puts("enrolled: the node receives the roster and its keys at its next sync with this "
+             "central");
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+int
+ssp_cmd_enrol(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    const char *name = ssp_args_get(a, "name"), *scopes = ssp_args_get(a, "scope");
+    const char *role = ssp_args_get(a, "role");
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    if (name == NULL || scopes == NULL)
+        return ssp_out_usage("enrol needs --name NAME and --scope AREA[,AREA...]");
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, role != NULL ? 4 : 3);
+    ssp_cli_kv(&w, "node", a->pos[0]);
+    ssp_cli_kv(&w, "name", name);
+    ssp_cli_kv(&w, "scopes", scopes);
+    if (role != NULL)
+        ssp_cli_kv(&w, "role", role);
+    int status = ssp_cli_run(cli, "enrol", &w, print_enrolled);
+    ssp_buf_fini(&b);
+    return status;
+}
+
+static ssp_err
+print_roster(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_slice network = {0}, scopes = {0}, nodes = {0};
+    const struct ssp_mp_key keys[] = {
+        {"network", SSP_AS_STR, false, &network},
+        {"scopes", SSP_AS_RAW, true, &scopes},
+        {"nodes", SSP_AS_RAW, true, &nodes},
+    };
+    struct ssp_mp m;
+    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    if (rc == SSP_OK && network.n == 0) {
+        puts("this node is not enrolled in a network yet");
+        return SSP_OK;
+    }
+    if (rc == SSP_OK)
+        printf("network %.*s\n", S(network));
+    ssp_mp_init(&m, nodes);
+    if (rc == SSP_OK)
+        rc = each(&m, print_entry, NULL);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+int
+ssp_cmd_roster(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    (void)a;
+    return ssp_cli_run(cli, "roster", NULL, print_roster);
+}
+
+int
+ssp_cmd_peer_add(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, 2);
+    ssp_cli_kv(&w, "node", a->pos[0]);
+    ssp_cli_kv(&w, "addr", a->pos[1]);
+    int status = ssp_cli_run(cli, "peer_add", &w, ssp_out_facts);
+    ssp_buf_fini(&b);
+    return status;
+}
+
+int
+ssp_cmd_peer_remove(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, 1);
+    ssp_cli_kv(&w, "node", a->pos[0]);
+    int status = ssp_cli_run(cli, "peer_remove", &w, ssp_out_facts);
+    ssp_buf_fini(&b);
+    return status;
+}
+
+static ssp_err
+print_peer(struct ssp_mp *c, void *arg)
+{
+    struct ssp_slice node = {0}, name = {0}, role = {0}, addr = {0}, state = {0}, contact = {0},
+                     error = {0}, warning = {0};
+    uint64_t they = 0, we = 0, refused = 0;
+    bool synced = false;
+    int64_t skew = 0;
+    const struct ssp_mp_key keys[] = {
+        {"node", SSP_AS_STR, true, &node},
+        {"name", SSP_AS_STR, true, &name},
+        {"role", SSP_AS_STR, true, &role},
+        {"addr", SSP_AS_STR, true, &addr},
+        {"state", SSP_AS_STR, true, &state},
+        {"synced", SSP_AS_BOOL, true, &synced},
+        {"last_contact", SSP_AS_STR, false, &contact},
+        {"last_error", SSP_AS_STR, false, &error},
+        {"they_lack", SSP_AS_UINT, true, &they},
+        {"we_lack", SSP_AS_UINT, true, &we},
+        {"clock_skew_ms", SSP_AS_INT, true, &skew},
+        {"clock_warning", SSP_AS_STR, false, &warning},
+        {"refused", SSP_AS_UINT, true, &refused},
+    };
+    (void)arg;
+    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    if (rc != SSP_OK)
+        return rc;
+    printf("  %.*s %.*s (%.*s) %.*s\n", S(short_id(node)), S(name), S(role),
+           addr.n > 0 ? (int)addr.n : 8, addr.n > 0 ? (const char *)addr.p : "dials us");
+    printf("    %.*s%s, last contact %.*s\n", S(state), synced ? ", in sync" : "",
+           contact.n > 0 ? (int)contact.n : 5, contact.n > 0 ? (const char *)contact.p : "never");
+    if (!synced)
+        printf("    they lack %llu commits of ours, we lack %llu of theirs (as of their last "
+               "hello)\n",
+               (unsigned long long)they, (unsigned long long)we);
+    if (refused > 0)
+        printf("    refused %llu of their commits (see sspd.log)\n", (unsigned long long)refused);
+    if (error.n > 0)
+        printf("    last error: %.*s\n", S(error));
+    if (warning.n > 0)
+        printf("    warning: %.*s\n", S(warning));
+    return SSP_OK;
+}
+
+static ssp_err
+print_peers(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_mp probe = *c;
+    uint32_t n = 0;
+    if (ssp_mp_array(&probe, &n) == SSP_OK && n == 0)
+        puts("no peers; add one with 'ssp peer add NODE_ID HOST:PORT'");
+    ssp_err rc = each(c, print_peer, NULL);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+int
+ssp_cmd_peer_list(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    (void)a;
+    return ssp_cli_run(cli, "peers", NULL, print_peers);
+}
+
+/* status: the facts, then the peers. */
+static ssp_err
+print_status(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_mp m = *c;
+    struct ssp_buf facts;
+    struct ssp_mpw w;
+    struct ssp_slice key, peers = {0};
+    uint32_t n;
+    ssp_buf_init(&facts);
+    ssp_mpw_init(&w, &facts);
+    ssp_err rc = ssp_mp_map(&m, &n);
+    ssp_mpw_map(&w, n > 0 ? n - 1 : 0);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
+        struct ssp_slice raw;
+        rc = ssp_mp_str(&m, &key);
+        if (rc == SSP_OK)
+            rc = ssp_mp_raw(&m, &raw);
+        if (rc != SSP_OK)
+            break;
+        if (ssp_slice_eq_str(key, "peers")) {
+            peers = raw;
+            continue;
+        }
+        ssp_mpw_str(&w, key.p, key.n);
+        ssp_mpw_raw(&w, raw);
+    }
+    if (rc == SSP_OK && peers.p == NULL)
+        rc = SSP_ERR_PROTO;
+    if (rc == SSP_OK)
+        rc = w.err;
+    if (rc == SSP_OK)
+        rc = ssp_out_map(SSP_BUF_SLICE(&facts), 0, ":", 0);
+    ssp_buf_fini(&facts);
+    if (rc == SSP_OK) {
+        puts("peers:");
+        ssp_mp_init(&m, peers);
+        rc = print_peers(&m, d);
+    }
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+int
+ssp_cmd_status(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    (void)a;
+    return ssp_cli_run(cli, "status", NULL, print_status);
+}
+
+static ssp_err
+print_report(struct ssp_mp *c, void *arg)
+{
+    struct ssp_slice node = {0}, error = {0};
+    bool ok = false;
+    uint64_t co = 0, bo = 0, ci = 0, bi = 0, wo = 0, wi = 0, refused = 0;
+    double secs = 0;
+    const struct ssp_mp_key keys[] = {
+        {"node", SSP_AS_STR, true, &node},       {"ok", SSP_AS_BOOL, true, &ok},
+        {"error", SSP_AS_STR, false, &error},    {"commits_out", SSP_AS_UINT, true, &co},
+        {"bytes_out", SSP_AS_UINT, true, &bo},   {"commits_in", SSP_AS_UINT, true, &ci},
+        {"bytes_in", SSP_AS_UINT, true, &bi},    {"wire_out", SSP_AS_UINT, true, &wo},
+        {"wire_in", SSP_AS_UINT, true, &wi},     {"refused", SSP_AS_UINT, true, &refused},
+        {"seconds", SSP_AS_RAW, true, NULL},
+    };
+    struct ssp_slice raw = {0};
+    struct ssp_mp_key k2[sizeof keys / sizeof keys[0]];
+    memcpy(k2, keys, sizeof keys);
+    k2[10].out = &raw;
+    int *failed = arg;
+    ssp_err rc = ssp_mp_read_map(c, k2, sizeof k2 / sizeof k2[0], false, NULL);
+    if (rc != SSP_OK)
+        return rc;
+    struct ssp_mp f;
+    ssp_mp_init(&f, raw);
+    if (ssp_mp_float(&f, &secs) != SSP_OK)
+        secs = 0;
+    if (!ok) {
+        printf("%.*s: not in sync: %.*s\n", S(short_id(node)), S(error));
+        *failed = 1;
+        return SSP_OK;
+    }
+    printf("%.*s: sent %llu commits (%llu bytes), received %llu commits (%llu bytes); %llu+%llu "
+           "bytes on the wire; %.2f s\n",
+           S(short_id(node)), (unsigned long long)co, (unsigned long long)bo,
+           (unsigned long long)ci, (unsigned long long)bi, (unsigned long long)wo,
+           (unsigned long long)wi, secs);
+    if (refused > 0)
+        printf("  refused %llu of its commits: see sspd.log\n", (unsigned long long)refused);
+    return SSP_OK;
+}
+
+static int sync_failed;
+
+static ssp_err
+print_sync(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_slice peers = {0};
+    const struct ssp_mp_key keys[] = {{"peers", SSP_AS_RAW, true, &peers}};
+    struct ssp_mp m;
+    ssp_err rc = ssp_mp_read_map(c, keys, 1, false, NULL);
+    ssp_mp_init(&m, peers);
+    if (rc == SSP_OK)
+        rc = each(&m, print_report, &sync_failed);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+int
+ssp_cmd_sync(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    size_t timeout = 300;
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    int status = ssp_args_size(a, "timeout", 1, 86400, &timeout);
+    if (status != SSP_EXIT_OK)
+        return status;
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, a->npos > 0 ? 2 : 1);
+    ssp_mpw_cstr(&w, "timeout_ms");
+    ssp_mpw_uint(&w, (uint64_t)timeout * 1000);
+    if (a->npos > 0)
+        ssp_cli_kv(&w, "peer", a->pos[0]);
+    status = ssp_cli_run(cli, "sync", &w, print_sync);
+    ssp_buf_fini(&b);
+    /* A peer that did not sync makes the command fail, for scripts. */
+    if (status == SSP_EXIT_OK && sync_failed)
+        status = SSP_EXIT_FAIL;
+    return status;
+}

@@ -1,0 +1,45 @@
+/*
+ * What the files of the control operations (ops.c, ops_net.c) share. The
+ * one table of operations is in ops.c.
+ */
+#ifndef SSP_NODE_OPS_INT_H
+#define SSP_NODE_OPS_INT_H
+
+#include "node/ops.h"
+
+typedef ssp_err (*op_fn)(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                         struct ssp_diag *d);
+
+/*
+ * Reads a whole params value by its table (proto/mp.h): keys the table does
+ * not name are refused, so a misspelt option cannot pass silently.
+ */
+SSP_MUST_CHECK ssp_err ssp_ops_params(struct ssp_slice params, const struct ssp_mp_key *table,
+                                      size_t n, struct ssp_diag *d);
+#define PARAMS(params, table, d)                                                                   \
+    ssp_ops_params((params), (table), sizeof(table) / sizeof((table)[0]), (d))
+
+/* Writes ms since the epoch as ISO 8601 UTC. */
+void ssp_ops_write_time(struct ssp_mpw *w, uint64_t ms);
+void ssp_ops_write_node_id(struct ssp_mpw *w, const uint8_t id[SSP_PK_LEN]);
+
+/* ops_net.c: the network and its peers. */
+ssp_err ssp_op_scope_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                         struct ssp_diag *d);
+ssp_err ssp_op_enrol(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                     struct ssp_diag *d);
+ssp_err ssp_op_roster(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                      struct ssp_diag *d);
+ssp_err ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                        struct ssp_diag *d);
+ssp_err ssp_op_peer_remove(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                           struct ssp_diag *d);
+ssp_err ssp_op_peers(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                     struct ssp_diag *d);
+/* Writes the peers array of status. */
+SSP_MUST_CHECK ssp_err ssp_ops_write_peers(struct ssp_ops_ctx *ctx, struct ssp_mpw *out,
+                                           struct ssp_diag *d);
+ssp_err ssp_op_sync(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                    struct ssp_diag *d);
+
+#endif
