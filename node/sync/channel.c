@@ -125,8 +125,7 @@ fail(struct ssp_chan *ch, struct ssp_diag *d, ssp_err rc, const char *fmt, ...)
 static ssp_err
 fail_nomem(struct ssp_chan *ch, struct ssp_diag *d, ssp_err rc)
 {
-    return fail(ch, d, rc, "%s while setting up its channel; dropping the connection",
-                ssp_strerror(rc));
+    return fail(ch, d, rc, "%s on its channel; dropping the connection", ssp_strerror(rc));
 }
 
 ssp_err
@@ -381,6 +380,8 @@ static ssp_err
 input(struct ssp_chan *ch, struct ssp_slice payload, struct ssp_buf *out, struct ssp_buf *msg,
       bool *got_msg, struct ssp_diag *d)
 {
+    if (ch->state == DEAD)
+        return ssp_diag_set(d, SSP_ERR_PROTO, "the channel was closed after an earlier error");
     if (payload.n > ssp_chan_max_frame(ch))
         return fail(ch, d, SSP_ERR_PROTO, "it sent a frame of %zu bytes, more than the %zu allowed",
                     payload.n, ssp_chan_max_frame(ch));
@@ -409,7 +410,7 @@ input(struct ssp_chan *ch, struct ssp_slice payload, struct ssp_buf *out, struct
     case DEAD:
         break;
     }
-    return ssp_diag_set(d, SSP_ERR_PROTO, "the channel was closed after an earlier error");
+    return SSP_ERR_INTERNAL; /* DEAD was handled above */
 }
 
 ssp_err

@@ -722,6 +722,64 @@ test_send_limit(void)
     pair_free(&p);
 }
 
+/*
+ * Every step under a growing allocation budget: each either succeeds or
+ * fails with SSP_ERR_NOMEM having sent nothing, and the channel is then dead.
+ */
+static void
+test_out_of_memory(void)
+{
+    struct pair p;
+    struct ssp_buf f;
+    static const uint8_t zeros[40];
+    bool done[3] = {false, false, false};
+    init();
+    ssp_buf_init(&f);
+    for (long budget = 0; budget < 50 && !(done[0] && done[1] && done[2]); budget++) {
+        for (int step = 0; step < 3; step++) {
+            pair_new(&p, &A, B.pk, &B, net);
+            if (step > 0)
+                step_m1(&p);
+            if (step > 1) {
+                step_m2(&p);
+                CHECK_OK(feed(p.s, SSP_BUF_SLICE(&p.m3), &p.s_out, &p.msg, &p.d));
+            }
+            /*
+             * Fresh outputs holding 40 bytes: then a frame the step appends
+             * first fits and the next one (the client's header) needs more.
+             */
+            ssp_buf_fini(&p.c_out);
+            ssp_buf_fini(&p.s_out);
+            CHECK_OK(ssp_buf_append(&p.c_out, zeros, 40));
+            CHECK_OK(ssp_buf_append(&p.s_out, zeros, 40));
+            ssp_alloc_fail_after(budget);
+            ssp_err rc;
+            if (step == 0)
+                rc = feed(p.s, SSP_BUF_SLICE(&p.m1), &p.s_out, &p.msg, &p.d);
+            else if (step == 1)
+                rc = feed(p.c, SSP_BUF_SLICE(&p.m2), &p.c_out, &p.msg, &p.d);
+            else
+                rc = ssp_chan_send(p.s, SSP_SLICE_STR("message"), &p.s_out);
+            ssp_alloc_fail_reset();
+            if (rc == SSP_OK) {
+                done[step] = true;
+                struct ssp_buf *out = step == 1 ? &p.c_out : &p.s_out;
+                ssp_buf_consume(out, 40);
+                CHECK_INT(count_frames(out), step == 1 ? 2 : 1);
+            } else {
+                CHECK_INT(rc, SSP_ERR_NOMEM);
+                CHECK_INT(p.c_out.n, 40);
+                CHECK_INT(p.s_out.n, 40);
+                CHECK_INT(feed(step == 1 ? p.c : p.s, SSP_BUF_SLICE(&p.m2), &f, &f, NULL),
+                          SSP_ERR_PROTO);
+            }
+            pair_free(&p);
+        }
+    }
+    CHECK(done[0] && done[1] && done[2]);
+    ssp_buf_fini(&f);
+}
+
 /* ---- primitives ---- */
 
 static void
@@ -811,6 +869,7 @@ static const struct ssp_test tests[] = {
     {"sessions_differ", test_sessions_differ},
     {"self_and_bad_args", test_self_and_bad_args},
     {"send_limit", test_send_limit},
+    {"out_of_memory", test_out_of_memory},
     {"kx_and_sstream", test_kx_and_sstream},
     {"grant_seal_open", test_grant_seal_open},
 };
