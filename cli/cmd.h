@@ -97,8 +97,8 @@ void ssp_cli_kv(struct ssp_mpw *w, const char *key, const char *value);
 int ssp_cmd_init(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_start(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_stop(struct ssp_cli *cli, const struct ssp_args *a);
-int ssp_cmd_status(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_verify(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_status(struct ssp_cli *cli, const struct ssp_args *a); /* in cmd_net.c */
 
 /* cmd_record.c: records and the schema. */
 int ssp_cmd_types(struct ssp_cli *cli, const struct ssp_args *a);
@@ -109,6 +109,15 @@ int ssp_cmd_delete(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_show(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a);
+
+/* cmd_net.c: the network. */
+int ssp_cmd_scope_add(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_enrol(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_roster(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_peer_add(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_peer_list(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_peer_remove(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_sync(struct ssp_cli *cli, const struct ssp_args *a);
 
 /* cmd_import.c */
 int ssp_cmd_import(struct ssp_cli *cli, const struct ssp_args *a);

@@ -359,6 +359,6 @@ ssp_cmd_sync(struct ssp_cli *cli, const struct ssp_args *a)
     ssp_buf_fini(&b);
     /* A peer that did not sync makes the command fail, for scripts. */
     if (status == SSP_EXIT_OK && sync_failed)
-        status = SSP_EXIT_FAIL;
+        status = SSP_EXIT_REFUSED;
     return status;
 }

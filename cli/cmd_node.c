@@ -656,13 +656,6 @@ ssp_cmd_stop(struct ssp_cli *cli, const struct ssp_args *a)
     return ssp_out_exit(rc, &d);
 }
 
-int
-ssp_cmd_status(struct ssp_cli *cli, const struct ssp_args *a)
-{
-    (void)a;
-    return ssp_cli_run(cli, "status", NULL, ssp_out_facts);
-}
-
 static ssp_err
 print_verified(struct ssp_mp *c, struct ssp_diag *d)
 {

@@ -57,6 +57,21 @@ static const struct ssp_opt list_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt enrol_opts[] = {
+    {"name", "NAME", "a name for the node, shown in the roster (required)", NULL},
+    {"scope", "AREA[,AREA...]", "the scopes the node works in (required)", NULL},
+    {"role", "ROLE",
+     "member (default): reads and writes its scopes and 'network'; relay: carries its "
+     "scopes' data without their keys",
+     "member|relay"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt sync_opts[] = {
+    {"timeout", "SECONDS", "give up after this long (default 300)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt import_opts[] = {
     {"batch", "N", "records per request, 1 to 10000 (default 5000)", NULL},
     {"skip", "N", "skip the first N lines (to resume after a failed import)", NULL},
@@ -87,8 +102,34 @@ static const struct ssp_cmd cmds[] = {
      "The passphrase comes as for init. sspd logs to DIR/sspd.log.\n", start_opts, 0, 0,
      ssp_cmd_start},
     {"stop", "", "stop sspd and wait until it has stopped", NULL, NULL, 0, 0, ssp_cmd_stop},
-    {"status", "", "show what the node holds and how it is set up", NULL, NULL, 0, 0,
-     ssp_cmd_status},
+    {"status", "", "show what the node holds, how it is set up and how its peers stand",
+     "For each peer: its state, last contact and last error, what it lacks from us\n"
+     "and we from it (as of its last hello), and a warning when its clock is off.\n",
+     NULL, 0, 0, ssp_cmd_status},
+    {"scope add", "AREA", "create a scope (on the central)",
+     "Creates the scope's key and announces the scope in the roster. Area scopes\n"
+     "are named like areas: north, tirana-1, glostrup-school.\n",
+     NULL, 1, 1, ssp_cmd_scope_add},
+    {"enrol", "NODE_ID --name NAME --scope AREA[,AREA...] [--role member|relay]",
+     "enrol a node in the network (on the central)",
+     "Writes the node's roster entry and, for a member, its scope keys sealed to\n"
+     "it. Every member also reads 'network', the directory of professionals.\n"
+     "Enrolling a node again replaces its entry (to add scopes, say).\n",
+     enrol_opts, 1, 1, ssp_cmd_enrol},
+    {"roster", "", "list the nodes of the network and their scopes", NULL, NULL, 0, 0,
+     ssp_cmd_roster},
+    {"peer add", "NODE_ID HOST:PORT", "sync with a node at an address",
+     "sspd connects to the peer, keeps the connection open and pushes changes live;\n"
+     "when it cannot reach it, it tries again, waiting up to a minute. A node that\n"
+     "is not enrolled yet talks only to the central it is given here.\n",
+     NULL, 2, 2, ssp_cmd_peer_add},
+    {"peer list", "", "list the peers and how they stand", NULL, NULL, 0, 0, ssp_cmd_peer_list},
+    {"peer remove", "NODE_ID", "stop syncing with a peer (its first 8 characters will do)", NULL,
+     NULL, 1, 1, ssp_cmd_peer_remove},
+    {"sync", "[PEER] [--timeout SECONDS]", "sync with one peer or every peer now",
+     "Connects now if need be, waits until both sides hold what the other may\n"
+     "send, and prints what moved each way. Exits 1 if a peer did not sync.\n",
+     sync_opts, 0, 1, ssp_cmd_sync},
     {"types", "[TYPE]", "describe the record types and their fields", NULL, NULL, 0, 1,
      ssp_cmd_types},
     {"add", "TYPE [--scope S] [field=value...]", "add a record and show it", FIELD_HELP, add_opts,
