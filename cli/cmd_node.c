@@ -608,6 +608,7 @@ ssp_cmd_start(struct ssp_cli *cli, const struct ssp_args *a)
     if (rc == SSP_OK)
         rc = sspd_argv(&l, &sspd, "run", cli->dir, &d);
     arg_push(&l, "--log-level", ssp_args_get(a, "log-level"));
+    arg_push(&l, "--listen", ssp_args_get(a, "listen"));
     if (rc == SSP_OK)
         rc = hand_over(file, cli->dir, false, &l, &h, &d);
     if (rc == SSP_OK)

@@ -41,6 +41,7 @@ static const struct ssp_opt start_opts[] = {
     {"passphrase-file", "FILE", "read the passphrase from FILE", NULL},
     {"log-level", "LEVEL", "what sspd writes to DIR/sspd.log: debug, info, warn or error",
      "debug|info|warn|error"},
+    {"listen", "HOST:PORT", "take peer connections there (else [net] listen in ssp.conf)", NULL},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -97,7 +98,7 @@ static const struct ssp_cmd cmds[] = {
      "give its id to the central, which enrols it ('ssp enrol'), then add the\n"
      "central as a peer ('ssp peer add') and sync to receive its keys.\n",
      init_opts, 0, 0, ssp_cmd_init},
-    {"start", "[--passphrase-file FILE] [--log-level LEVEL]",
+    {"start", "[--passphrase-file FILE] [--log-level LEVEL] [--listen HOST:PORT]",
      "start sspd for the node directory in the background",
      "The passphrase comes as for init. sspd logs to DIR/sspd.log.\n", start_opts, 0, 0,
      ssp_cmd_start},

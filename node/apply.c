@@ -249,6 +249,7 @@ merge_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
         bool fresh = false, live = false;
         rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(op.id, SSP_RECORD_ID_LEN), &stored);
         if (rc == SSP_ERR_NOTFOUND) {
+            rc = SSP_OK;
             fresh = true;
             ssp_record_reset(r);
             memcpy(r->id, op.id, SSP_RECORD_ID_LEN);

@@ -166,8 +166,9 @@ ssp_op_roster(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *
         return ssp_diag_set(d, rc, "cannot read the roster: %s", ssp_strerror(rc));
     while ((rc = ssp_roster_next(t, pos, &started, &e)) == SSP_OK)
         count++;
-    while (rc == SSP_ERR_NOTFOUND && (rc = ssp_roster_next_scope(t, scope, &epoch)) == SSP_OK)
-        nscopes++;
+    if (rc == SSP_ERR_NOTFOUND)
+        while ((rc = ssp_roster_next_scope(t, scope, &epoch)) == SSP_OK)
+            nscopes++;
     if (rc == SSP_ERR_NOTFOUND)
         rc = SSP_OK;
     ssp_mpw_map(out, 3);
@@ -191,7 +192,7 @@ ssp_op_roster(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *
     if (n->has_network) {
         struct ssp_roster_entry c = {.role = SSP_ROLE_CENTRAL};
         memcpy(c.node, n->network, SSP_PK_LEN);
-        write_entry(out, &c, ssp_node_is_central(n) ? n->cfg.name : "");
+        write_entry(out, &c, ssp_node_is_central(n) ? n->cfg.name : "(the central)");
     }
     started = false;
     while (rc == SSP_OK && ssp_roster_next(t, pos, &started, &e) == SSP_OK)

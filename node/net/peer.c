@@ -607,6 +607,7 @@ on_connection(uv_stream_t *server, int status)
     }
     if (ssp_chan_new(false, n->network, n->kr->pk, n->kr->sk, NULL, allow_peer, net, &c->chan) !=
             SSP_OK ||
+        ssp_chan_start(c->chan, &c->out) != SSP_OK ||
         uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
         conn_fail(c, SSP_ERR_NOMEM, "cannot start the connection");
 }

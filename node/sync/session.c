@@ -299,7 +299,10 @@ fill_from(struct ssp_txn *t, struct out_stream *o, uint64_t seq,
         rc = ssp_cursor_next(cur, &key, &val);
     }
     ssp_cursor_close(cur);
-    return rc == SSP_ERR_NOTFOUND ? SSP_ERR_CORRUPT : rc;
+    /* Running off the end of the log before the stream's last commit means one is missing. */
+    if (rc == SSP_ERR_NOTFOUND)
+        rc = o->sent == seq ? SSP_OK : SSP_ERR_CORRUPT;
+    return rc;
 }
 
 /*
