@@ -5,7 +5,7 @@
  *
  *   HELLO    = [0, node: bin(32), proto: uint (= 1), schema: uint32,
  *               clock_ms: uint64, frontier]
- *   frontier = [scopes: [str ...], origins: [bin(32) ...],
+ *   frontier = [scopes: [scope name ...], origins: [bin(32) ...],
  *               streams: [[scope_ix: uint, origin_ix: uint, epoch: uint32,
  *                          seq: uint64, head: bin(8)] ...]]
  *   COMMITS  = [1, frame: uint32 (>= 1), commits: [bin (1 byte..1 MiB + 4 KiB)] (1..65535)]
