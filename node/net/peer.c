@@ -736,6 +736,8 @@ ssp_net_reload(struct ssp_net *net)
         if (p == NULL && (p = add_peer(net, sp.id, sp.addr)) == NULL)
             break;
         p->removed = false;
+        if (strcmp(p->addr, sp.addr) != 0 && p->conn != NULL && p->conn->outbound)
+            conn_fail(p->conn, SSP_ERR_AGAIN, "the peer's address changed"); /* redial there */
         snprintf(p->addr, sizeof p->addr, "%s", sp.addr);
     }
     ssp_txn_abort(t);

@@ -70,3 +70,34 @@ add_id() {
 count() {
     json_get "$(ssp --json list "$@")" 'len(j)'
 }
+
+# ---- networks of nodes, each in $T/NAME ----
+
+# on NAME ssp-args...: ssp on node NAME.
+on() { local n=$1; shift; "$SSP" --dir "$T/$n" "$@"; }
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+node_id() { json_get "$(on "$1" --json status)" 'j["node_id"]'; }
+
+# central NAME PORT SCOPES: a central listening on 127.0.0.1:PORT.
+central() {
+    on "$1" init --name "$1" --central --scope "$3" --kdf interactive >/dev/null
+    on "$1" start --listen "127.0.0.1:$2" >/dev/null
+}
+
+# member NAME CENTRAL SCOPES ADDR [ROLE]: a node enrolled on CENTRAL that
+# dials it at ADDR and has synced once (so it holds its keys).
+member() {
+    local id
+    id=$(on "$1" init --name "$1" --kdf interactive)
+    on "$2" enrol "$id" --name "$1" --scope "$3" --role "${5:-member}" >/dev/null
+    on "$1" start >/dev/null
+    on "$1" peer add "$(node_id "$2")" "$4" >/dev/null
+    on "$1" sync >/dev/null
+}
+
+# state_of NAME SCOPE: the node's state hash of SCOPE.
+state_of() { json_get "$(on "$1" --json state)" "j['$2']['hash']"; }
