@@ -672,6 +672,8 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     uv_freeaddrinfo(res);
 }
 
+static ssp_err allow_peer(void *arg, const uint8_t peer[SSP_PK_LEN]);
+
 static void
 dial(struct peer *p)
 {
@@ -679,6 +681,13 @@ dial(struct peer *p)
     int portnum;
     if (p->conn != NULL || p->resolving || p->removed || p->net->closing || p->addr[0] == '\0')
         return;
+    /* Once enrolled, only roster members; before, the central we were pointed at. */
+    if (p->net->n->has_network && allow_peer(p->net, p->id) != SSP_OK) {
+        note_peer(p->net, p->id, "it is not in the network's roster; not dialled", NULL);
+        while (p->nwaiters > 0)
+            complete(p, p->nwaiters - 1, SSP_ERR_DENIED, "the peer is not in the roster");
+        return;
+    }
     if (ssp_addr_split(p->addr, host, &portnum) != SSP_OK)
         return;
     snprintf(port, sizeof port, "%d", portnum);
