@@ -20,6 +20,13 @@ name_len(const char *s)
     return n;
 }
 
+bool
+ssp_cli_field_name(const char *s)
+{
+    size_t n = name_len(s);
+    return n > 0 && n <= SSP_CLI_FIELD_MAX && s[n] == '\0' && !(s[0] >= '0' && s[0] <= '9');
+}
+
 ssp_err
 ssp_cli_parse_assign(const char *arg, struct ssp_mpw *w, struct ssp_diag *d)
 {

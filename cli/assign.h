@@ -11,6 +11,9 @@
 /* Field names in field=value arguments: [a-z_][a-z0-9_]*, at most this long. */
 #define SSP_CLI_FIELD_MAX 32
 
+/* Whether s is a field name as field arguments spell them. */
+bool ssp_cli_field_name(const char *s);
+
 /*
  * Parses one field argument and writes it to w as a map entry (name, value):
  *   name=text   the text as a str, which sspd parses by the field's kind

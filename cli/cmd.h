@@ -119,6 +119,11 @@ int ssp_cmd_peer_list(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_peer_remove(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_sync(struct ssp_cli *cli, const struct ssp_args *a);
 
+/* cmd_conflicts.c: conflicts and agreement between nodes. */
+int ssp_cmd_resolve(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_conflicts(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_state(struct ssp_cli *cli, const struct ssp_args *a);
+
 /* cmd_import.c */
 int ssp_cmd_import(struct ssp_cli *cli, const struct ssp_args *a);
 

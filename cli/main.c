@@ -73,6 +73,16 @@ static const struct ssp_opt sync_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt resolve_opts[] = {
+    {"keep", NULL, "keep a record that was deleted while it was changed elsewhere", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt scope_opts[] = {
+    {"scope", "S", "only scope S", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt import_opts[] = {
     {"batch", "N", "records per request, 1 to 10000 (default 5000)", NULL},
     {"skip", "N", "skip the first N lines (to resume after a failed import)", NULL},
@@ -157,6 +167,24 @@ static const struct ssp_cmd cmds[] = {
      import_opts, 1, 1, ssp_cmd_import},
     {"verify", "", "check the whole store: signatures, chains and every record", NULL, NULL, 0, 0,
      ssp_cmd_verify},
+    {"conflicts", "[--scope S]", "list the records with conflicting values, in id order",
+     "When two nodes change the same field before they hear of each other, both\n"
+     "values are kept: the later one is shown, the other is listed under it with\n"
+     "the node that wrote it and when. A record deleted on one node while it was\n"
+     "changed on another stays, and is listed too. 'ssp resolve' settles them.\n",
+     scope_opts, 0, 0, ssp_cmd_conflicts},
+    {"resolve", "ID [field=value...] [field...] [--keep]",
+     "settle the conflicts of fields of a record and show it",
+     "field=value (or field:=JSON, or field= to remove it) sets the field, as set\n"
+     "does; a bare field keeps the value shown. Either way every value of the\n"
+     "field that 'ssp show' lists is settled, on every node the change reaches.\n"
+     "Only fields with conflicts can be named. --keep keeps a record that was\n"
+     "deleted while it was changed elsewhere; 'ssp delete ID' deletes it instead.\n",
+     resolve_opts, 1, SIZE_MAX, ssp_cmd_resolve},
+    {"state", "[--scope S]", "print a hash of each scope's records, to compare nodes",
+     "Two nodes that hold the same records with the same values print the same\n"
+     "hash for a scope, whatever order the changes reached them in.\n",
+     scope_opts, 0, 0, ssp_cmd_state},
 };
 
 #define NCMDS (sizeof cmds / sizeof cmds[0])
@@ -316,7 +344,7 @@ print_help(const struct ssp_cmd *cmd)
            "Records SSP work (schools, social services, police) in the node's encrypted\n"
            "store, through the node daemon sspd.\n\ncommands:\n");
     for (size_t i = 0; i < NCMDS; i++)
-        printf("  %-8s %s\n", cmds[i].name, cmds[i].summary);
+        printf("  %-9s %s\n", cmds[i].name, cmds[i].summary);
     print_opts("global options (before or after the command)", global_opts);
     printf("\nexit status:\n");
 #define SSP_EXIT_HELP(name, code, text) printf("  %d  %s\n", code, text);

@@ -435,78 +435,261 @@ ssp_out_short_author(struct ssp_slice author)
     return SSP_SLICE(author.p, author.n < AUTHOR_SHORT ? author.n : AUTHOR_SHORT);
 }
 
-/* Prints "! field: other value V by AUTHOR at T" for one conflict. */
+/* One entry of a record's "conflicts" (PROTOCOL.md); field "" is the record's delete. */
+struct conflict {
+    struct ssp_slice field, value, author, at;
+};
+
 static ssp_err
-print_conflict(struct ssp_mp *c, struct ssp_buf *t)
+read_conflict(struct ssp_mp *c, struct conflict *k)
 {
     static const uint8_t nil = 0xc0;
-    struct ssp_slice field, author, at, value;
-    struct ssp_mp v;
     const struct ssp_mp_key keys[] = {
-        {"field", SSP_AS_STR, true, &field},
-        {"author", SSP_AS_STR, false, &author},
-        {"at", SSP_AS_STR, false, &at},
-        {"value", SSP_AS_RAW, false, &value},
+        {"field", SSP_AS_STR, true, &k->field},
+        {"author", SSP_AS_STR, false, &k->author},
+        {"at", SSP_AS_STR, false, &k->at},
+        {"value", SSP_AS_RAW, false, &k->value},
     };
-    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
-    if (rc != SSP_OK)
+    if (ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL) != SSP_OK)
         return SSP_ERR_PROTO;
     /* A value removed by the losing write reads as nil, which read_map counts as absent. */
-    if (value.p == NULL)
-        value = SSP_SLICE(&nil, 1);
-    struct text tx = {t, SSP_OK, 0};
-    t->n = 0;
-    put_cstr(&tx, "! ");
-    if (field.n == 0) {
-        /* The whole record: a delete that met an update it had not seen. */
-        put_cstr(&tx, "the record was deleted");
-    } else {
-        put_text(&tx, field);
-        put_cstr(&tx, ": other value ");
-        ssp_mp_init(&v, value);
-        rc = render(&tx, &v, 0);
-    }
-    put_cstr(&tx, " by ");
-    put_text(&tx, ssp_out_short_author(author));
-    put_cstr(&tx, " at ");
-    put_text(&tx, at);
-    put_cstr(&tx, "\n");
-    if (rc == SSP_OK && tx.err == SSP_OK)
-        fwrite(t->p, 1, t->n, stdout);
-    return rc != SSP_OK ? rc : tx.err;
+    if (k->value.p == NULL)
+        k->value = SSP_SLICE(&nil, 1);
+    return SSP_OK;
 }
 
-static ssp_err
-print_conflicts(struct ssp_slice conflicts, struct ssp_buf *t)
-{
+/*
+ * A cursor over a record's conflicts (an encoded array, or empty for none):
+ * conflicts_next returns SSP_ERR_NOTFOUND after the last.
+ */
+struct conflicts {
     struct ssp_mp c;
-    uint32_t n = 0;
-    ssp_err rc = SSP_OK;
-    ssp_mp_init(&c, conflicts);
-    if (conflicts.n > 0)
-        rc = ssp_mp_array(&c, &n);
-    for (uint32_t i = 0; i < n && rc == SSP_OK; i++)
-        rc = print_conflict(&c, t);
-    return rc;
+    uint32_t left;
+};
+
+static ssp_err
+conflicts_open(struct conflicts *it, struct ssp_slice conflicts)
+{
+    it->left = 0;
+    ssp_mp_init(&it->c, conflicts);
+    return conflicts.n > 0 && ssp_mp_array(&it->c, &it->left) != SSP_OK ? SSP_ERR_PROTO : SSP_OK;
 }
 
-/* Prints the "TYPE ID  (scope S)" line and the created/updated pairs around the fields. */
 static ssp_err
-print_record(const struct ssp_out_rec *r, struct ssp_buf *t)
+conflicts_next(struct conflicts *it, struct conflict *k)
+{
+    if (it->left == 0)
+        return SSP_ERR_NOTFOUND;
+    it->left--;
+    return read_conflict(&it->c, k);
+}
+
+/*
+ * Whether the record has a conflict on field name ("" for its delete); with
+ * before, only among its first `before` conflicts.
+ */
+static ssp_err
+has_conflict(struct ssp_slice conflicts, struct ssp_slice name, uint32_t before, bool *found)
+{
+    struct conflicts it;
+    struct conflict k;
+    ssp_err rc = conflicts_open(&it, conflicts);
+    *found = false;
+    for (uint32_t i = 0; i < before && rc == SSP_OK && !*found; i++) {
+        rc = conflicts_next(&it, &k);
+        *found = rc == SSP_OK && ssp_slice_eq(k.field, name);
+    }
+    return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+}
+
+/* Appends "by AUTHOR at T". */
+static void
+put_by(struct text *tx, const struct conflict *k)
+{
+    put_cstr(tx, "by ");
+    put_text(tx, ssp_out_short_author(k->author));
+    put_cstr(tx, " at ");
+    put_text(tx, k->at);
+}
+
+/* Prints the other values of field name, one "other: V  (by AUTHOR at T)" line each. */
+static ssp_err
+print_others(struct ssp_slice conflicts, struct ssp_slice name, size_t indent, size_t width,
+             struct ssp_buf *t)
+{
+    struct conflicts it;
+    struct conflict k;
+    struct ssp_mp v;
+    ssp_err rc = conflicts_open(&it, conflicts);
+    while (rc == SSP_OK && (rc = conflicts_next(&it, &k)) == SSP_OK) {
+        if (!ssp_slice_eq(k.field, name))
+            continue;
+        /* Lines of a long text stay under the value column, past "other: ". */
+        struct text tx = {t, SSP_OK, 7};
+        t->n = 0;
+        put_cstr(&tx, "other: ");
+        ssp_mp_init(&v, k.value);
+        rc = render(&tx, &v, 0);
+        put_cstr(&tx, "  (");
+        put_by(&tx, &k);
+        put_cstr(&tx, ")");
+        if (rc == SSP_OK && (rc = tx.err) == SSP_OK)
+            print_pair(indent, SSP_SLICE("", 0), width, SSP_BUF_SLICE(t));
+    }
+    return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+}
+
+/* Prints one field: "KEY  VALUE", or "KEY  ! VALUE" and its other values when it has conflicts. */
+static ssp_err
+print_field(struct ssp_slice conflicts, struct ssp_slice name, struct ssp_slice value,
+            bool conflicted, size_t indent, size_t width, struct ssp_buf *t)
 {
     struct text tx = {t, SSP_OK, 0};
-    size_t width;
-    ssp_err rc = key_width(r->fields, &width);
+    struct ssp_mp v;
+    t->n = 0;
+    put_text(&tx, name);
+    size_t kn = t->n;
+    if (conflicted)
+        put_cstr(&tx, "! ");
+    ssp_mp_init(&v, value);
+    ssp_err rc = render(&tx, &v, 0);
+    if (rc == SSP_OK)
+        rc = tx.err;
     if (rc != SSP_OK)
         return rc;
-    width = width > strlen("created") ? width : strlen("created");
+    print_pair(indent, SSP_SLICE(t->p, kn), width, SSP_SLICE(t->p + kn, t->n - kn));
+    return conflicted ? print_others(conflicts, name, indent, width, t) : SSP_OK;
+}
+
+/* The widest field name among the conflicts, in columns. */
+static ssp_err
+conflict_width(struct ssp_slice conflicts, size_t *width)
+{
+    struct conflicts it;
+    struct conflict k;
+    ssp_err rc = conflicts_open(&it, conflicts);
+    while (rc == SSP_OK && (rc = conflicts_next(&it, &k)) == SSP_OK) {
+        size_t w = ssp_out_width(k.field);
+        *width = w > *width ? w : *width;
+    }
+    return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+}
+
+/*
+ * Prints a record's fields as aligned "KEY  VALUE" lines, indent spaces in,
+ * keys at least min_width wide. A field with conflicts shows "! " before its
+ * value and its other values under it; one whose current value was removed
+ * shows as "! -". With only_conflicts, only fields with conflicts.
+ */
+static ssp_err
+print_fields(const struct ssp_out_rec *r, size_t indent, size_t min_width, bool only_conflicts,
+             struct ssp_buf *t)
+{
+    static const uint8_t nil = 0xc0;
+    struct ssp_mp c;
+    struct ssp_slice key, value;
+    struct conflicts it;
+    struct conflict k;
+    uint32_t n = 0, i = 0;
+    size_t width;
+    bool conflicted, seen;
+    ssp_err rc = key_width(r->fields, &width);
+    if (rc == SSP_OK)
+        rc = conflict_width(r->conflicts, &width);
+    width = width > min_width ? width : min_width;
+    ssp_mp_init(&c, r->fields);
+    if (rc == SSP_OK)
+        rc = ssp_mp_map(&c, &n);
+    for (uint32_t j = 0; j < n && rc == SSP_OK; j++) {
+        rc = ssp_mp_str(&c, &key);
+        if (rc == SSP_OK)
+            rc = ssp_mp_raw(&c, &value);
+        if (rc == SSP_OK)
+            rc = has_conflict(r->conflicts, key, UINT32_MAX, &conflicted);
+        if (rc == SSP_OK && (conflicted || !only_conflicts))
+            rc = print_field(r->conflicts, key, value, conflicted, indent, width, t);
+    }
+    /* Fields whose current value is "removed" are not among the fields, only their conflicts. */
+    if (rc == SSP_OK)
+        rc = conflicts_open(&it, r->conflicts);
+    while (rc == SSP_OK && (rc = conflicts_next(&it, &k)) == SSP_OK) {
+        bool present = false;
+        ssp_mp_init(&c, r->fields);
+        rc = ssp_mp_map(&c, &n);
+        for (uint32_t j = 0; j < n && rc == SSP_OK && !present; j++) {
+            rc = ssp_mp_str(&c, &key);
+            present = rc == SSP_OK && ssp_slice_eq(key, k.field);
+            if (rc == SSP_OK)
+                rc = ssp_mp_skip(&c);
+        }
+        if (rc == SSP_OK)
+            rc = has_conflict(r->conflicts, k.field, i++, &seen);
+        if (rc == SSP_OK && k.field.n > 0 && !present && !seen)
+            rc = print_field(r->conflicts, k.field, SSP_SLICE(&nil, 1), true, indent, width, t);
+    }
+    return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+}
+
+/* Prints the conflict of field "", a delete that met a change it had not seen, if there is one. */
+static ssp_err
+print_lost_delete(const struct ssp_out_rec *r, size_t indent, struct ssp_buf *t)
+{
+    struct conflicts it;
+    struct conflict k;
+    ssp_err rc = conflicts_open(&it, r->conflicts);
+    while (rc == SSP_OK && (rc = conflicts_next(&it, &k)) == SSP_OK) {
+        if (k.field.n > 0)
+            continue;
+        struct text tx = {t, SSP_OK, 0};
+        t->n = 0;
+        put_cstr(&tx, "! deleted ");
+        put_by(&tx, &k);
+        put_cstr(&tx, " while it was changed elsewhere: keep it with 'ssp resolve ");
+        put_text(&tx, r->id);
+        put_cstr(&tx, " --keep', or delete it again");
+        if (tx.err != SSP_OK)
+            return tx.err;
+        printf("%*s%.*s\n", (int)indent, "", (int)t->n, (const char *)t->p);
+    }
+    return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+}
+
+/* Prints "TYPE ID  (scope S[, deleted])". */
+static ssp_err
+print_title(const struct ssp_out_rec *r, struct ssp_buf *t)
+{
+    struct text tx = {t, SSP_OK, 0};
+    t->n = 0;
     put_text(&tx, r->type);
     put_cstr(&tx, " ");
     put_text(&tx, r->id);
     put_cstr(&tx, "  (scope ");
     put_text(&tx, r->scope);
     put_cstr(&tx, r->deleted ? ", deleted)\n" : ")\n");
-    size_t created = t->n;
+    if (tx.err == SSP_OK)
+        fwrite(t->p, 1, t->n, stdout);
+    return tx.err;
+}
+
+/* Prints the record's header, its fields (conflicts marked), created/updated, refs and conflicts.
+ */
+static ssp_err
+print_record(const struct ssp_out_rec *r, struct ssp_buf *t)
+{
+    ssp_err rc = print_title(r, t);
+    if (rc == SSP_OK)
+        rc = print_fields(r, 0, strlen("created"), false, t);
+    if (rc != SSP_OK)
+        return rc;
+    struct text tx = {t, SSP_OK, 0};
+    size_t width;
+    rc = key_width(r->fields, &width);
+    if (rc == SSP_OK)
+        rc = conflict_width(r->conflicts, &width);
+    if (rc != SSP_OK)
+        return rc;
+    width = width > strlen("created") ? width : strlen("created");
+    t->n = 0;
     put_text(&tx, r->created);
     put_cstr(&tx, " by ");
     put_text(&tx, ssp_out_short_author(r->author));
@@ -514,11 +697,7 @@ print_record(const struct ssp_out_rec *r, struct ssp_buf *t)
     put_text(&tx, r->updated);
     if (tx.err != SSP_OK)
         return tx.err;
-    fwrite(t->p, 1, created, stdout);
-    rc = ssp_out_map(r->fields, 0, "", width);
-    if (rc != SSP_OK)
-        return rc;
-    print_pair(0, SSP_SLICE_STR("created"), width, SSP_SLICE(t->p + created, updated - created));
+    print_pair(0, SSP_SLICE_STR("created"), width, SSP_SLICE(t->p, updated));
     print_pair(0, SSP_SLICE_STR("updated"), width, SSP_SLICE(t->p + updated, t->n - updated));
     /* What the ids above are, so a person need not look each one up. */
     if (r->refs.n > 1) {
@@ -527,7 +706,39 @@ print_record(const struct ssp_out_rec *r, struct ssp_buf *t)
         if (rc != SSP_OK)
             return rc;
     }
-    return print_conflicts(r->conflicts, t);
+    rc = print_lost_delete(r, 0, t);
+    struct conflicts it;
+    struct conflict k;
+    bool fields = false;
+    if (rc == SSP_OK)
+        rc = conflicts_open(&it, r->conflicts);
+    while (rc == SSP_OK && !fields && (rc = conflicts_next(&it, &k)) == SSP_OK)
+        fields = k.field.n > 0;
+    if (rc == SSP_ERR_NOTFOUND)
+        rc = SSP_OK;
+    if (rc == SSP_OK && fields) {
+        t->n = 0;
+        rc = ssp_out_render_str(r->id, t);
+        if (rc == SSP_OK)
+            printf("! values written at the same time on other nodes: settle with 'ssp resolve "
+                   "%.*s FIELD=VALUE', or FIELD alone to keep the value shown\n",
+                   (int)t->n, (const char *)t->p);
+    }
+    return rc;
+}
+
+ssp_err
+ssp_out_rec_conflicts(const struct ssp_out_rec *r)
+{
+    struct ssp_buf t;
+    ssp_buf_init(&t);
+    ssp_err rc = print_title(r, &t);
+    if (rc == SSP_OK)
+        rc = print_fields(r, 2, 0, true, &t);
+    if (rc == SSP_OK)
+        rc = print_lost_delete(r, 2, &t);
+    ssp_buf_fini(&t);
+    return rc;
 }
 
 ssp_err

@@ -108,8 +108,18 @@ SSP_MUST_CHECK ssp_err ssp_out_rec_parse(struct ssp_mp *c, struct ssp_out_rec *r
  */
 typedef ssp_err (*ssp_out_fn)(struct ssp_mp *c, struct ssp_diag *d);
 
-/* A record: header, aligned fields, created/updated, conflicts. */
+/*
+ * A record: header, aligned fields, created/updated, conflicts. A field with
+ * conflicts shows "! " before its value and its other values ("other: V by
+ * AUTHOR at T") under it; a delete that lost to a change follows the fields.
+ */
 SSP_MUST_CHECK ssp_err ssp_out_record(struct ssp_mp *c, struct ssp_diag *d);
+/*
+ * The conflicts of a parsed record, for `ssp conflicts`: its header, then
+ * only the fields with conflicts (marked as ssp_out_record marks them) and a
+ * lost delete, indented.
+ */
+SSP_MUST_CHECK ssp_err ssp_out_rec_conflicts(const struct ssp_out_rec *r);
 /* A map of facts (status, verify): aligned "key: value" lines. */
 SSP_MUST_CHECK ssp_err ssp_out_facts(struct ssp_mp *c, struct ssp_diag *d);
 

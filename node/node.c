@@ -491,7 +491,9 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
         rc = ssp_buf_append(&ctx->norm, &empty_map, 1);
     else
         rc = ssp_schema_normalize(type, w->fields, lookup_ref, t, &ctx->norm, d);
-    if (rc == SSP_OK)
+    if (rc == SSP_OK && w->resolve)
+        rc = ssp_node_resolve_body(r, w, &ctx->norm, &ctx->body, &body, d);
+    else if (rc == SSP_OK)
         rc = ssp_op_body_encode(r, w->action, cstr(r->type), SSP_BUF_SLICE(&ctx->norm), &ctx->body,
                                 &body);
     if (rc == SSP_OK && ctx->body.n + SSP_SEAL_OVERHEAD > SSP_OP_MAX_BODY)
@@ -510,6 +512,8 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     memcpy(v.origin, n->kr->pk, SSP_PK_LEN);
     /* body borrows ctx->body, which nothing below changes before the op is added. */
     rc = ssp_record_apply(r, &v, &body);
+    if (rc == SSP_OK && w->resolve)
+        rc = ssp_node_resolve_check(r, w, SSP_BUF_SLICE(&ctx->norm), &v, d);
     if (rc == SSP_OK && w->action == SSP_ACT_CREATE) {
         /* A new record holds exactly what was written (nil counts as absent). */
         rc = ssp_schema_check_record(type, SSP_BUF_SLICE(&ctx->norm), d);

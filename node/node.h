@@ -72,11 +72,20 @@ void ssp_node_id_format(const uint8_t id[SSP_PK_LEN], char out[SSP_NODE_ID_TEXT 
 
 struct ssp_write {
     enum ssp_action action;
+    bool has_id; /* update, delete; or a create with a chosen id */
+    /*
+     * An update that resolves conflicts (conflicts.c): every field it writes
+     * (fields, and keep: an encoded array of names, or empty, whose current
+     * value is written again) must have conflicts, and its op names all their
+     * versions; keep_record settles a delete that lost to an update.
+     */
+    bool resolve;
+    bool keep_record;
     struct ssp_slice type;  /* create */
     struct ssp_slice scope; /* create; empty for the default scope */
-    bool has_id;            /* update, delete; or a create with a chosen id */
     uint8_t id[SSP_RECORD_ID_LEN];
     struct ssp_slice fields; /* encoded map of field -> value, as the schema takes it */
+    struct ssp_slice keep;   /* resolve */
 };
 
 /*
@@ -126,6 +135,50 @@ struct ssp_node_stats {
 /* Counts what the store holds. */
 SSP_MUST_CHECK ssp_err ssp_node_stats(struct ssp_node *n, struct ssp_node_stats *st,
                                       struct ssp_diag *d);
+
+/* ---- conflicts (conflicts.c) ---- */
+
+/*
+ * Calls fn for each record that has conflicts (ssp_record_has_conflicts;
+ * deleted ones too) in scope (every scope this node reads, if scope.n is 0),
+ * in id order, after *after (NULL: from the first), at most limit of them;
+ * *more and next as for ssp_node_list. Only records whose stored flags say
+ * they have conflicts are opened.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_conflicts(struct ssp_node *n, struct ssp_slice scope,
+                                          const uint8_t *after, size_t limit, ssp_record_fn fn,
+                                          void *ctx, bool *more, uint8_t next[SSP_RECORD_ID_LEN],
+                                          struct ssp_diag *d);
+
+/*
+ * For the write path (node.c), on a resolving write w to r (the record as
+ * stored): checks it (SSP_ERR_NOTFOUND naming a field with no conflicts),
+ * adds the kept fields' current values to norm (the normalised fields) and
+ * encodes the op body into body and view, as ssp_op_body_encode does.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_resolve_body(const struct ssp_record *r, const struct ssp_write *w,
+                                             struct ssp_buf *norm, struct ssp_buf *body,
+                                             struct ssp_op_body *view, struct ssp_diag *d);
+/*
+ * After the op of version v is applied to r: checks it settled what it named.
+ * It cannot when a version it names is newer than v (a peer's clock ahead of
+ * ours); the write is then refused rather than leave a new conflict.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_resolve_check(const struct ssp_record *r, const struct ssp_write *w,
+                                              struct ssp_slice norm, const struct ssp_version *v,
+                                              struct ssp_diag *d);
+
+/* ---- state hash (state.c) ---- */
+
+/*
+ * Hashes every record of scope (which this node must hold a key for) into
+ * out, BLAKE2b-256 with a context string; *records receives how many. Nodes
+ * that hold the same records with the same values get the same hash, in
+ * whatever order their ops were applied. The canonical form is in state.c.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_state_hash(struct ssp_node *n, struct ssp_slice scope,
+                                           uint8_t out[SSP_HASH_LEN], uint64_t *records,
+                                           struct ssp_diag *d);
 
 /*
  * Checks everything: each stream's commits parse, verify (signature and ops

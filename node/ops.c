@@ -142,7 +142,7 @@ write_record(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *scra
     ssp_mpw_bool(w, r->deleted);
     /* A delete that lost to a concurrent update is a conflict of the whole record: field "". */
     static const uint8_t nil = 0xc0;
-    bool lost_delete = r->has_del && !r->deleted;
+    bool lost_delete = ssp_record_lost_delete(r);
     ssp_mpw_cstr(w, "conflicts");
     ssp_mpw_array(w, r->nconflicts + lost_delete);
     for (uint32_t i = 0; i < r->nconflicts; i++)
@@ -325,11 +325,10 @@ op_ping(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
     return SSP_OK;
 }
 
-/* The scopes the keyring holds, each once (a scope has a key per epoch). */
-static void
-write_scopes(struct ssp_mpw *w, const struct ssp_keyring *kr)
+/* The scopes the keyring holds, each once (a scope has a key per epoch); returns how many. */
+static uint32_t
+scope_names(const struct ssp_keyring *kr, const char *names[SSP_KEYRING_MAX_KEYS])
 {
-    const char *names[SSP_KEYRING_MAX_KEYS];
     uint32_t n = 0;
     for (uint32_t i = 0; i < kr->nkeys; i++) {
         uint32_t j = 0;
@@ -338,6 +337,14 @@ write_scopes(struct ssp_mpw *w, const struct ssp_keyring *kr)
         if (j == n)
             names[n++] = kr->keys[i].scope;
     }
+    return n;
+}
+
+static void
+write_scopes(struct ssp_mpw *w, const struct ssp_keyring *kr)
+{
+    const char *names[SSP_KEYRING_MAX_KEYS];
+    uint32_t n = scope_names(kr, names);
     ssp_mpw_array(w, n);
     for (uint32_t i = 0; i < n; i++)
         ssp_mpw_cstr(w, names[i]);
@@ -434,6 +441,25 @@ op_set(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, st
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
         rc = parse_id(id, w.id, d);
+    return rc == SSP_OK ? write_and_show(ctx, &w, out, d) : rc;
+}
+
+static ssp_err
+op_resolve(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+           struct ssp_diag *d)
+{
+    struct ssp_write w = {.action = SSP_ACT_UPDATE, .has_id = true, .resolve = true};
+    struct ssp_slice id, fields;
+    const struct ssp_mp_key table[] = {
+        {"id", SSP_AS_STR, true, &id},
+        {"fields", SSP_AS_MAP, false, &fields},
+        {"keep", SSP_AS_ARRAY, false, &w.keep},
+        {"keep_record", SSP_AS_BOOL, false, &w.keep_record},
+    };
+    ssp_err rc = PARAMS(params, table, d);
+    if (rc == SSP_OK)
+        rc = parse_id(id, w.id, d);
+    w.fields = map_or_empty(fields);
     return rc == SSP_OK ? write_and_show(ctx, &w, out, d) : rc;
 }
 
@@ -712,6 +738,113 @@ op_history(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
     return rc;
 }
 
+struct conflicts_ctx {
+    struct ssp_mpw *w;
+    struct ssp_buf scratch;
+    uint32_t count;
+};
+
+static ssp_err
+conflicts_one(void *vctx, const struct ssp_record *r, bool *taken)
+{
+    struct conflicts_ctx *cc = vctx;
+    /* A page must fit in one frame, as for list. */
+    if (cc->count > 0 && cc->w->buf->n >= LIST_PAGE_BYTES)
+        return SSP_ERR_AGAIN;
+    write_record(cc->w, r, &cc->scratch, NULL);
+    cc->count++;
+    *taken = true;
+    return cc->w->err;
+}
+
+static ssp_err
+op_conflicts(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+             struct ssp_diag *d)
+{
+    struct ssp_slice scope, after;
+    uint64_t limit = LIST_PAGE_MAX;
+    const struct ssp_mp_key table[] = {
+        {"scope", SSP_AS_STR, false, &scope},
+        {"after", SSP_AS_STR, false, &after},
+        {"limit", SSP_AS_UINT, false, &limit},
+    };
+    uint8_t after_id[SSP_RECORD_ID_LEN], next[SSP_RECORD_ID_LEN];
+    struct ssp_buf items;
+    struct ssp_mpw iw;
+    struct conflicts_ctx cc = {&iw, {NULL, 0, 0}, 0};
+    bool more = false;
+    ssp_buf_init(&items);
+    ssp_buf_init(&cc.scratch);
+    ssp_mpw_init(&iw, &items);
+    ssp_err rc = PARAMS(params, table, d);
+    if (rc == SSP_OK && after.p != NULL && ssp_record_id_parse(after, after_id) != SSP_OK)
+        rc = ssp_diag_set(d, SSP_ERR_INVAL, "'after' is not a record id");
+    if (rc == SSP_OK && (limit == 0 || limit > LIST_PAGE_MAX))
+        rc = ssp_diag_set(d, SSP_ERR_INVAL, "'limit' must be from 1 to %d", LIST_PAGE_MAX);
+    if (rc == SSP_OK)
+        rc = ssp_node_conflicts(ctx->node, scope, after.p != NULL ? after_id : NULL, (size_t)limit,
+                                conflicts_one, &cc, &more, next, d);
+    if (rc == SSP_OK) {
+        ssp_mpw_map(out, 2);
+        ssp_mpw_cstr(out, "records");
+        ssp_mpw_array(out, cc.count);
+        ssp_mpw_raw(out, SSP_BUF_SLICE(&items));
+        ssp_mpw_cstr(out, "next");
+        if (more)
+            ssp_record_id_write(out, next);
+        else
+            ssp_mpw_nil(out);
+    }
+    ssp_buf_fini(&cc.scratch);
+    ssp_buf_fini(&items);
+    return rc;
+}
+
+/* Writes scope: {"hash": hex, "records": n} for one scope. */
+static ssp_err
+write_state(struct ssp_ops_ctx *ctx, struct ssp_slice scope, struct ssp_mpw *out,
+            struct ssp_diag *d)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t hash[SSP_HASH_LEN];
+    char text[2 * SSP_HASH_LEN];
+    uint64_t records;
+    ssp_err rc = ssp_node_state_hash(ctx->node, scope, hash, &records, d);
+    if (rc != SSP_OK)
+        return rc;
+    for (size_t i = 0; i < SSP_HASH_LEN; i++) {
+        text[2 * i] = hex[hash[i] >> 4];
+        text[2 * i + 1] = hex[hash[i] & 15];
+    }
+    ssp_mpw_str(out, scope.p, scope.n);
+    ssp_mpw_map(out, 2);
+    ssp_mpw_cstr(out, "hash");
+    ssp_mpw_str(out, text, sizeof text);
+    ssp_mpw_cstr(out, "records");
+    ssp_mpw_uint(out, records);
+    return SSP_OK;
+}
+
+static ssp_err
+op_state(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    struct ssp_slice scope;
+    const struct ssp_mp_key table[] = {{"scope", SSP_AS_STR, false, &scope}};
+    const char *names[SSP_KEYRING_MAX_KEYS];
+    ssp_err rc = PARAMS(params, table, d);
+    if (rc != SSP_OK)
+        return rc;
+    if (scope.p != NULL) {
+        ssp_mpw_map(out, 1);
+        return write_state(ctx, scope, out, d);
+    }
+    uint32_t n = scope_names(ctx->node->kr, names);
+    ssp_mpw_map(out, n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++)
+        rc = write_state(ctx, SSP_SLICE(names[i], strlen(names[i])), out, d);
+    return rc;
+}
+
 /* Reads one import entry {type, scope?, id?, fields} into w (slices borrow from the request). */
 static ssp_err
 import_entry(struct ssp_mp *c, struct ssp_write *w, struct ssp_diag *d)
@@ -808,6 +941,8 @@ static const struct {
     {"enrol", ssp_op_enrol, true}, {"roster", ssp_op_roster, false},
     {"peer_add", ssp_op_peer_add, true}, {"peer_remove", ssp_op_peer_remove, true},
     {"peers", ssp_op_peers, false}, {"sync", ssp_op_sync, true},
+    {"resolve", op_resolve, true}, {"conflicts", op_conflicts, true},
+    {"state", op_state, true},
 };
 
 ssp_err

@@ -82,7 +82,8 @@ same_state(const struct ssp_record *a, const struct ssp_record *b)
 {
     if (strcmp(a->type, b->type) != 0 || a->nops != b->nops || a->nfields != b->nfields ||
         a->nconflicts != b->nconflicts || a->npending != b->npending || a->deleted != b->deleted ||
-        a->has_del != b->has_del || (a->has_del && ssp_version_cmp(&a->del_ver, &b->del_ver) != 0))
+        a->has_del != b->has_del || a->del_named != b->del_named ||
+        (a->has_del && ssp_version_cmp(&a->del_ver, &b->del_ver) != 0))
         return false;
     for (uint32_t i = 0; i < a->nops; i++)
         if (ssp_version_cmp(&a->ops[i], &b->ops[i]) != 0)

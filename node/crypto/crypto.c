@@ -60,6 +60,37 @@ ssp_hash(const struct ssp_slice *parts, size_t n, uint8_t out[SSP_HASH_LEN])
     crypto_generichash_final(&st, out, SSP_HASH_LEN);
 }
 
+_Static_assert(sizeof(crypto_generichash_state) <= sizeof(((struct ssp_hasher *)0)->opaque) &&
+                   _Alignof(crypto_generichash_state) <= 64,
+               "struct ssp_hasher cannot hold libsodium's crypto_generichash_state");
+
+/* The state goes through a local copy: the opaque bytes are never accessed as another type. */
+void
+ssp_hasher_init(struct ssp_hasher *h)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, SSP_HASH_LEN);
+    memcpy(h->opaque, &st, sizeof st);
+}
+
+void
+ssp_hasher_update(struct ssp_hasher *h, struct ssp_slice part)
+{
+    crypto_generichash_state st;
+    memcpy(&st, h->opaque, sizeof st);
+    crypto_generichash_update(&st, part.p, part.n);
+    memcpy(h->opaque, &st, sizeof st);
+}
+
+void
+ssp_hasher_final(struct ssp_hasher *h, uint8_t out[SSP_HASH_LEN])
+{
+    crypto_generichash_state st;
+    memcpy(&st, h->opaque, sizeof st);
+    crypto_generichash_final(&st, out, SSP_HASH_LEN);
+    sodium_memzero(h->opaque, sizeof h->opaque);
+}
+
 void
 ssp_sign_keypair(uint8_t pk[SSP_PK_LEN], uint8_t sk[SSP_SK_LEN])
 {

@@ -45,6 +45,18 @@ bool ssp_equal_ct(const void *a, const void *b, size_t n);
 /* BLAKE2b-256 of the concatenation of n parts. */
 void ssp_hash(const struct ssp_slice *parts, size_t n, uint8_t out[SSP_HASH_LEN]);
 
+/*
+ * The same over parts given one at a time, for inputs too large to gather
+ * first (the state hash of a whole scope). The state is libsodium's, kept
+ * opaque here so no other module sees sodium.h.
+ */
+struct ssp_hasher {
+    _Alignas(64) uint8_t opaque[384];
+};
+void ssp_hasher_init(struct ssp_hasher *h);
+void ssp_hasher_update(struct ssp_hasher *h, struct ssp_slice part);
+void ssp_hasher_final(struct ssp_hasher *h, uint8_t out[SSP_HASH_LEN]);
+
 void ssp_sign_keypair(uint8_t pk[SSP_PK_LEN], uint8_t sk[SSP_SK_LEN]);
 void ssp_sign(const uint8_t sk[SSP_SK_LEN], const uint8_t msg[SSP_HASH_LEN],
               uint8_t sig[SSP_SIG_LEN]);

@@ -3,9 +3,10 @@
 #include <string.h>
 
 #define STORED_FORMAT 1
-#define FLAG_DELETED 1u
 #define MAX_OPS_PER_RECORD 100000u
 #define MAX_FIELDS 256u
+/* The fewest bytes a version takes: array(4), uint, bin(32) with its 2-byte head, uint, uint. */
+#define MIN_VERSION_BYTES 38u
 
 static const char rec_ctx[] = "ssp-rec-v1";
 
@@ -38,7 +39,7 @@ ssp_record_reset(struct ssp_record *r)
     r->scope[0] = '\0';
     r->type[0] = '\0';
     r->key_epoch = 0;
-    r->has_del = r->deleted = false;
+    r->has_del = r->del_named = r->deleted = false;
     r->nops = r->nfields = r->nconflicts = r->npending = 0;
     ssp_arena_reset(&r->arena);
 }
@@ -122,22 +123,56 @@ read_version(struct ssp_mp *c, struct ssp_version *v)
     return SSP_OK;
 }
 
-/* Writes the bases map: the version in r of each field named in fields (all, for a delete). */
+/* The number of conflicts r keeps for the field called name. */
+static uint32_t
+count_conflicts(const struct ssp_record *r, struct ssp_slice name)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->nconflicts; i++)
+        n += ssp_slice_eq(r->conflicts[i].name, name);
+    return n;
+}
+
+/*
+ * Writes one bases entry for field f: its version, or with all, its version
+ * and every conflict of it as an array (one version stays a single version,
+ * so ops that settle nothing more read as they always did).
+ */
+static void
+write_field_bases(struct ssp_mpw *w, const struct ssp_record *r, const struct ssp_rec_field *f,
+                  bool all)
+{
+    uint32_t n = all ? count_conflicts(r, f->name) : 0;
+    ssp_mpw_str(w, f->name.p, f->name.n);
+    if (n == 0) {
+        write_version(w, &f->ver);
+        return;
+    }
+    ssp_mpw_array(w, 1 + (size_t)n);
+    write_version(w, &f->ver);
+    for (uint32_t i = 0; i < r->nconflicts; i++)
+        if (ssp_slice_eq(r->conflicts[i].name, f->name))
+            write_version(w, &r->conflicts[i].ver);
+}
+
+/*
+ * Writes the bases map. A delete names every field, and every version of it
+ * the writer saw (conflicts too: the writer deleted them all). An update
+ * names the current version of each field in fields that exists; a
+ * resolving one (all) every version of it, and with keep_record the delete
+ * that lost (under the name "").
+ */
 static ssp_err
 write_bases(struct ssp_mpw *w, const struct ssp_record *r, enum ssp_action action,
-            struct ssp_slice fields)
+            struct ssp_slice fields, bool all, bool keep_record)
 {
     struct ssp_mp c, scan;
     struct ssp_slice name;
-    uint32_t n, nbases = 0;
-    if (action == SSP_ACT_DELETE || r->nfields == 0) {
-        /* A delete saw every field; a create (or a record with no fields yet) saw none. */
-        uint32_t count = action == SSP_ACT_DELETE ? r->nfields : 0;
-        ssp_mpw_map(w, count);
-        for (uint32_t i = 0; i < count; i++) {
-            ssp_mpw_str(w, r->fields[i].name.p, r->fields[i].name.n);
-            write_version(w, &r->fields[i].ver);
-        }
+    uint32_t n, nbases = keep_record;
+    if (action == SSP_ACT_DELETE) {
+        ssp_mpw_map(w, r->nfields);
+        for (uint32_t i = 0; i < r->nfields; i++)
+            write_field_bases(w, r, &r->fields[i], true);
         return w->err;
     }
     ssp_mp_init(&c, fields);
@@ -155,17 +190,20 @@ write_bases(struct ssp_mpw *w, const struct ssp_record *r, enum ssp_action actio
         if (ssp_mp_str(&c, &name) != SSP_OK || ssp_mp_skip(&c) != SSP_OK)
             return SSP_ERR_INVAL;
         const struct ssp_rec_field *f = ssp_record_field(r, name);
-        if (f != NULL) {
-            ssp_mpw_str(w, name.p, name.n);
-            write_version(w, &f->ver);
-        }
+        if (f != NULL)
+            write_field_bases(w, r, f, all);
+    }
+    if (keep_record) {
+        ssp_mpw_str(w, "", 0);
+        write_version(w, &r->del_ver);
     }
     return w->err;
 }
 
-ssp_err
-ssp_op_body_encode(const struct ssp_record *r, enum ssp_action action, struct ssp_slice type,
-                   struct ssp_slice fields, struct ssp_buf *out, struct ssp_op_body *view)
+static ssp_err
+encode_body(const struct ssp_record *r, enum ssp_action action, struct ssp_slice type,
+            struct ssp_slice fields, bool all, bool keep_record, struct ssp_buf *out,
+            struct ssp_op_body *view)
 {
     struct ssp_mpw w;
     ssp_mpw_init(&w, out);
@@ -175,7 +213,7 @@ ssp_op_body_encode(const struct ssp_record *r, enum ssp_action action, struct ss
     size_t fields_at = out->n;
     ssp_mpw_raw(&w, fields);
     size_t bases_at = out->n;
-    ssp_err rc = write_bases(&w, r, action, fields);
+    ssp_err rc = write_bases(&w, r, action, fields, all, keep_record);
     if (rc == SSP_OK && view != NULL) {
         /* Offsets, not pointers, until here: out may have moved while growing. */
         /* The type's bytes end just before the action, a one-byte fixint. */
@@ -185,6 +223,76 @@ ssp_op_body_encode(const struct ssp_record *r, enum ssp_action action, struct ss
         view->bases = SSP_SLICE(out->p + bases_at, out->n - bases_at);
     }
     return rc;
+}
+
+ssp_err
+ssp_op_body_encode(const struct ssp_record *r, enum ssp_action action, struct ssp_slice type,
+                   struct ssp_slice fields, struct ssp_buf *out, struct ssp_op_body *view)
+{
+    return encode_body(r, action, type, fields, false, false, out, view);
+}
+
+ssp_err
+ssp_op_body_encode_resolve(const struct ssp_record *r, struct ssp_slice type,
+                           struct ssp_slice fields, bool keep_record, struct ssp_buf *out,
+                           struct ssp_op_body *view)
+{
+    if (keep_record && !ssp_record_lost_delete(r))
+        return SSP_ERR_INVAL;
+    return encode_body(r, SSP_ACT_UPDATE, type, fields, true, keep_record, out, view);
+}
+
+static ssp_err name_base(struct ssp_record *r, struct ssp_slice name,
+                         const struct ssp_version *base);
+
+/*
+ * Reads one value of a bases map at c: a version, or a non-empty array of
+ * them (the first element tells which: a version starts with its clock, an
+ * array of versions with a version). Names each in r as a base of the field
+ * called name, or with r NULL only checks them.
+ */
+static ssp_err
+read_base_value(struct ssp_mp *c, struct ssp_record *r, struct ssp_slice name)
+{
+    struct ssp_mp probe = *c;
+    struct ssp_version v;
+    enum ssp_mp_type first;
+    uint32_t n, count = 1;
+    if (ssp_mp_array(&probe, &n) != SSP_OK || n == 0 || ssp_mp_peek(&probe, &first) != SSP_OK)
+        return SSP_ERR_PROTO;
+    if (first == SSP_MP_ARRAY) {
+        /* Bounded by the bytes: no count can claim more versions than could be there. */
+        if (n > (size_t)(probe.end - probe.p) / MIN_VERSION_BYTES)
+            return SSP_ERR_PROTO;
+        *c = probe;
+        count = n;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (read_version(c, &v) != SSP_OK)
+            return SSP_ERR_PROTO;
+        if (r != NULL) {
+            ssp_err rc = name_base(r, name, &v);
+            if (rc != SSP_OK)
+                return rc;
+        }
+    }
+    return SSP_OK;
+}
+
+/* Checks a bases map: at most limit entries of a name and a base value each. */
+static ssp_err
+check_bases(struct ssp_slice bases, uint32_t limit)
+{
+    struct ssp_mp c;
+    struct ssp_slice name;
+    uint32_t n;
+    ssp_mp_init(&c, bases);
+    if (ssp_mp_map(&c, &n) != SSP_OK || n > limit)
+        return SSP_ERR_PROTO;
+    for (uint32_t i = 0; i < n; i++)
+        if (ssp_mp_str(&c, &name) != SSP_OK || read_base_value(&c, NULL, name) != SSP_OK)
+            return SSP_ERR_PROTO;
+    return SSP_OK;
 }
 
 ssp_err
@@ -202,11 +310,25 @@ ssp_op_body_decode(struct ssp_slice plain, struct ssp_op_body *b)
     struct ssp_mp m = c;
     if (ssp_mp_map(&m, &n) != SSP_OK || n > MAX_FIELDS || ssp_mp_raw(&c, &b->fields) != SSP_OK)
         return SSP_ERR_PROTO;
-    m = c;
-    if (ssp_mp_map(&m, &n) != SSP_OK || n > MAX_FIELDS || ssp_mp_raw(&c, &b->bases) != SSP_OK ||
-        !ssp_mp_done(&c))
+    /* One more base than fields: an update may also name the delete it settles (""). */
+    if (ssp_mp_raw(&c, &b->bases) != SSP_OK || !ssp_mp_done(&c) ||
+        check_bases(b->bases, MAX_FIELDS + 1) != SSP_OK)
         return SSP_ERR_PROTO;
     return SSP_OK;
+}
+
+/* Orders conflicts by version, then by field name. */
+static int
+conflict_cmp(const struct ssp_rec_conflict *c, struct ssp_slice name, const struct ssp_version *v)
+{
+    int k = ssp_version_cmp(&c->ver, v);
+    if (k != 0)
+        return k;
+    size_t n = c->name.n < name.n ? c->name.n : name.n;
+    k = n > 0 ? memcmp(c->name.p, name.p, n) : 0;
+    if (k != 0)
+        return k < 0 ? -1 : 1;
+    return c->name.n < name.n ? -1 : c->name.n > name.n;
 }
 
 static ssp_err
@@ -217,9 +339,12 @@ add_conflict(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value
         grow((void **)&r->conflicts, r->nconflicts, &r->cap_conflicts, sizeof *r->conflicts);
     if (rc != SSP_OK)
         return rc;
-    /* Kept in version order so the state is the same on every node. */
+    /*
+     * Kept in order of version, then name (one op may lose several fields), so
+     * the list is the same on every node whatever order the ops came in.
+     */
     uint32_t at = r->nconflicts;
-    while (at > 0 && ssp_version_cmp(&r->conflicts[at - 1].ver, v) > 0)
+    while (at > 0 && conflict_cmp(&r->conflicts[at - 1], name, v) > 0)
         at--;
     memmove(&r->conflicts[at + 1], &r->conflicts[at], (r->nconflicts - at) * sizeof *r->conflicts);
     r->conflicts[at] = (struct ssp_rec_conflict){name, value, *v};
@@ -274,13 +399,20 @@ find_field(struct ssp_record *r, struct ssp_slice name)
  * An applied op named version base of field name as the one it overwrote:
  * base is superseded. If base is here already it stops being a conflict (or,
  * if it is the current value, it is marked named); if not, it is remembered
- * as pending until it comes.
+ * as pending until it comes. The name "" stands for the record's delete: an
+ * op that names the newest delete settles it, and the record stays.
  */
 static ssp_err
 name_base(struct ssp_record *r, struct ssp_slice name, const struct ssp_version *base)
 {
     uint32_t at;
     if (find_op(r, base, &at) >= 0) {
+        if (name.n == 0) {
+            /* An older delete is no longer the one that counts: nothing to settle. */
+            if (r->has_del && ssp_version_cmp(&r->del_ver, base) == 0)
+                r->del_named = true;
+            return SSP_OK;
+        }
         struct ssp_rec_field *f = find_field(r, name);
         drop_conflict(r, name, base);
         if (f != NULL && ssp_version_cmp(&f->ver, base) == 0)
@@ -299,14 +431,32 @@ name_base(struct ssp_record *r, struct ssp_slice name, const struct ssp_version 
     return rc;
 }
 
-/* Merges the write of value at version v into the field called name (the rule in record.h). */
+/*
+ * Names every version of an encoded base value (empty: none), as the bases
+ * of the field called name.
+ */
+static ssp_err
+name_base_value(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value)
+{
+    struct ssp_mp c;
+    if (value.n == 0)
+        return SSP_OK;
+    ssp_mp_init(&c, value);
+    return read_base_value(&c, r, name);
+}
+
+/*
+ * Merges the write of value at version v into the field called name (the
+ * rule in record.h); bases is the encoded base value the op gives for it, or
+ * empty.
+ */
 static ssp_err
 apply_field(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value,
-            const struct ssp_version *v, const struct ssp_version *base)
+            const struct ssp_version *v, struct ssp_slice bases)
 {
     ssp_err rc = ssp_arena_copy(&r->arena, value, &value);
-    if (rc == SSP_OK && base != NULL)
-        rc = name_base(r, name, base);
+    if (rc == SSP_OK)
+        rc = name_base_value(r, name, bases);
     if (rc != SSP_OK)
         return rc;
     bool superseded = take_pending(r, name, v);
@@ -335,7 +485,7 @@ apply_field(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value,
     return superseded ? SSP_OK : add_conflict(r, f->name, value, v);
 }
 
-/* Calls name_base for every entry of an encoded bases map. */
+/* Names every base of a delete's bases map (every field; "" is not one). */
 static ssp_err
 name_bases(struct ssp_record *r, struct ssp_slice bases)
 {
@@ -346,31 +496,33 @@ name_bases(struct ssp_record *r, struct ssp_slice bases)
         return SSP_ERR_PROTO;
     for (uint32_t i = 0; i < n; i++) {
         struct ssp_slice name;
-        struct ssp_version base;
-        if (ssp_mp_str(&c, &name) != SSP_OK || name.n == 0 || read_version(&c, &base) != SSP_OK)
+        if (ssp_mp_str(&c, &name) != SSP_OK || name.n == 0)
             return SSP_ERR_PROTO;
-        ssp_err rc = name_base(r, name, &base);
+        ssp_err rc = read_base_value(&c, r, name);
         if (rc != SSP_OK)
             return rc;
     }
     return SSP_OK;
 }
 
-/* The base an op names for field name, if any. */
+/* The encoded base value an op gives for field name, or empty. */
 static ssp_err
-base_of(struct ssp_slice bases, struct ssp_slice name, struct ssp_version *base, bool *found)
+base_of(struct ssp_slice bases, struct ssp_slice name, struct ssp_slice *value)
 {
     struct ssp_mp c;
     uint32_t n;
-    *found = false;
+    *value = SSP_SLICE(NULL, 0);
     ssp_mp_init(&c, bases);
     if (ssp_mp_map(&c, &n) != SSP_OK)
         return SSP_ERR_PROTO;
-    for (uint32_t j = 0; j < n && !*found; j++) {
-        struct ssp_slice bname;
-        if (ssp_mp_str(&c, &bname) != SSP_OK || read_version(&c, base) != SSP_OK)
+    for (uint32_t j = 0; j < n; j++) {
+        struct ssp_slice bname, raw;
+        if (ssp_mp_str(&c, &bname) != SSP_OK || ssp_mp_raw(&c, &raw) != SSP_OK)
             return SSP_ERR_PROTO;
-        *found = ssp_slice_eq(bname, name);
+        if (ssp_slice_eq(bname, name)) {
+            *value = raw;
+            return SSP_OK;
+        }
     }
     return SSP_OK;
 }
@@ -379,36 +531,67 @@ static ssp_err
 apply_fields(struct ssp_record *r, const struct ssp_version *v, const struct ssp_op_body *b)
 {
     struct ssp_mp fields;
+    struct ssp_slice bases;
     uint32_t n;
     ssp_mp_init(&fields, b->fields);
     if (ssp_mp_map(&fields, &n) != SSP_OK)
         return SSP_ERR_PROTO;
     for (uint32_t i = 0; i < n; i++) {
         struct ssp_slice name, value;
-        struct ssp_version base;
-        bool has_base;
         if (ssp_mp_str(&fields, &name) != SSP_OK || name.n == 0 ||
-            ssp_mp_raw(&fields, &value) != SSP_OK ||
-            base_of(b->bases, name, &base, &has_base) != SSP_OK)
+            ssp_mp_raw(&fields, &value) != SSP_OK || base_of(b->bases, name, &bases) != SSP_OK)
             return SSP_ERR_PROTO;
-        ssp_err rc = apply_field(r, name, value, v, has_base ? &base : NULL);
+        ssp_err rc = apply_field(r, name, value, v, bases);
         if (rc != SSP_OK)
             return rc;
     }
-    return SSP_OK;
+    /* The delete this op settles, if it names one. */
+    if (base_of(b->bases, SSP_SLICE("", 0), &bases) != SSP_OK)
+        return SSP_ERR_PROTO;
+    return name_base_value(r, SSP_SLICE("", 0), bases);
 }
 
 /*
- * A delete holds while every field's value is one it (or another op) named:
- * a value written concurrently, which the delete did not see, keeps the
- * record alive, and the record is flagged (has_del without deleted).
+ * A delete holds while every field's value is one it (or another op) named
+ * and no op settled it: a value written concurrently, which the delete did
+ * not see, keeps the record alive, and the record is flagged (has_del without
+ * deleted or del_named).
  */
 static void
 settle_delete(struct ssp_record *r)
 {
-    r->deleted = r->has_del;
+    r->deleted = r->has_del && !r->del_named;
     for (uint32_t i = 0; i < r->nfields && r->deleted; i++)
         r->deleted = r->fields[i].named;
+}
+
+/*
+ * Forgets every base still pending for v, which has now come: a base that
+ * named v for a field v did not write (or, under "", when v is no delete)
+ * supersedes nothing. So pending holds exactly the bases naming ops not
+ * applied, whatever the order.
+ */
+static void
+drop_pending(struct ssp_record *r, const struct ssp_version *v)
+{
+    for (uint32_t i = 0; i < r->npending;) {
+        if (ssp_version_cmp(&r->pending[i].ver, v) == 0)
+            r->pending[i] = r->pending[--r->npending];
+        else
+            i++;
+    }
+}
+
+bool
+ssp_record_lost_delete(const struct ssp_record *r)
+{
+    return r->has_del && !r->deleted && !r->del_named;
+}
+
+bool
+ssp_record_has_conflicts(const struct ssp_record *r)
+{
+    return r->nconflicts > 0 || ssp_record_lost_delete(r);
 }
 
 ssp_err
@@ -432,13 +615,18 @@ ssp_record_apply(struct ssp_record *r, const struct ssp_version *v, const struct
     r->ops[at] = *v;
     r->nops++;
     if (b->action == SSP_ACT_DELETE) {
+        /* An op applied before this delete may have settled it already. */
+        bool named = take_pending(r, SSP_SLICE("", 0), v);
         rc = name_bases(r, b->bases);
-        if (!r->has_del || ssp_version_cmp(v, &r->del_ver) > 0)
+        if (!r->has_del || ssp_version_cmp(v, &r->del_ver) > 0) {
             r->del_ver = *v;
+            r->del_named = named;
+        }
         r->has_del = true;
     } else {
         rc = apply_fields(r, v, b);
     }
+    drop_pending(r, v);
     settle_delete(r);
     return rc;
 }
@@ -486,7 +674,17 @@ ssp_record_peek(struct ssp_slice stored, struct ssp_slice *scope, struct ssp_sli
 {
     if (clear_len(stored, scope, type) == 0)
         return SSP_ERR_CORRUPT;
-    *deleted = (stored.p[1] & FLAG_DELETED) != 0;
+    *deleted = (stored.p[1] & SSP_REC_FLAG_DELETED) != 0;
+    return SSP_OK;
+}
+
+ssp_err
+ssp_record_peek_flags(struct ssp_slice stored, uint8_t *flags)
+{
+    struct ssp_slice scope, type;
+    if (clear_len(stored, &scope, &type) == 0)
+        return SSP_ERR_CORRUPT;
+    *flags = stored.p[1];
     return SSP_OK;
 }
 
@@ -522,10 +720,15 @@ encode_state(const struct ssp_record *r, struct ssp_buf *out)
         ssp_mpw_str(&w, r->pending[i].name.p, r->pending[i].name.n);
         write_version(&w, &r->pending[i].ver);
     }
+    /* A settled delete carries the mark; an unsettled one reads as it always did. */
+    if (r->has_del && r->del_named)
+        ssp_mpw_array(&w, 2);
     if (r->has_del)
         ssp_mpw_uint(&w, (uint64_t)find_op(r, &r->del_ver, &at));
     else
         ssp_mpw_nil(&w);
+    if (r->has_del && r->del_named)
+        ssp_mpw_bool(&w, true);
     return w.err;
 }
 
@@ -534,7 +737,8 @@ write_clear(const struct ssp_record *r, uint8_t *p)
 {
     size_t slen = strlen(r->scope), tlen = strlen(r->type), n = 0;
     p[n++] = STORED_FORMAT;
-    p[n++] = r->deleted ? FLAG_DELETED : 0;
+    p[n++] = (uint8_t)((r->deleted ? SSP_REC_FLAG_DELETED : 0) |
+                       (ssp_record_has_conflicts(r) ? SSP_REC_FLAG_CONFLICTS : 0));
     p[n++] = (uint8_t)slen;
     memcpy(p + n, r->scope, slen);
     n += slen;
@@ -663,7 +867,14 @@ decode_state(struct ssp_slice plain, struct ssp_record *r)
     if (rc != SSP_OK)
         return rc;
     r->has_del = !ssp_mp_is_nil(&c);
-    if (r->has_del) {
+    enum ssp_mp_type t;
+    if (r->has_del && ssp_mp_peek(&c, &t) == SSP_OK && t == SSP_MP_ARRAY) {
+        /* [ver, settled]: the delete an op settled. */
+        if (ssp_mp_array(&c, &n) != SSP_OK || n != 2 || read_index(&c, r->nops, &idx) != SSP_OK ||
+            ssp_mp_bool(&c, &r->del_named) != SSP_OK)
+            return SSP_ERR_CORRUPT;
+        r->del_ver = r->ops[idx];
+    } else if (r->has_del) {
         if (read_index(&c, r->nops, &idx) != SSP_OK)
             return SSP_ERR_CORRUPT;
         r->del_ver = r->ops[idx];
@@ -707,7 +918,10 @@ ssp_record_open(struct ssp_slice stored, const uint8_t id[SSP_RECORD_ID_LEN],
         ssp_wipe(buf.p, buf.n);
     }
     ssp_buf_fini(&buf);
-    if (rc == SSP_OK && r->deleted != ((stored.p[1] & FLAG_DELETED) != 0))
+    /* The clear flags are authenticated; they must also say what the state says. */
+    if (rc == SSP_OK &&
+        (r->deleted != ((stored.p[1] & SSP_REC_FLAG_DELETED) != 0) ||
+         ssp_record_has_conflicts(r) != ((stored.p[1] & SSP_REC_FLAG_CONFLICTS) != 0)))
         rc = SSP_ERR_CORRUPT;
     return rc;
 }

@@ -955,6 +955,598 @@ test_no_plaintext(void)
     fx_fini(&f);
 }
 
+/* ---- conflicts, made the way two nodes make them ---- */
+
+/* Copies record id's stored bytes into out. */
+static void
+save_record(struct fx *f, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_buf *out)
+{
+    struct ssp_txn *t;
+    struct ssp_slice v;
+    CHECK_OK(ssp_store_read(f->n->store, &t));
+    CHECK_OK(ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(id, SSP_RECORD_ID_LEN), &v));
+    ssp_buf_init(out);
+    CHECK_OK(ssp_buf_append(out, v.p, v.n));
+    ssp_txn_abort(t);
+}
+
+struct put {
+    const uint8_t *id;
+    struct ssp_slice stored;
+};
+
+/* Stores a record's bytes and sets its index entry as its clear flags say. */
+static ssp_err
+do_put(struct ssp_txn *t, void *ctx, struct ssp_diag *d)
+{
+    struct put *p = ctx;
+    struct ssp_slice scope, type;
+    uint8_t k[SSP_KEY_MAX];
+    bool deleted;
+    (void)d;
+    CHECK_OK(ssp_record_peek(p->stored, &scope, &type, &deleted));
+    struct ssp_slice ikey = SSP_SLICE(k, ssp_key_index(k, type, scope, p->id));
+    ssp_err rc = ssp_txn_put(t, SSP_DB_RECORDS, SSP_SLICE(p->id, SSP_RECORD_ID_LEN), p->stored);
+    if (rc == SSP_OK)
+        rc = deleted ? ssp_txn_del(t, SSP_DB_INDEX, ikey)
+                     : ssp_txn_put(t, SSP_DB_INDEX, ikey, SSP_SLICE(NULL, 0));
+    return rc;
+}
+
+static void
+put_record(struct fx *f, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice stored)
+{
+    struct put p = {id, stored};
+    struct ssp_diag d = {{0}};
+    CHECK_OK(ssp_store_write(f->n->store, do_put, &p, &d));
+}
+
+/* Seals r with this node's key for its scope and stores it, as applying a synced op will. */
+static void
+store_record(struct fx *f, struct ssp_record *r)
+{
+    struct ssp_buf sealed;
+    const struct ssp_scope_key *key = ssp_keyring_scope(f->n->kr, SSP_SLICE_STR(r->scope));
+    CHECK(key != NULL);
+    r->key_epoch = key->epoch;
+    ssp_buf_init(&sealed);
+    CHECK_OK(ssp_record_seal(r, key->key, &sealed));
+    put_record(f, r->id, SSP_BUF_SLICE(&sealed));
+    ssp_buf_fini(&sealed);
+}
+
+/* Reads the op of version v (in scope) from the log of node f: its body, kept in plain. */
+static void
+logged_op(struct fx *f, const char *scope, const struct ssp_version *v, struct ssp_buf *plain,
+          struct ssp_op_body *b)
+{
+    struct ssp_txn *t;
+    struct ssp_slice bytes;
+    struct ssp_commit c;
+    struct ssp_op op;
+    uint8_t k[SSP_KEY_MAX];
+    size_t pos = 0;
+    CHECK_OK(ssp_store_read(f->n->store, &t));
+    CHECK_OK(ssp_txn_get(t, SSP_DB_LOG,
+                         SSP_SLICE(k, ssp_key_log(k, SSP_SLICE_STR(scope), v->origin, v->seq)),
+                         &bytes));
+    CHECK_OK(ssp_commit_parse(bytes, &c));
+    CHECK(c.hdr.hlc == v->hlc);
+    for (uint32_t i = 0; i <= v->op; i++)
+        CHECK_OK(ssp_commit_next_op(&c, &pos, &op));
+    plain->n = 0;
+    CHECK_OK(ssp_op_open(&c, &op, ssp_keyring_scope(f->n->kr, SSP_SLICE_STR(scope))->key, plain));
+    ssp_txn_abort(t);
+    CHECK_OK(ssp_op_body_decode(SSP_BUF_SLICE(plain), b));
+}
+
+/*
+ * Writes a and then b on record id as two nodes would that had not heard of
+ * each other yet: b is written on the record as it was before a. Then a's op
+ * is merged in, as replication will do.
+ */
+static void
+concurrent(struct fx *f, const uint8_t id[SSP_RECORD_ID_LEN], enum ssp_action aa,
+           const char *const *akv, enum ssp_action ba, const char *const *bkv)
+{
+    struct ssp_buf saved, plain;
+    struct ssp_record r;
+    struct ssp_op_body body;
+    ssp_record_init(&r);
+    ssp_buf_init(&plain);
+    save_record(f, id, &saved);
+    write_ok(f, aa, "", id, akv, NULL);
+    get_ok(f, id, &r);
+    /* a is the newest op of the record now. */
+    struct ssp_version va = r.ops[r.nops - 1];
+    put_record(f, id, SSP_BUF_SLICE(&saved));
+    write_ok(f, ba, "", id, bkv, NULL);
+    get_ok(f, id, &r);
+    logged_op(f, r.scope, &va, &plain, &body);
+    CHECK_OK(ssp_record_apply(&r, &va, &body));
+    store_record(f, &r);
+    ssp_buf_fini(&plain);
+    ssp_buf_fini(&saved);
+    ssp_record_fini(&r);
+}
+
+/* The clear flags of stored record id. */
+static uint8_t
+stored_flags(struct fx *f, const uint8_t id[SSP_RECORD_ID_LEN])
+{
+    struct ssp_buf b;
+    uint8_t flags;
+    save_record(f, id, &b);
+    CHECK_OK(ssp_record_peek_flags(SSP_BUF_SLICE(&b), &flags));
+    ssp_buf_fini(&b);
+    return flags;
+}
+
+/* One resolving write: fields from kv, keep from the NULL-ended names, keep_record. */
+static ssp_err
+resolve(struct fx *f, const uint8_t id[SSP_RECORD_ID_LEN], const char *const *kv,
+        const char *const *keep, bool keep_record, struct ssp_diag *d)
+{
+    struct wr x;
+    struct ssp_buf kb;
+    struct ssp_mpw w;
+    size_t failed, n = 0;
+    uint8_t ids[1][SSP_RECORD_ID_LEN];
+    while (keep[n] != NULL)
+        n++;
+    ssp_buf_init(&kb);
+    ssp_mpw_init(&w, &kb);
+    ssp_mpw_array(&w, n);
+    for (size_t i = 0; i < n; i++)
+        ssp_mpw_cstr(&w, keep[i]);
+    CHECK_OK(w.err);
+    wr_make(&x, SSP_ACT_UPDATE, "", id, kv);
+    x.w.resolve = true;
+    x.w.keep = n > 0 ? SSP_BUF_SLICE(&kb) : SSP_SLICE(NULL, 0);
+    x.w.keep_record = keep_record;
+    memset(d, 0, sizeof *d);
+    ssp_err rc = write_batch(f, &x, 1, ids, &failed, d);
+    ssp_buf_fini(&kb);
+    return rc;
+}
+
+#define NONE ((const char *const[]){NULL})
+#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void
+resolve_ok(struct fx *f, const uint8_t id[SSP_RECORD_ID_LEN], const char *const *kv,
+           const char *const *keep, bool keep_record)
+{
+    struct ssp_diag d;
+    ssp_err rc = resolve(f, id, kv, keep, keep_record, &d);
+    if (rc != SSP_OK)
+        fprintf(stderr, "resolve failed: %s\n", d.msg);
+    CHECK_OK(rc);
+}
+
+static void
+resolve_fails(struct fx *f, const uint8_t id[SSP_RECORD_ID_LEN], const char *const *kv,
+              const char *const *keep, bool keep_record, ssp_err err, const char *says)
+{
+    struct ssp_diag d;
+    CHECK_INT(resolve(f, id, kv, keep, keep_record, &d), err);
+    CHECK_CONTAINS(d.msg, says);
+}
+
+static uint32_t
+conflicts_on(const struct ssp_record *r, const char *name)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->nconflicts; i++)
+        n += ssp_slice_eq_str(r->conflicts[i].name, name);
+    return n;
+}
+
+/* A person whose alias was written at the same time as "one" and "two" ("two" shown). */
+static void
+conflicted_person(struct fx *f, const char *alias, uint8_t id[SSP_RECORD_ID_LEN])
+{
+    person(f, alias, id);
+    concurrent(f, id, SSP_ACT_UPDATE, KV("alias", "one"), SSP_ACT_UPDATE, KV("alias", "two"));
+}
+
+static void
+test_resolve_refusals(void)
+{
+    struct fx f;
+    struct ssp_record r;
+    struct ssp_node_stats before, after, st;
+    uint8_t id[SSP_RECORD_ID_LEN], clean[SSP_RECORD_ID_LEN], missing[SSP_RECORD_ID_LEN] = {9};
+    fx_setup(&f);
+    conflicted_person(&f, "MK", id);
+    person(&f, "clean", clean);
+    ssp_record_init(&r);
+    get_ok(&f, id, &r);
+    check_str_field(&r, "alias", "two");
+    CHECK_INT(r.nconflicts, 1);
+    CHECK_INT(conflicts_on(&r, "alias"), 1);
+    /* What the test made is what replication will make: it verifies. */
+    verify_ok(&f, &st);
+    stats(&f, &before);
+
+    resolve_fails(&f, id, KV("school", "X"), NONE, false, SSP_ERR_NOTFOUND,
+                  "has no conflicts on field 'school'");
+    resolve_fails(&f, id, NONE, KV("school"), false, SSP_ERR_NOTFOUND,
+                  "has no conflicts on field 'school'");
+    /* One field with conflicts does not carry another without. */
+    resolve_fails(&f, id, KV("alias", "X", "school", "Y"), NONE, false, SSP_ERR_NOTFOUND,
+                  "'school'");
+    resolve_fails(&f, clean, KV("alias", "X"), NONE, false, SSP_ERR_NOTFOUND,
+                  "has no conflicts on field 'alias'");
+    resolve_fails(&f, id, NONE, NONE, true, SSP_ERR_NOTFOUND, "no delete to settle");
+    resolve_fails(&f, id, NONE, NONE, false, SSP_ERR_INVAL, "nothing to resolve");
+    resolve_fails(&f, id, KV("alias", "X"), KV("alias"), false, SSP_ERR_INVAL, "also kept");
+    resolve_fails(&f, id, NONE, KV("alias", "alias"), false, SSP_ERR_INVAL, "kept twice");
+    /* The values are checked as set checks them: alias is required, a field must exist. */
+    resolve_fails(&f, id, KV("alias", ""), NONE, false, SSP_ERR_SCHEMA, "alias");
+    resolve_fails(&f, id, KV("bogus", "1"), NONE, false, SSP_ERR_SCHEMA, "bogus");
+    resolve_fails(&f, missing, KV("alias", "X"), NONE, false, SSP_ERR_NOTFOUND, "no record");
+    /* Only an update resolves. */
+    struct wr x;
+    struct ssp_diag d = {{0}};
+    size_t failed;
+    wr_make(&x, SSP_ACT_DELETE, "", id, NONE);
+    x.w.resolve = true;
+    CHECK_INT(write_batch(&f, &x, 1, NULL, &failed, &d), SSP_ERR_INVAL);
+    /* Nothing of any of them was written. */
+    stats(&f, &after);
+    check_same_stats(&before, &after);
+    ssp_record_reset(&r);
+    get_ok(&f, id, &r);
+    CHECK_INT(r.nconflicts, 1);
+    CHECK(stored_flags(&f, id) == SSP_REC_FLAG_CONFLICTS);
+
+    /* A deleted record takes no resolve. */
+    write_ok(&f, SSP_ACT_DELETE, "", clean, NONE, NULL);
+    resolve_fails(&f, clean, KV("alias", "X"), NONE, false, SSP_ERR_NOTFOUND, "was deleted");
+    ssp_record_fini(&r);
+    fx_fini(&f);
+}
+
+/* Collects the bases of the alias field of the op of version v. */
+static uint32_t
+alias_bases(struct fx *f, const struct ssp_version *v)
+{
+    struct ssp_buf plain;
+    struct ssp_op_body b;
+    struct ssp_mp c;
+    struct ssp_slice name, raw;
+    uint32_t n, count = 0;
+    ssp_buf_init(&plain);
+    logged_op(f, "north", v, &plain, &b);
+    ssp_mp_init(&c, b.bases);
+    CHECK_OK(ssp_mp_map(&c, &n));
+    for (uint32_t i = 0; i < n; i++) {
+        CHECK_OK(ssp_mp_str(&c, &name));
+        CHECK_OK(ssp_mp_raw(&c, &raw));
+        if (ssp_slice_eq_str(name, "alias")) {
+            struct ssp_mp bc;
+            uint32_t k;
+            enum ssp_mp_type t;
+            ssp_mp_init(&bc, raw);
+            CHECK_OK(ssp_mp_array(&bc, &k));
+            CHECK_OK(ssp_mp_peek(&bc, &t));
+            count = t == SSP_MP_ARRAY ? k : 1;
+        }
+    }
+    ssp_buf_fini(&plain);
+    return count;
+}
+
+static void
+test_resolve_fields(void)
+{
+    struct fx f;
+    struct ssp_record r;
+    struct ssp_node_stats st;
+    uint8_t id[SSP_RECORD_ID_LEN], two[SSP_RECORD_ID_LEN];
+    fx_setup(&f);
+    conflicted_person(&f, "MK", id);
+    CHECK(stored_flags(&f, id) == SSP_REC_FLAG_CONFLICTS);
+    resolve_ok(&f, id, KV("alias", "settled"), NONE, false);
+    ssp_record_init(&r);
+    get_ok(&f, id, &r);
+    check_str_field(&r, "alias", "settled");
+    CHECK_INT(r.nconflicts, 0);
+    CHECK_INT(stored_flags(&f, id), 0);
+    /* Its op named both the value shown and the one kept. */
+    CHECK_INT(alias_bases(&f, &r.ops[r.nops - 1]), 2);
+    verify_ok(&f, &st);
+    /* Settled: a second resolve has nothing left to settle. */
+    resolve_fails(&f, id, KV("alias", "again"), NONE, false, SSP_ERR_NOTFOUND,
+                  "no conflicts on field 'alias'");
+
+    /* A bare field keeps the value shown, written again; two fields at once. */
+    person(&f, "P2", two);
+    concurrent(&f, two, SSP_ACT_UPDATE, KV("alias", "one", "school", "S1"), SSP_ACT_UPDATE,
+               KV("alias", "two", "school", "S2"));
+    ssp_record_reset(&r);
+    get_ok(&f, two, &r);
+    CHECK_INT(r.nconflicts, 2);
+    uint32_t nops = r.nops;
+    resolve_ok(&f, two, KV("school", "S3"), KV("alias"), false);
+    ssp_record_reset(&r);
+    get_ok(&f, two, &r);
+    check_str_field(&r, "alias", "two");
+    check_str_field(&r, "school", "S3");
+    CHECK_INT(r.nconflicts, 0);
+    CHECK_INT(r.nops, nops + 1);
+    /* The kept value is the new op's, not the old one's. */
+    CHECK(ssp_version_cmp(&ssp_record_field(&r, SSP_SLICE_STR("alias"))->ver, &r.ops[r.nops - 1]) ==
+          0);
+    CHECK_INT(stored_flags(&f, two), 0);
+    verify_ok(&f, &st);
+    ssp_record_fini(&r);
+    fx_fini(&f);
+}
+
+/* A delete that met a change made at the same time: kept with --keep, or deleted again. */
+static void
+test_resolve_lost_delete(void)
+{
+    struct fx f;
+    struct ssp_record r;
+    struct ssp_node_stats st;
+    struct seen s;
+    uint8_t kept[SSP_RECORD_ID_LEN], gone[SSP_RECORD_ID_LEN];
+    fx_setup(&f);
+    person(&f, "K", kept);
+    person(&f, "G", gone);
+    concurrent(&f, kept, SSP_ACT_DELETE, NONE, SSP_ACT_UPDATE, KV("alias", "K2"));
+    concurrent(&f, gone, SSP_ACT_DELETE, NONE, SSP_ACT_UPDATE, KV("alias", "G2"));
+    ssp_record_init(&r);
+    get_ok(&f, kept, &r);
+    CHECK(!r.deleted && ssp_record_lost_delete(&r));
+    CHECK_INT(r.nconflicts, 0);
+    CHECK(stored_flags(&f, kept) == SSP_REC_FLAG_CONFLICTS);
+    verify_ok(&f, &st);
+    list_all(&f, "person", "", 10, &s);
+    CHECK_INT(s.n, 2);
+
+    /* Its fields have no conflicts: only the record can be settled. */
+    resolve_fails(&f, kept, KV("alias", "X"), NONE, false, SSP_ERR_NOTFOUND,
+                  "no conflicts on field 'alias'");
+    resolve_ok(&f, kept, NONE, NONE, true);
+    ssp_record_reset(&r);
+    get_ok(&f, kept, &r);
+    CHECK(!r.deleted && r.del_named && !ssp_record_lost_delete(&r));
+    check_str_field(&r, "alias", "K2");
+    CHECK_INT(stored_flags(&f, kept), 0);
+    resolve_fails(&f, kept, NONE, NONE, true, SSP_ERR_NOTFOUND, "no delete to settle");
+    /* And it can be changed and deleted as any record. */
+    write_ok(&f, SSP_ACT_UPDATE, "", kept, KV("alias", "K3"), NULL);
+    verify_ok(&f, &st);
+
+    /* The other is deleted again with an ordinary delete. */
+    write_ok(&f, SSP_ACT_DELETE, "", gone, NONE, NULL);
+    ssp_record_reset(&r);
+    get_ok(&f, gone, &r);
+    CHECK(r.deleted && !ssp_record_has_conflicts(&r));
+    CHECK_INT(stored_flags(&f, gone), SSP_REC_FLAG_DELETED);
+    list_all(&f, "person", "", 10, &s);
+    CHECK_INT(s.n, 1);
+    verify_ok(&f, &st);
+    ssp_record_fini(&r);
+    fx_fini(&f);
+}
+
+static ssp_err
+collect_conflicted(void *ctx, const struct ssp_record *r, bool *taken)
+{
+    struct seen *s = ctx;
+    CHECK(s->n < 16);
+    CHECK(ssp_record_has_conflicts(r));
+    memcpy(s->ids[s->n++], r->id, SSP_RECORD_ID_LEN);
+    *taken = true;
+    return SSP_OK;
+}
+
+/* Lists every record with conflicts in scope, limit at a time, into s; returns the pages. */
+static int
+conflicts_all(struct fx *f, const char *scope, size_t limit, struct seen *s)
+{
+    uint8_t next[SSP_RECORD_ID_LEN], after[SSP_RECORD_ID_LEN];
+    struct ssp_diag d = {{0}};
+    bool more = true;
+    int pages = 0;
+    s->n = 0;
+    while (more) {
+        size_t before = s->n;
+        ssp_err rc = ssp_node_conflicts(f->n, SSP_SLICE_STR(scope), pages == 0 ? NULL : after,
+                                        limit, collect_conflicted, s, &more, next, &d);
+        if (rc != SSP_OK)
+            fprintf(stderr, "conflicts failed: %s\n", d.msg);
+        CHECK_OK(rc);
+        CHECK(s->n - before <= limit);
+        memcpy(after, next, sizeof after);
+        pages++;
+        CHECK(pages < 100);
+    }
+    return pages;
+}
+
+static void
+test_conflicts_listing(void)
+{
+    struct fx f;
+    struct seen s;
+    struct tamper tp;
+    struct ssp_diag d = {{0}};
+    bool more;
+    uint8_t a[SSP_RECORD_ID_LEN], b[SSP_RECORD_ID_LEN], c[SSP_RECORD_ID_LEN],
+        south[1][SSP_RECORD_ID_LEN], next[SSP_RECORD_ID_LEN];
+    fx_setup(&f);
+    conflicted_person(&f, "A", a);
+    person(&f, "B", b);
+    conflicted_person(&f, "C", c);
+    struct wr x;
+    size_t failed;
+    wr_make(&x, SSP_ACT_CREATE, "person", NULL, KV("alias", "S"));
+    x.w.scope = SSP_SLICE_STR("south");
+    CHECK_OK(write_batch(&f, &x, 1, south, &failed, &d));
+    concurrent(&f, south[0], SSP_ACT_UPDATE, KV("school", "X"), SSP_ACT_UPDATE, KV("school", "Y"));
+
+    CHECK_INT(conflicts_all(&f, "", 10, &s), 1);
+    CHECK_INT(s.n, 3);
+    CHECK(memcmp(s.ids[0], a, SSP_RECORD_ID_LEN) == 0);
+    CHECK(memcmp(s.ids[1], c, SSP_RECORD_ID_LEN) == 0);
+    CHECK(memcmp(s.ids[2], south[0], SSP_RECORD_ID_LEN) == 0);
+    CHECK_INT(conflicts_all(&f, "north", 1, &s), 2);
+    CHECK_INT(s.n, 2);
+    CHECK(memcmp(s.ids[1], c, SSP_RECORD_ID_LEN) == 0);
+    conflicts_all(&f, "south", 10, &s);
+    CHECK_INT(s.n, 1);
+    conflicts_all(&f, "network", 10, &s);
+    CHECK_INT(s.n, 0);
+    CHECK_INT(ssp_node_conflicts(f.n, SSP_SLICE_STR("West!"), NULL, 10, collect_conflicted, &s,
+                                 &more, next, &d),
+              SSP_ERR_INVAL);
+    memset(&d, 0, sizeof d);
+    CHECK_INT(ssp_node_conflicts(f.n, SSP_SLICE_STR("west"), NULL, 10, collect_conflicted, &s,
+                                 &more, next, &d),
+              SSP_ERR_DENIED);
+
+    /* Only flagged records are opened: damage to another one goes unseen here... */
+    memset(&tp, 0, sizeof tp);
+    ssp_buf_init(&tp.saved);
+    record_key(&tp, b);
+    tp.kind = FLIP;
+    tp.at = -1;
+    tamper(&f, &tp);
+    conflicts_all(&f, "", 10, &s);
+    CHECK_INT(s.n, 3);
+    tamper(&f, &tp);
+    /* ...while damage to a flagged one is reported. */
+    record_key(&tp, c);
+    tamper(&f, &tp);
+    memset(&d, 0, sizeof d);
+    CHECK_INT(ssp_node_conflicts(f.n, SSP_SLICE_STR(""), NULL, 10, collect_conflicted, &s, &more,
+                                 next, &d),
+              SSP_ERR_CORRUPT);
+    CHECK_CONTAINS(d.msg, "integrity");
+    tamper(&f, &tp);
+
+    /* Resolved, a record leaves the list. */
+    resolve_ok(&f, a, NONE, KV("alias"), false);
+    conflicts_all(&f, "north", 10, &s);
+    CHECK_INT(s.n, 1);
+    CHECK(memcmp(s.ids[0], c, SSP_RECORD_ID_LEN) == 0);
+    ssp_buf_fini(&tp.saved);
+    fx_fini(&f);
+}
+
+static void
+state_of(struct fx *f, const char *scope, uint8_t hash[SSP_HASH_LEN], uint64_t *records)
+{
+    struct ssp_diag d = {{0}};
+    ssp_err rc = ssp_node_state_hash(f->n, SSP_SLICE_STR(scope), hash, records, &d);
+    if (rc != SSP_OK)
+        fprintf(stderr, "state failed: %s\n", d.msg);
+    CHECK_OK(rc);
+}
+
+/*
+ * Copies record id of node f into node g as replication would bring it:
+ * the same ops, read from f's log, applied in the reverse order.
+ */
+static void
+copy_reversed(struct fx *f, struct fx *g, const uint8_t id[SSP_RECORD_ID_LEN])
+{
+    struct ssp_record src, dst;
+    struct ssp_buf plain;
+    struct ssp_op_body b;
+    ssp_record_init(&src);
+    ssp_record_init(&dst);
+    ssp_buf_init(&plain);
+    get_ok(f, id, &src);
+    for (uint32_t i = src.nops; i-- > 0;) {
+        logged_op(f, src.scope, &src.ops[i], &plain, &b);
+        CHECK_OK(ssp_record_apply(&dst, &src.ops[i], &b));
+    }
+    memcpy(dst.id, id, SSP_RECORD_ID_LEN);
+    snprintf(dst.scope, sizeof dst.scope, "%s", src.scope);
+    store_record(g, &dst);
+    ssp_buf_fini(&plain);
+    ssp_record_fini(&dst);
+    ssp_record_fini(&src);
+}
+
+static void
+test_state_hash(void)
+{
+    struct fx f, g;
+    struct ssp_diag d = {{0}};
+    uint8_t p[SSP_RECORD_ID_LEN], q[SSP_RECORD_ID_LEN], r[SSP_RECORD_ID_LEN];
+    uint8_t hf[SSP_HASH_LEN], hg[SSP_HASH_LEN], again[SSP_HASH_LEN], empty[SSP_HASH_LEN];
+    uint64_t nf, ng;
+    fx_setup(&f);
+    fx_setup(&g);
+    CHECK(memcmp(f.id, g.id, SSP_PK_LEN) != 0);
+    /* Nodes that hold nothing agree, and a scope's name is part of its hash. */
+    state_of(&f, "north", hf, &nf);
+    state_of(&g, "north", hg, &ng);
+    CHECK(memcmp(hf, hg, SSP_HASH_LEN) == 0);
+    CHECK(nf == 0 && ng == 0);
+    state_of(&f, "south", empty, &nf);
+    CHECK(memcmp(hf, empty, SSP_HASH_LEN) != 0);
+
+    /* f: a conflicted record, a plain one, a deleted one that lost to a change, one in south. */
+    conflicted_person(&f, "P", p);
+    person(&f, "Q", q);
+    write_ok(&f, SSP_ACT_UPDATE, "", q, KV("school", "Nord", "gender", "female"), NULL);
+    person(&f, "R", r);
+    concurrent(&f, r, SSP_ACT_DELETE, NONE, SSP_ACT_UPDATE, KV("alias", "R2"));
+    struct wr x;
+    size_t failed;
+    wr_make(&x, SSP_ACT_CREATE, "person", NULL, KV("alias", "S"));
+    x.w.scope = SSP_SLICE_STR("south");
+    CHECK_OK(write_batch(&f, &x, 1, NULL, &failed, &d));
+    state_of(&f, "north", hf, &nf);
+    CHECK(nf == 3);
+    state_of(&f, "north", again, &nf);
+    CHECK(memcmp(hf, again, SSP_HASH_LEN) == 0);
+    fx_close(&f);
+    fx_open(&f);
+    state_of(&f, "north", again, &nf);
+    CHECK(memcmp(hf, again, SSP_HASH_LEN) == 0);
+
+    /* g: the same ops, applied in another order, sealed under g's own keys. */
+    copy_reversed(&f, &g, p);
+    copy_reversed(&f, &g, q);
+    state_of(&g, "north", hg, &ng);
+    CHECK(ng == 2);
+    CHECK(memcmp(hf, hg, SSP_HASH_LEN) != 0);
+    copy_reversed(&f, &g, r);
+    state_of(&g, "north", hg, &ng);
+    CHECK(ng == 3);
+    CHECK(memcmp(hf, hg, SSP_HASH_LEN) == 0);
+    /* south is another scope: what north holds does not depend on it. */
+    state_of(&g, "south", again, &ng);
+    CHECK(memcmp(again, empty, SSP_HASH_LEN) == 0);
+
+    /* One value changed on g: the hashes differ; the same change on f: they agree again. */
+    write_ok(&g, SSP_ACT_UPDATE, "", q, KV("school", "Syd"), NULL);
+    state_of(&g, "north", hg, &ng);
+    CHECK(memcmp(hf, hg, SSP_HASH_LEN) != 0);
+    write_ok(&f, SSP_ACT_UPDATE, "", q, KV("school", "Syd"), NULL);
+    state_of(&f, "north", hf, &nf);
+    CHECK(memcmp(hf, hg, SSP_HASH_LEN) == 0);
+    /* Settling the lost delete on one side only shows too. */
+    resolve_ok(&g, r, NONE, NONE, true);
+    state_of(&g, "north", hg, &ng);
+    CHECK(memcmp(hf, hg, SSP_HASH_LEN) != 0);
+
+    CHECK_INT(ssp_node_state_hash(f.n, SSP_SLICE_STR("west"), hf, &nf, &d), SSP_ERR_DENIED);
+    CHECK_INT(ssp_node_state_hash(f.n, SSP_SLICE_STR(""), hf, &nf, &d), SSP_ERR_INVAL);
+    fx_fini(&g);
+    fx_fini(&f);
+}
+
 static const struct ssp_test tests[] = {
     {"create_open", test_create_open},
     {"write_get_person", test_write_get_person},
@@ -971,6 +1563,11 @@ static const struct ssp_test tests[] = {
     {"tamper_log_delete", test_tamper_log_delete},
     {"tamper_index_and_strays", test_tamper_index_and_strays},
     {"no_plaintext", test_no_plaintext},
+    {"resolve_refusals", test_resolve_refusals},
+    {"resolve_fields", test_resolve_fields},
+    {"resolve_lost_delete", test_resolve_lost_delete},
+    {"conflicts_listing", test_conflicts_listing},
+    {"state_hash", test_state_hash},
 };
 
 SSP_TEST_MAIN(tests)
