@@ -350,6 +350,20 @@ apply_one(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice bytes, stru
                       "its signature or ops digest does not verify (forged or damaged)");
     const struct ssp_keyring *kr = ctx->next != NULL ? ctx->next : n->kr;
     bool roster = c.hdr.key_epoch == 0;
+    /*
+     * A node that reads a scope holds every key epoch of it that it may read:
+     * the grants travel in the roster, which reaches it before the commits
+     * sealed under them. A commit under an epoch it lacks was sealed with a
+     * key the central never gave it (or came early): kept unopened, it would
+     * never be applied and 'ssp verify' would call the store damaged.
+     * Refused, it is offered again by a later session.
+     */
+    if (!roster && ssp_keyring_scope(kr, cstr(c.hdr.scope)) != NULL &&
+        ssp_keyring_scope_epoch(kr, cstr(c.hdr.scope), c.hdr.key_epoch) == NULL)
+        return refuse(ctx, &c.hdr, SSP_ERR_AUTH,
+                      "it is sealed under key epoch %u of scope '%s', which this node does not "
+                      "hold",
+                      c.hdr.key_epoch, c.hdr.scope);
     bool readable = roster || (c.hdr.schema <= SSP_SCHEMA_VERSION &&
                                ssp_keyring_scope_epoch(kr, cstr(c.hdr.scope), c.hdr.key_epoch));
     if (readable) {

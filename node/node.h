@@ -219,8 +219,9 @@ struct ssp_apply_result {
  * Verifies and applies commits received from peer `from`, in one store
  * transaction: each is checked (form, the right of its origin to write its
  * scope, this node's and the sender's right to hold the scope, contiguity
- * and hash chain, signature and digest, every op's decryption) before it is
- * appended, applied and its stream advanced. A refused commit changes
+ * and hash chain, signature and digest, for a scope this node reads a key
+ * epoch it holds, every op's decryption) before it is appended, applied and
+ * its stream advanced. A refused commit changes
  * nothing and is reported through refuse; later commits of its stream then
  * refuse as out of order. Returns an error only when the store fails (then
  * nothing at all was applied).

@@ -470,6 +470,9 @@ buf_write(void *data, const char *p, size_t n)
     struct ssp_buf *b = w->buf;
     if (w->err != SSP_OK)
         return -1;
+    /* An empty bin or str may come as (NULL, 0): memcpy must not see a null pointer, even for 0. */
+    if (n == 0)
+        return 0;
     /* The packer calls this for every head and body: keep the common case short. */
     if (b->cap - b->n >= n) {
         memcpy(b->p + b->n, p, n);

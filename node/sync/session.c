@@ -444,6 +444,9 @@ on_commits(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag 
     s->st.commits_in += res.applied;
     s->st.bytes_in += res.bytes;
     s->st.duplicates += res.duplicates;
+    /* Harmless (they are not applied twice), but a peer that keeps doing it wastes the link. */
+    if (res.duplicates > 0)
+        ssp_say(SSP_INFO, "peer %s: %u commits already held were ignored", s->who, res.duplicates);
     s->st.ahead += res.ahead;
     s->msg.n = 0;
     rc = ssp_sync_encode_ack(&s->msg, m->frame);
