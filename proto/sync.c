@@ -358,7 +358,7 @@ ssp_sync_decode(struct ssp_slice in, struct ssp_sync_msg *m)
     if (in.n > SSP_SYNC_MAX_FRAME)
         return SSP_ERR_PROTO;
     ssp_mp_init(&c, in);
-    if (!read_array(&c, &n) || n == 0 || !read_uint(&c, SSP_SYNC_NOTICE, &type))
+    if (!read_array(&c, &n) || n == 0 || !read_uint(&c, SSP_SYNC_MARK, &type))
         return SSP_ERR_PROTO;
     m->type = (enum ssp_sync_type)type;
     switch (m->type) {
@@ -370,6 +370,7 @@ ssp_sync_decode(struct ssp_slice in, struct ssp_sync_msg *m)
         break;
     case SSP_SYNC_ACK:
     case SSP_SYNC_DONE:
+    case SSP_SYNC_MARK:
         rc = n == 2 && read_u32(&c, &m->frame) ? SSP_OK : SSP_ERR_PROTO;
         break;
     case SSP_SYNC_NOTICE:
@@ -630,6 +631,12 @@ ssp_err
 ssp_sync_encode_done(struct ssp_buf *out, uint32_t frame)
 {
     return encode_frame_msg(out, SSP_SYNC_DONE, frame);
+}
+
+ssp_err
+ssp_sync_encode_mark(struct ssp_buf *out, uint32_t frame)
+{
+    return encode_frame_msg(out, SSP_SYNC_MARK, frame);
 }
 
 ssp_err

@@ -12,6 +12,8 @@
  *   ACK      = [2, frame: uint32]
  *   DONE     = [3, frame: uint32]      the sender's last frame, 0 if it sent none
  *   NOTICE   = [4, code: int (-1000..-1, an ssp_err), text: str (0..200 bytes, UTF-8)]
+ *   MARK     = [5, frame: uint32]      "send me DONE once you have sent all you have now";
+ *                                      frame: the last frame the sender received
  *
  * A frontier names each scope and origin once, in tables the streams index
  * into, so a stream costs about 20 bytes instead of 80. The tables are
@@ -55,6 +57,7 @@ enum ssp_sync_type {
     SSP_SYNC_ACK = 2,
     SSP_SYNC_DONE = 3,
     SSP_SYNC_NOTICE = 4,
+    SSP_SYNC_MARK = 5,
 };
 
 /* One stream of a frontier: where (scope, origin) stands at the sender. */
@@ -69,7 +72,7 @@ struct ssp_frontier_entry {
 /* A decoded message. Only the fields of its type are set. */
 struct ssp_sync_msg {
     enum ssp_sync_type type;
-    uint32_t frame; /* COMMITS, ACK, DONE */
+    uint32_t frame; /* COMMITS, ACK, DONE, MARK */
 
     /* HELLO. node and proto are also set when decoding fails with SSP_ERR_VERSION. */
     const uint8_t *node; /* SSP_SYNC_NODE_LEN bytes */
@@ -156,6 +159,7 @@ SSP_MUST_CHECK ssp_err ssp_sync_encode_commits(struct ssp_buf *out, uint32_t fra
 size_t ssp_sync_commit_cost(size_t len);
 SSP_MUST_CHECK ssp_err ssp_sync_encode_ack(struct ssp_buf *out, uint32_t frame);
 SSP_MUST_CHECK ssp_err ssp_sync_encode_done(struct ssp_buf *out, uint32_t frame);
+SSP_MUST_CHECK ssp_err ssp_sync_encode_mark(struct ssp_buf *out, uint32_t frame);
 /*
  * A NOTICE: code in -1000..-1. text is cut to at most SSP_SYNC_NOTICE_MAX
  * bytes at a character boundary, and each byte of it that is not part of

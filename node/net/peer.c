@@ -406,6 +406,9 @@ ssp_net_sync(struct ssp_net *net, const uint8_t *peer, uint64_t timeout_ms, ssp_
             r->pending--;
             continue;
         }
+        struct ssp_diag md = {{0}};
+        if (p->conn != NULL && p->conn->sess != NULL && ssp_session_mark(p->conn->sess, &md) != SSP_OK)
+            conn_fail(p->conn, SSP_ERR_IO, md.msg);
         if (p->conn == NULL && p->addr[0] != '\0') {
             /* Now, not after the backoff. */
             uv_timer_stop(&p->retry);

@@ -401,6 +401,17 @@ ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
     return rc;
 }
 
+ssp_err
+ssp_session_mark(struct ssp_session *s, struct ssp_diag *d)
+{
+    if (!s->st.hello)
+        return SSP_OK; /* the peer's first DONE is still to come */
+    s->got_done = false;
+    s->msg.n = 0;
+    ssp_err rc = ssp_sync_encode_mark(&s->msg, s->frame_in);
+    return rc == SSP_OK ? send_msg(s, d) : ssp_diag_set(d, rc, "cannot mark: %s", ssp_strerror(rc));
+}
+
 /* ---- receiving ---- */
 
 static void
@@ -483,6 +494,13 @@ ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *
         s->got_done = true;
         s->peer_done = m.frame;
         return SSP_OK;
+    case SSP_SYNC_MARK:
+        if (!s->st.hello || m.frame > s->frame_out)
+            return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s marked frame %u, beyond %u", s->who,
+                                m.frame, s->frame_out);
+        /* Answer with a DONE once all we have now is sent (pump sends it). */
+        s->sent_done = false;
+        return ssp_session_pump(s, d);
     case SSP_SYNC_NOTICE:
         snprintf(s->notice, sizeof s->notice, "%.*s", (int)m.text.n, (const char *)m.text.p);
         ssp_say(SSP_WARN, "peer %s refused: %s", s->who, s->notice);

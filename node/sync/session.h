@@ -16,6 +16,9 @@
  *   ACK     frees a slot of the window of unacknowledged frames
  *   DONE    sent whenever we have nothing more to send; the session is
  *           synced when both sides have said DONE and every frame is acked
+ *   MARK    asks the peer for a fresh DONE: what it sends before that DONE
+ *           is all it had when the MARK came, so a live session that looks
+ *           synced is known to be synced after one round trip
  *
  * New local commits are pushed while the session lives: call
  * ssp_session_pump after every write. Loop thread only.
@@ -58,6 +61,8 @@ SSP_MUST_CHECK ssp_err ssp_session_start(struct ssp_session *s, struct ssp_diag 
  */
 SSP_MUST_CHECK ssp_err ssp_session_input(struct ssp_session *s, struct ssp_slice msg,
                                          struct ssp_diag *d);
+/* Sends a MARK: the session is not synced again until the peer's next DONE. */
+SSP_MUST_CHECK ssp_err ssp_session_mark(struct ssp_session *s, struct ssp_diag *d);
 /* Sends what the peer lacks, as far as the window allows. */
 SSP_MUST_CHECK ssp_err ssp_session_pump(struct ssp_session *s, struct ssp_diag *d);
 /* Both sides have sent all they had and every frame was acknowledged. */

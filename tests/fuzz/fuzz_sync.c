@@ -74,6 +74,9 @@ encode(struct ssp_buf *out, const struct ssp_sync_msg *m)
     case SSP_SYNC_DONE:
         rc = ssp_sync_encode_done(out, m->frame);
         break;
+    case SSP_SYNC_MARK:
+        rc = ssp_sync_encode_mark(out, m->frame);
+        break;
     case SSP_SYNC_NOTICE:
         rc = ssp_sync_encode_notice(out, m->code, m->text);
         break;

@@ -322,6 +322,7 @@ converse(struct kit *k, uint32_t until)
                 return true;
             break;
         case SSP_SYNC_DONE:
+        case SSP_SYNC_MARK:
             break;
         case SSP_SYNC_NOTICE:
             say("notice %s: %.*s", ssp_err_name(m.code), (int)m.text.n, (const char *)m.text.p);

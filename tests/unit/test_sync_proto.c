@@ -800,7 +800,7 @@ test_refuse_unknown_type(void)
         uint8_t bytes[6];
         size_t n;
     } cases[] = {
-        {{0x92, 0x05, 0x01}, 3},       /* type 5 */
+        {{0x92, 0x06, 0x01}, 3},       /* type 6 */
         {{0x92, 0x7f, 0x01}, 3},       /* type 127 */
         {{0x92, 0xff, 0x01}, 3},       /* type -1 */
         {{0x92, 0xa1, '2', 0x01}, 4},  /* type as a string */
