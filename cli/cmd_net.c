@@ -278,8 +278,20 @@ print_status(struct ssp_mp *c, struct ssp_diag *d)
 int
 ssp_cmd_status(struct ssp_cli *cli, const struct ssp_args *a)
 {
+    struct ssp_buf b;
+    struct ssp_mpw w;
     (void)a;
-    return ssp_cli_run(cli, "status", NULL, print_status);
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, cli->json ? 1 : 0);
+    if (cli->json) {
+        /* Scripts compare nodes by their state hash per scope. */
+        ssp_mpw_cstr(&w, "state");
+        ssp_mpw_bool(&w, true);
+    }
+    int status = ssp_cli_run(cli, "status", &w, print_status);
+    ssp_buf_fini(&b);
+    return status;
 }
 
 static ssp_err

@@ -363,16 +363,28 @@ write_stats(struct ssp_mpw *w, const struct ssp_node_stats *st)
     ssp_mpw_uint(w, st->live);
 }
 
+static ssp_err write_states(struct ssp_ops_ctx *ctx, struct ssp_mpw *out, struct ssp_diag *d);
+
 static ssp_err
 op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
     struct ssp_node *n = ctx->node;
     struct ssp_node_stats st;
-    (void)params;
-    ssp_err rc = ssp_node_stats(n, &st, d);
+    bool state = false;
+    const struct ssp_mp_key table[] = {{"state", SSP_AS_BOOL, false, &state}};
+    ssp_err rc = PARAMS(params, table, d);
+    if (rc == SSP_OK)
+        rc = ssp_node_stats(n, &st, d);
     if (rc != SSP_OK)
         return rc;
-    ssp_mpw_map(out, 16);
+    ssp_mpw_map(out, 16 + state);
+    if (state) {
+        /* Reading every record takes a while in a large store: only when asked. */
+        ssp_mpw_cstr(out, "state");
+        rc = write_states(ctx, out, d);
+        if (rc != SSP_OK)
+            return rc;
+    }
     ssp_mpw_cstr(out, "network");
     if (n->has_network)
         ssp_ops_write_node_id(out, n->network);
@@ -830,7 +842,6 @@ op_state(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, 
 {
     struct ssp_slice scope;
     const struct ssp_mp_key table[] = {{"scope", SSP_AS_STR, false, &scope}};
-    const char *names[SSP_KEYRING_MAX_KEYS];
     ssp_err rc = PARAMS(params, table, d);
     if (rc != SSP_OK)
         return rc;
@@ -838,6 +849,15 @@ op_state(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, 
         ssp_mpw_map(out, 1);
         return write_state(ctx, scope, out, d);
     }
+    return write_states(ctx, out, d);
+}
+
+/* {scope: {hash, records}} for every scope this node holds a key for. */
+static ssp_err
+write_states(struct ssp_ops_ctx *ctx, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    const char *names[SSP_KEYRING_MAX_KEYS];
+    ssp_err rc = SSP_OK;
     uint32_t n = scope_names(ctx->node->kr, names);
     ssp_mpw_map(out, n);
     for (uint32_t i = 0; i < n && rc == SSP_OK; i++)
@@ -933,7 +953,7 @@ static const struct {
     op_fn fn;
     bool params; /* whether it takes params; those that do not get an empty map */
 } ops[] = {
-    {"ping", op_ping, false},      {"status", op_status, false}, {"types", op_types, false},
+    {"ping", op_ping, false},      {"status", op_status, true}, {"types", op_types, false},
     {"add", op_add, true},         {"set", op_set, true},        {"note", op_note, true},
     {"delete", op_delete, true},   {"show", op_show, true},      {"list", op_list, true},
     {"history", op_history, true}, {"import", op_import, true},  {"verify", op_verify, false},
