@@ -320,6 +320,9 @@ complete(struct peer *p, size_t i, ssp_err rc, const char *msg)
         r->wire_out = c->wire_out - w.wire_out;
         r->wire_in = c->wire_in - w.wire_in;
     }
+    /* The loop's cached time is that of the iteration's start, and one iteration may
+     * apply many frames: read the clock. */
+    uv_update_time(p->net->loop);
     r->ms = uv_now(p->net->loop) - w.start_ms;
     if (--w.req->pending == 0)
         req_finish(w.req);
@@ -359,6 +362,7 @@ add_waiter(struct peer *p, struct sync_req *r, size_t idx)
     memset(w, 0, sizeof *w);
     w->req = r;
     w->idx = idx;
+    uv_update_time(p->net->loop);
     w->start_ms = uv_now(p->net->loop);
     memcpy(r->reports[idx].peer, p->id, SSP_PK_LEN);
     if (p->conn != NULL && p->conn->sess != NULL) {
@@ -604,6 +608,10 @@ on_connection(uv_stream_t *server, int status)
         conn_close(c);
         return;
     }
+    /* As for dialled connections: without it the HELLO that follows our stream header
+     * waits for the header's delayed ACK (40 ms on Linux). */
+    uv_tcp_nodelay(&c->tcp, 1);
+    uv_tcp_keepalive(&c->tcp, 1, 60);
     if (!n->has_network) {
         conn_fail(c, SSP_ERR_DENIED, "this node is not enrolled yet and takes no connections");
         return;
