@@ -461,10 +461,16 @@ on_ready(struct conn *c, struct ssp_diag *d)
         return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
     uv_timer_stop(&c->timer);
     if (p->conn != NULL && p->conn != c) {
-        /* Both dialled: keep the connection dialled by the smaller id, on both sides. */
+        /*
+         * Dialled the same way again: the old connection is most likely dead
+         * without our knowing (a cut link), so the new one wins. Dialled by
+         * both: keep the one dialled by the smaller id, on both sides.
+         */
         struct conn *other = p->conn;
-        bool mine_wins = memcmp(c->net->n->kr->pk, id, SSP_PK_LEN) < 0 ? c->outbound
-                                                                        : !c->outbound;
+        bool mine_wins = other->outbound == c->outbound
+                             ? true
+                             : (memcmp(c->net->n->kr->pk, id, SSP_PK_LEN) < 0 ? c->outbound
+                                                                               : !c->outbound);
         if (!mine_wins) {
             c->peer = NULL;
             return ssp_diag_set(d, SSP_ERR_EXISTS, "peer %s is connected already", p->who);

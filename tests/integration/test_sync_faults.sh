@@ -22,13 +22,13 @@ on c import - < <(python3 "$(dirname "$0")/gen_records.py" 500) >/dev/null
 
 # Each attempt may be cut; retry until one sync completes.
 ok=0
-for attempt in $(seq 40); do
-    if on a sync --timeout 20 >"$T/sync.out" 2>&1; then ok=1; break; fi
+for attempt in $(seq 30); do
+    if on a sync --timeout 10 >"$T/sync.out" 2>&1; then ok=1; break; fi
     # After each cut, both stores are consistent: the frontier never runs ahead.
     on a verify >/dev/null || fail "area store inconsistent after a cut"
     on c verify >/dev/null || fail "central store inconsistent after a cut"
 done
-[ "$ok" -eq 1 ] || fail "no sync completed in 40 attempts: $(cat "$T/sync.out")"
+[ "$ok" -eq 1 ] || fail "no sync completed in 30 attempts: $(cat "$T/sync.out")"
 cuts=$(grep -c 'cut after' "$T/proxy.log" || true)
 [ "$cuts" -ge 3 ] || fail "the proxy cut only $cuts connections; the test did not test much"
 
