@@ -1,9 +1,12 @@
+/* madvise(MADV_DONTNEED) is not POSIX; glibc's posix_madvise ignores its DONTNEED. */
+#define _DEFAULT_SOURCE
 #include "node/store/store.h"
 
 #include <errno.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define DEFAULT_MAP_SIZE ((size_t)256 << 20)
@@ -176,6 +179,14 @@ size_t
 ssp_store_map_size(const struct ssp_store *s)
 {
     return s->map_size;
+}
+
+void
+ssp_store_unmap_pages(struct ssp_store *s)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info) == 0 && info.me_mapaddr != NULL)
+        (void)madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
 }
 
 static ssp_err

@@ -49,6 +49,14 @@ SSP_MUST_CHECK ssp_err ssp_store_open(const char *dir, bool create, size_t map_s
                                       struct ssp_store **out, struct ssp_diag *d);
 void ssp_store_close(struct ssp_store *s);
 size_t ssp_store_map_size(const struct ssp_store *s);
+/*
+ * Drops this process's mapping of the store's pages; they stay in the page
+ * cache and come back on the next read. Reading a large log through the map
+ * would otherwise count every page read in the process's resident memory,
+ * which must stay flat however large the store grows. Safe at any time:
+ * LMDB's map is read-only and pointers into it stay valid.
+ */
+void ssp_store_unmap_pages(struct ssp_store *s);
 
 SSP_MUST_CHECK ssp_err ssp_store_read(struct ssp_store *s, struct ssp_txn **out);
 void ssp_txn_abort(struct ssp_txn *t);

@@ -29,6 +29,7 @@ struct ssp_session {
     uint32_t peer_done;        /* the frame of the peer's last DONE, if any */
     bool got_done, sent_done;
     uint64_t inflight_commits[SSP_SESSION_WINDOW], inflight_bytes[SSP_SESSION_WINDOW];
+    uint64_t since_unmap; /* bytes of commits read or applied since the map was last dropped */
     struct ssp_buf msg, hello;
     char notice[SSP_SYNC_NOTICE_MAX + 1];
 };
@@ -133,6 +134,17 @@ peer_may_receive(struct ssp_session *s, struct ssp_txn *t, struct ssp_slice scop
     struct ssp_roster_entry e;
     bool enrolled = ssp_roster_get(t, s->peer, &e) == SSP_OK;
     return ssp_roster_may_receive(network_of(s), s->peer, enrolled ? &e : NULL, scope);
+}
+
+/* Keeps the store's mapped pages from piling up in our RSS during a large sync. */
+static void
+count_mapped(struct ssp_session *s, uint64_t bytes)
+{
+    s->since_unmap += bytes;
+    if (s->since_unmap >= SSP_SESSION_UNMAP_BYTES) {
+        ssp_store_unmap_pages(s->n->store);
+        s->since_unmap = 0;
+    }
 }
 
 static ssp_err
@@ -393,6 +405,7 @@ ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
         }
         s->frame_out++;
         s->sent_done = false;
+        count_mapped(s, bytes);
         s->inflight_commits[s->frame_out % SSP_SESSION_WINDOW] = count;
         s->inflight_bytes[s->frame_out % SSP_SESSION_WINDOW] = bytes;
         rc = send_msg(s, d);
@@ -452,6 +465,7 @@ on_commits(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag 
     if (rc != SSP_OK)
         return rc;
     s->frame_in = m->frame;
+    count_mapped(s, res.bytes);
     s->st.commits_in += res.applied;
     s->st.bytes_in += res.bytes;
     s->st.duplicates += res.duplicates;

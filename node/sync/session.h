@@ -32,6 +32,8 @@
 /* Unacknowledged COMMITS frames in flight, and the size a frame is filled to. */
 #define SSP_SESSION_WINDOW 4
 #define SSP_SESSION_FRAME_TARGET (256u << 10)
+/* After this many bytes of commits read or applied, the store's mapped pages are dropped. */
+#define SSP_SESSION_UNMAP_BYTES (32u << 20)
 
 /* Sends one message (borrowed for the call); an error ends the session. */
 typedef ssp_err (*ssp_session_send_fn)(void *arg, struct ssp_slice msg);
