@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -181,12 +182,43 @@ ssp_store_map_size(const struct ssp_store *s)
     return s->map_size;
 }
 
+/* The mapping of /proc/self/maps that holds address p: [*lo, *hi). */
+static bool
+mapping_of(uintptr_t p, uintptr_t *lo, uintptr_t *hi)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    bool found = false;
+    if (f == NULL)
+        return false;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        unsigned long a, b;
+        if (sscanf(line, "%lx-%lx", &a, &b) == 2 && p >= a && p < b) {
+            *lo = a;
+            *hi = b;
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
 void
 ssp_store_unmap_pages(struct ssp_store *s)
 {
-    MDB_envinfo info;
-    if (mdb_env_info(s->env, &info) == 0 && info.me_mapaddr != NULL)
-        (void)madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+    /*
+     * LMDB tells the map's address only for a fixed map (me_mapaddr), so find
+     * it from a value it returns, which points into the map.
+     */
+    MDB_txn *txn;
+    MDB_val key = {.mv_size = 6, .mv_data = "format"}, val;
+    uintptr_t lo, hi;
+    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+        return;
+    int rc = mdb_get(txn, s->dbi[SSP_DB_META], &key, &val);
+    mdb_txn_abort(txn);
+    if (rc == 0 && mapping_of((uintptr_t)val.mv_data, &lo, &hi))
+        (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 static ssp_err
