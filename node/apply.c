@@ -209,9 +209,15 @@ open_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
                 return refuse(ctx, h, SSP_ERR_PROTO, "roster op %u is malformed", i);
             continue;
         }
-        if (ssp_op_body_decode(plain, &body) != SSP_OK || ssp_schema_find(body.type) == NULL)
+        const struct ssp_type_def *type = NULL;
+        if (ssp_op_body_decode(plain, &body) != SSP_OK ||
+            (type = ssp_schema_find(body.type)) == NULL)
             return refuse(ctx, h, SSP_ERR_PROTO, "op %u is not a record change this node knows",
                           i);
+        /* The checks that need no other record: a type tied to a scope stays in it. */
+        if (type->scope != NULL && !ssp_slice_eq_str(scope, type->scope))
+            return refuse(ctx, h, SSP_ERR_PROTO, "op %u puts a %s record in scope '%s'", i,
+                          type->name, h->scope);
         /* An op may not move a record to another scope or change its type. */
         ssp_err rc =
             ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(op.id, SSP_RECORD_ID_LEN), &stored);

@@ -263,9 +263,15 @@ conn_fail(struct conn *c, ssp_err rc, const char *msg)
         memcpy(who, c->peer->who, sizeof who);
     bool theirs = rc == SSP_ERR_PROTO || rc == SSP_ERR_AUTH || rc == SSP_ERR_VERSION ||
                   rc == SSP_ERR_DENIED;
-    ssp_say(theirs ? SSP_WARN : SSP_INFO, "peer %s: connection %s: %s", who,
-            theirs ? "refused" : "ended", msg);
-    if (c->peer != NULL && !c->net->closing)
+    /* The channel's and session's sentences name the peer already. */
+    bool named = strncmp(msg, "peer ", 5) == 0 || strncmp(msg, "unidentified peer", 17) == 0;
+    if (named)
+        ssp_say(theirs ? SSP_WARN : SSP_INFO, "connection %s: %s", theirs ? "refused" : "ended",
+                msg);
+    else
+        ssp_say(theirs ? SSP_WARN : SSP_INFO, "peer %s: connection %s: %s", who,
+                theirs ? "refused" : "ended", msg);
+    if (c->peer != NULL && !c->peer->removed && !c->net->closing)
         note_peer(c->net, c->peer->id, msg, NULL);
     if (c->peer != NULL && c->peer->conn == c) {
         struct peer *p = c->peer;
@@ -459,6 +465,9 @@ on_ready(struct conn *c, struct ssp_diag *d)
     struct peer *p = c->outbound ? c->peer : find_peer(c->net, id);
     if (p == NULL && (p = add_peer(c->net, id, "")) == NULL)
         return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
+    if (p->removed)
+        return ssp_diag_set(d, SSP_ERR_DENIED,
+                            "peer %s was removed here; 'ssp peer add' it to sync again", p->who);
     uv_timer_stop(&c->timer);
     if (p->conn != NULL && p->conn != c) {
         /*
@@ -771,7 +780,7 @@ ssp_net_reload(struct ssp_net *net)
         if (p->removed) {
             uv_timer_stop(&p->retry);
             if (p->conn != NULL)
-                conn_fail(p->conn, SSP_ERR_DENIED, "the peer was removed");
+                conn_fail(p->conn, SSP_ERR_AGAIN, "the peer was removed here");
         } else {
             dial(p);
         }

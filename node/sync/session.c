@@ -431,8 +431,11 @@ static void
 on_refuse(void *arg, const struct ssp_commit_hdr *h, ssp_err why, const char *msg)
 {
     struct ssp_session *s = arg;
-    struct out_stream *o = h != NULL ? find_out(s, cstr(h->scope), h->origin, true) : NULL;
     s->st.refused++;
+    /* A peer that keeps sending what we refuse costs memory and log lines: drop it. */
+    if (s->st.refused > SSP_SESSION_MAX_REFUSED)
+        return;
+    struct out_stream *o = h != NULL ? find_out(s, cstr(h->scope), h->origin, true) : NULL;
     (void)why;
     /* Once per stream and session: the rest of a refused stream refuses the same way. */
     if (o != NULL && o->noticed)
@@ -464,6 +467,10 @@ on_commits(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag 
     ssp_free(list);
     if (rc != SSP_OK)
         return rc;
+    if (s->st.refused > SSP_SESSION_MAX_REFUSED)
+        return ssp_diag_set(d, SSP_ERR_PROTO,
+                            "peer %s sent more than %u commits this node refused; dropping it",
+                            s->who, SSP_SESSION_MAX_REFUSED);
     s->frame_in = m->frame;
     count_mapped(s, res.bytes);
     s->st.commits_in += res.applied;

@@ -32,6 +32,8 @@
 /* Unacknowledged COMMITS frames in flight, and the size a frame is filled to. */
 #define SSP_SESSION_WINDOW 4
 #define SSP_SESSION_FRAME_TARGET (256u << 10)
+/* A session ends once the peer has sent this many commits we refused. */
+#define SSP_SESSION_MAX_REFUSED 1000u
 /* After this many bytes of commits read or applied, the store's mapped pages are dropped. */
 #define SSP_SESSION_UNMAP_BYTES (32u << 20)
 

@@ -121,10 +121,10 @@ contains "$OUT" "closed by the peer"
 # 7. Garbage: for a handshake, as a frame of the channel, sealed as a sync message.
 attack "its first handshake message is malformed" $(central garbage hs)
 shut_out
-attack "peer $AS: connection refused: peer $AS: a message does not authenticate" \
+attack "connection refused: peer $AS: a message does not authenticate" \
     $(ka garbage frame)
 contains "$OUT" "closed by the peer"
-attack "peer $AS: connection refused: peer $AS sent a malformed message" $(ka garbage msg)
+attack "connection refused: peer $AS sent a malformed message" $(ka garbage msg)
 contains "$OUT" "closed by the peer"
 
 # 8a. Claiming to be a without its key: the handshake fails at its signature.
@@ -153,7 +153,7 @@ on b peer add "$CID" "127.0.0.1:$FAKE" >/dev/null
 expect_fail 1 on b sync
 wait $! || fail "peerkit serve: $(cat "$T/serve.out")"
 imp=$(sed -n 's/^as //p' "$T/serve.out")
-logged b "$lines" "peer $CS: connection refused: peer claims to be ${imp:0:8}, expected $CS"
+logged b "$lines" "connection refused: peer claims to be ${imp:0:8}, expected $CS"
 OUT=$(cat "$T/serve.out")
 contains "$OUT" "answered as ${imp:0:8}"
 contains "$OUT" "closed by the peer"
