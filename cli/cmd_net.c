@@ -176,7 +176,7 @@ print_peer(struct ssp_mp *c, void *arg)
 {
     struct ssp_slice node = {0}, name = {0}, role = {0}, addr = {0}, state = {0}, contact = {0},
                      error = {0}, warning = {0};
-    uint64_t they = 0, we = 0, refused = 0;
+    uint64_t they = 0, we = 0, refused = 0, ahead = 0;
     bool synced = false;
     int64_t skew = 0;
     const struct ssp_mp_key keys[] = {
@@ -193,6 +193,7 @@ print_peer(struct ssp_mp *c, void *arg)
         {"clock_skew_ms", SSP_AS_INT, true, &skew},
         {"clock_warning", SSP_AS_STR, false, &warning},
         {"refused", SSP_AS_UINT, true, &refused},
+        {"clock_ahead", SSP_AS_UINT, true, &ahead},
     };
     (void)arg;
     ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
@@ -212,6 +213,9 @@ print_peer(struct ssp_mp *c, void *arg)
         printf("    last error: %.*s\n", S(error));
     if (warning.n > 0)
         printf("    warning: %.*s\n", S(warning));
+    if (ahead > 0)
+        printf("    %llu of its commits carry a clock too far ahead; ours did not follow it\n",
+               (unsigned long long)ahead);
     return SSP_OK;
 }
 

@@ -358,13 +358,17 @@ write_one_peer(struct ssp_ops_ctx *ctx, struct ssp_txn *t, const struct ssp_peer
     bool enrolled = ssp_roster_get(t, p->id, &e) == SSP_OK;
     bool central = ctx->node->has_network && memcmp(p->id, ctx->node->network, SSP_PK_LEN) == 0;
     uint64_t ours = 0, theirs = 0;
+    struct ssp_buf known;
+    ssp_buf_init(&known);
     if (l.synced) {
         ours = theirs = 0; /* in a live, synced session nothing is missing either way */
     } else {
-        compare_frontiers(ctx, t, p->id, l.hello.n > 0 ? l.hello : p->hello, &ours, &theirs);
+        bool now = l.sess != NULL && ssp_session_known(l.sess, &known) == SSP_OK;
+        compare_frontiers(ctx, t, p->id, now ? SSP_BUF_SLICE(&known) : p->hello, &ours, &theirs);
     }
+    ssp_buf_fini(&known);
     int64_t skew = l.st != NULL && l.st->hello ? l.st->skew_ms : p->skew_ms;
-    ssp_mpw_map(w, 13);
+    ssp_mpw_map(w, 14);
     ssp_mpw_cstr(w, "node");
     ssp_ops_write_node_id(w, p->id);
     ssp_mpw_cstr(w, "name");
@@ -404,6 +408,8 @@ write_one_peer(struct ssp_ops_ctx *ctx, struct ssp_txn *t, const struct ssp_peer
         ssp_mpw_nil(w);
     ssp_mpw_cstr(w, "refused");
     ssp_mpw_uint(w, l.st != NULL ? l.st->refused : 0);
+    ssp_mpw_cstr(w, "clock_ahead");
+    ssp_mpw_uint(w, l.st != NULL ? l.st->ahead : 0);
 }
 
 ssp_err

@@ -6,8 +6,9 @@
  *   peers  node(32) -> [addr: str, last_contact_ms: uint, last_error: str,
  *                       skew_ms: int, hello: bin]
  *
- * hello is the peer's last HELLO message (proto/sync.h) as received: its
- * frontier says what the peer had then. Loop thread only.
+ * hello is a HELLO message (proto/sync.h) as from the peer, saying what it
+ * held at our last contact: its own HELLO advanced by every frame it
+ * acknowledged (node/sync/session.h, ssp_session_known). Loop thread only.
  */
 #ifndef SSP_NODE_PEERS_H
 #define SSP_NODE_PEERS_H

@@ -53,6 +53,7 @@ struct conn {
     struct ssp_session *sess;
     struct ssp_buf in, out, msg;
     uint64_t wire_in, wire_out;
+    bool noted_synced; /* the peers table has what the peer held when last in sync */
 };
 
 struct sync_req {
@@ -209,7 +210,7 @@ conn_close(struct conn *c)
 struct peer_note {
     const uint8_t *id;
     const char *error;
-    struct ssp_slice hello;
+    struct ssp_slice known; /* what the peer holds, as a HELLO from it */
     int64_t skew_ms;
     bool contact;
 };
@@ -231,7 +232,7 @@ write_note(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     if (pn->contact) {
         p.last_contact_ms = ssp_wall_ms();
         p.skew_ms = pn->skew_ms;
-        p.hello = pn->hello;
+        p.hello = pn->known;
         p.last_error[0] = '\0';
     }
     if (pn->error != NULL)
@@ -239,18 +240,25 @@ write_note(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     return ssp_peer_put(t, &p);
 }
 
-/* Keeps what status shows of a peer across restarts. */
+/*
+ * Keeps what status shows of a peer across restarts: the error, or (s) that
+ * we were in contact and what it holds as far as we know.
+ */
 static void
 note_peer(struct ssp_net *net, const uint8_t *id, const char *error, const struct ssp_session *s)
 {
-    struct peer_note pn = {id, error, SSP_SLICE(NULL, 0), 0, s != NULL};
+    struct peer_note pn = {id, error, SSP_SLICE(NULL, 0), 0, false};
     struct ssp_diag d = {{0}};
-    if (s != NULL) {
-        pn.hello = ssp_session_hello(s);
+    struct ssp_buf known;
+    ssp_buf_init(&known);
+    if (s != NULL && ssp_session_known(s, &known) == SSP_OK) {
+        pn.contact = true;
+        pn.known = SSP_BUF_SLICE(&known);
         pn.skew_ms = ssp_session_stats(s)->skew_ms;
     }
     if (ssp_store_write(net->n->store, write_note, &pn, &d) != SSP_OK)
         ssp_say(SSP_WARN, "cannot record the state of a peer: %s", d.msg);
+    ssp_buf_fini(&known);
 }
 
 static void
@@ -272,7 +280,7 @@ conn_fail(struct conn *c, ssp_err rc, const char *msg)
         ssp_say(theirs ? SSP_WARN : SSP_INFO, "peer %s: connection %s: %s", who,
                 theirs ? "refused" : "ended", msg);
     if (c->peer != NULL && !c->peer->removed && !c->net->closing)
-        note_peer(c->net, c->peer->id, msg, NULL);
+        note_peer(c->net, c->peer->id, msg, c->sess);
     if (c->peer != NULL && c->peer->conn == c) {
         struct peer *p = c->peer;
         while (p->nwaiters > 0)
@@ -337,8 +345,16 @@ complete(struct peer *p, size_t i, ssp_err rc, const char *msg)
 static void
 check_waiters(struct peer *p)
 {
-    if (p->conn == NULL || p->conn->sess == NULL || !ssp_session_synced(p->conn->sess))
+    struct conn *c = p->conn;
+    if (c == NULL || c->sess == NULL || !ssp_session_synced(c->sess)) {
+        if (c != NULL)
+            c->noted_synced = false;
         return;
+    }
+    if (!c->noted_synced) {
+        c->noted_synced = true;
+        note_peer(p->net, p->id, NULL, c->sess);
+    }
     while (p->nwaiters > 0)
         complete(p, p->nwaiters - 1, SSP_OK, NULL);
 }
@@ -812,9 +828,9 @@ ssp_net_live(struct ssp_net *net, const uint8_t peer[SSP_PK_LEN], struct ssp_pee
     struct conn *c = p->conn;
     if (c != NULL && c->sess != NULL) {
         l->state = "connected";
+        l->sess = c->sess;
         l->st = ssp_session_stats(c->sess);
         l->synced = ssp_session_synced(c->sess);
-        l->hello = ssp_session_hello(c->sess);
     } else if (c != NULL || p->resolving) {
         l->state = "connecting";
     } else if (uv_is_active((uv_handle_t *)&p->retry)) {

@@ -43,8 +43,8 @@ struct ssp_peer_live {
     const char *state; /* "connected", "connecting", "waiting" (to retry), "idle" */
     uint64_t retry_in_ms;
     bool synced;
-    const struct ssp_session_stats *st; /* of the open session, or NULL */
-    struct ssp_slice hello;             /* the peer's HELLO in this session, or empty */
+    const struct ssp_session *sess; /* the open session, or NULL */
+    const struct ssp_session_stats *st; /* its stats, or NULL */
 };
 
 /* Starts dialling the stored peers and, if listen is not NULL, listening on it. */

@@ -6,11 +6,18 @@
 #include "node/say.h"
 #include "node/store/keys.h"
 
+/* A frame in flight took stream `out` up to `seq`. */
+struct sent_mark {
+    size_t out;
+    uint64_t seq;
+};
+
 /* A stream as this session sends it: the peer has (or was sent) everything up to `sent`. */
 struct out_stream {
     char scope[SSP_SCOPE_MAX + 1];
     uint8_t origin[SSP_PK_LEN];
     uint64_t sent;
+    uint64_t known; /* the peer holds up to here: its HELLO, or frames it acked */
     bool blocked; /* the peer's history differs from ours: nothing is sent */
     bool noticed; /* a refusal of the peer's commits in this stream was logged */
 };
@@ -29,8 +36,10 @@ struct ssp_session {
     uint32_t peer_done;        /* the frame of the peer's last DONE, if any */
     bool got_done, sent_done;
     uint64_t inflight_commits[SSP_SESSION_WINDOW], inflight_bytes[SSP_SESSION_WINDOW];
+    struct sent_mark *marks[SSP_SESSION_WINDOW]; /* per frame in flight: where each stream got to */
+    size_t nmarks[SSP_SESSION_WINDOW], cap_marks[SSP_SESSION_WINDOW];
     uint64_t since_unmap; /* bytes of commits read or applied since the map was last dropped */
-    struct ssp_buf msg, hello;
+    struct ssp_buf msg;
     char notice[SSP_SYNC_NOTICE_MAX + 1];
 };
 
@@ -55,7 +64,6 @@ ssp_session_new(struct ssp_node *n, const uint8_t peer[SSP_PK_LEN], ssp_session_
     s->send = send;
     s->arg = arg;
     ssp_buf_init(&s->msg);
-    ssp_buf_init(&s->hello);
     *out = s;
     return SSP_OK;
 }
@@ -65,9 +73,10 @@ ssp_session_free(struct ssp_session *s)
 {
     if (s == NULL)
         return;
+    for (int i = 0; i < SSP_SESSION_WINDOW; i++)
+        ssp_free(s->marks[i]);
     ssp_free(s->out);
     ssp_buf_fini(&s->msg);
-    ssp_buf_fini(&s->hello);
     ssp_free(s);
 }
 
@@ -81,12 +90,6 @@ const char *
 ssp_session_notice(const struct ssp_session *s)
 {
     return s->notice;
-}
-
-struct ssp_slice
-ssp_session_hello(const struct ssp_session *s)
-{
-    return SSP_BUF_SLICE(&s->hello);
 }
 
 bool
@@ -232,7 +235,7 @@ same_history(struct ssp_txn *t, const struct ssp_frontier_entry *e, bool *same)
 }
 
 static ssp_err
-on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_slice raw,
+on_hello(struct ssp_session *s, const struct ssp_sync_msg *m,
          struct ssp_diag *d)
 {
     struct ssp_txn *t = NULL;
@@ -248,10 +251,7 @@ on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_slice r
         ssp_say(SSP_WARN, "peer %s: its clock is %lld s %s ours; check the clocks", s->who,
                 (long long)(s->st.skew_ms / 1000 < 0 ? -s->st.skew_ms / 1000 : s->st.skew_ms / 1000),
                 s->st.skew_ms > 0 ? "ahead of" : "behind");
-    s->hello.n = 0;
-    ssp_err rc = ssp_buf_append(&s->hello, raw.p, raw.n);
-    if (rc == SSP_OK)
-        rc = ssp_store_read(s->n->store, &t);
+    ssp_err rc = ssp_store_read(s->n->store, &t);
     while (rc == SSP_OK && (rc = ssp_sync_frontier_next(m, &it, &e)) == SSP_OK) {
         struct out_stream *o = find_out(s, e.scope, e.origin, true);
         bool same = true;
@@ -259,7 +259,7 @@ on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_slice r
             rc = SSP_ERR_NOMEM;
             break;
         }
-        o->sent = e.seq;
+        o->sent = o->known = e.seq;
         rc = same_history(t, &e, &same);
         if (rc == SSP_OK && !same && !o->blocked) {
             o->blocked = true;
@@ -282,6 +282,23 @@ on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_slice r
 /* ---- sending commits ---- */
 
 /* Adds the commits of stream o after o->sent to the frame, as far as it has room. */
+/* Notes that the frame being filled (number frame) takes stream o up to o->sent. */
+static ssp_err
+mark_sent(struct ssp_session *s, uint32_t frame, const struct out_stream *o)
+{
+    int w = (int)(frame % SSP_SESSION_WINDOW);
+    if (s->nmarks[w] == s->cap_marks[w]) {
+        size_t cap = s->cap_marks[w] == 0 ? 8 : s->cap_marks[w] * 2;
+        struct sent_mark *p = ssp_realloc(s->marks[w], cap * sizeof *p);
+        if (p == NULL)
+            return SSP_ERR_NOMEM;
+        s->marks[w] = p;
+        s->cap_marks[w] = cap;
+    }
+    s->marks[w][s->nmarks[w]++] = (struct sent_mark){(size_t)(o - s->out), o->sent};
+    return SSP_OK;
+}
+
 static ssp_err
 fill_from(struct ssp_txn *t, struct out_stream *o, uint64_t seq,
           struct ssp_slice *list, size_t *count, size_t *size, uint64_t *bytes)
@@ -352,7 +369,10 @@ fill_frame(struct ssp_session *s, struct ssp_txn *t, struct ssp_slice *list, siz
                 rc = SSP_ERR_NOMEM;
                 break;
             }
+            uint64_t before = o->sent;
             rc = fill_from(t, o, pos.seq, list, count, &size, bytes);
+            if (rc == SSP_OK && o->sent > before)
+                rc = mark_sent(s, s->frame_out + 1, o);
             if (rc != SSP_OK)
                 break;
             if (o->sent < pos.seq)
@@ -382,6 +402,7 @@ ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
         struct ssp_txn *t = NULL;
         size_t count = 0;
         uint64_t bytes = 0;
+        s->nmarks[(s->frame_out + 1) % SSP_SESSION_WINDOW] = 0;
         rc = ssp_store_read(s->n->store, &t);
         if (rc == SSP_OK)
             rc = fill_frame(s, t, list, &count, &bytes);
@@ -423,6 +444,45 @@ ssp_session_mark(struct ssp_session *s, struct ssp_diag *d)
     s->msg.n = 0;
     ssp_err rc = ssp_sync_encode_mark(&s->msg, s->frame_in);
     return rc == SSP_OK ? send_msg(s, d) : ssp_diag_set(d, rc, "cannot mark: %s", ssp_strerror(rc));
+}
+
+ssp_err
+ssp_session_known(const struct ssp_session *s, struct ssp_buf *out)
+{
+    struct ssp_txn *t = NULL;
+    struct ssp_frontier_entry *e = NULL;
+    size_t n = 0;
+    if (!s->st.hello)
+        return SSP_ERR_NOTFOUND;
+    ssp_err rc = ssp_store_read(s->n->store, &t);
+    if (rc == SSP_OK && s->nout > 0 && (e = ssp_alloc(s->nout * sizeof *e)) == NULL)
+        rc = SSP_ERR_NOMEM;
+    for (size_t i = 0; i < s->nout && rc == SSP_OK; i++) {
+        const struct out_stream *o = &s->out[i];
+        uint8_t k[SSP_KEY_MAX], hash[SSP_HASH_LEN];
+        struct ssp_slice scope = cstr(o->scope), bytes;
+        struct ssp_commit c;
+        if (o->known == 0)
+            continue;
+        /* The head the peer holds: our commit at that seq, if we have it. */
+        memset(hash, 0, sizeof hash);
+        uint32_t epoch = 1;
+        if (ssp_txn_get(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, o->origin, o->known)),
+                        &bytes) == SSP_OK &&
+            ssp_commit_parse(bytes, &c) == SSP_OK) {
+            ssp_commit_hash(&c, hash);
+            epoch = c.hdr.epoch;
+        }
+        e[n] = (struct ssp_frontier_entry){scope, o->origin, epoch, o->known, {0}};
+        memcpy(e[n].head, hash, SSP_SYNC_HEAD_LEN);
+        n++;
+    }
+    if (rc == SSP_OK)
+        rc = ssp_sync_encode_hello(out, s->peer, SSP_SCHEMA_VERSION,
+                                   (uint64_t)((int64_t)ssp_wall_ms() + s->st.skew_ms), e, n);
+    ssp_txn_abort(t);
+    ssp_free(e);
+    return rc;
 }
 
 /* ---- receiving ---- */
@@ -497,7 +557,7 @@ ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *
         return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s sent a malformed message", s->who);
     switch (m.type) {
     case SSP_SYNC_HELLO:
-        return on_hello(s, &m, raw, d);
+        return on_hello(s, &m, d);
     case SSP_SYNC_COMMITS:
         return on_commits(s, &m, d);
     case SSP_SYNC_ACK:
@@ -505,6 +565,11 @@ ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *
             return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s acked frame %u out of order", s->who,
                                 m.frame);
         s->acked = m.frame;
+        for (size_t i = 0; i < s->nmarks[m.frame % SSP_SESSION_WINDOW]; i++) {
+            const struct sent_mark *mk = &s->marks[m.frame % SSP_SESSION_WINDOW][i];
+            if (s->out[mk->out].known < mk->seq)
+                s->out[mk->out].known = mk->seq;
+        }
         s->st.commits_out += s->inflight_commits[m.frame % SSP_SESSION_WINDOW];
         s->st.bytes_out += s->inflight_bytes[m.frame % SSP_SESSION_WINDOW];
         return ssp_session_pump(s, d);

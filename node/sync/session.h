@@ -74,7 +74,11 @@ bool ssp_session_synced(const struct ssp_session *s);
 const struct ssp_session_stats *ssp_session_stats(const struct ssp_session *s);
 /* The last NOTICE the peer sent (a refusal of ours), "" if none. */
 const char *ssp_session_notice(const struct ssp_session *s);
-/* The peer's last HELLO (borrowed until the next input), empty before it. */
-struct ssp_slice ssp_session_hello(const struct ssp_session *s);
+/*
+ * Appends, as a HELLO from the peer, what we know the peer holds now: its
+ * HELLO's frontier advanced by every frame it acknowledged. SSP_ERR_NOTFOUND
+ * before its HELLO came.
+ */
+SSP_MUST_CHECK ssp_err ssp_session_known(const struct ssp_session *s, struct ssp_buf *out);
 
 #endif
