@@ -65,8 +65,8 @@ print_entry(struct ssp_mp *c, void *arg)
 {
     struct ssp_slice node = {0}, name = {0}, role = {0}, scopes = {0}, since = {0};
     const struct ssp_mp_key keys[] = {
-        {"node", SSP_AS_STR, true, &node},     {"name", SSP_AS_STR, true, &name},
-        {"role", SSP_AS_STR, true, &role},     {"scopes", SSP_AS_RAW, true, &scopes},
+        {"node", SSP_AS_STR, true, &node},    {"name", SSP_AS_STR, true, &name},
+        {"role", SSP_AS_STR, true, &role},    {"scopes", SSP_AS_RAW, true, &scopes},
         {"since", SSP_AS_STR, false, &since},
     };
     char list[256];
@@ -306,11 +306,11 @@ print_report(struct ssp_mp *c, void *arg)
     uint64_t co = 0, bo = 0, ci = 0, bi = 0, wo = 0, wi = 0, refused = 0;
     double secs = 0;
     const struct ssp_mp_key keys[] = {
-        {"node", SSP_AS_STR, true, &node},       {"ok", SSP_AS_BOOL, true, &ok},
-        {"error", SSP_AS_STR, false, &error},    {"commits_out", SSP_AS_UINT, true, &co},
-        {"bytes_out", SSP_AS_UINT, true, &bo},   {"commits_in", SSP_AS_UINT, true, &ci},
-        {"bytes_in", SSP_AS_UINT, true, &bi},    {"wire_out", SSP_AS_UINT, true, &wo},
-        {"wire_in", SSP_AS_UINT, true, &wi},     {"refused", SSP_AS_UINT, true, &refused},
+        {"node", SSP_AS_STR, true, &node},     {"ok", SSP_AS_BOOL, true, &ok},
+        {"error", SSP_AS_STR, false, &error},  {"commits_out", SSP_AS_UINT, true, &co},
+        {"bytes_out", SSP_AS_UINT, true, &bo}, {"commits_in", SSP_AS_UINT, true, &ci},
+        {"bytes_in", SSP_AS_UINT, true, &bi},  {"wire_out", SSP_AS_UINT, true, &wo},
+        {"wire_in", SSP_AS_UINT, true, &wi},   {"refused", SSP_AS_UINT, true, &refused},
         {"seconds", SSP_AS_RAW, true, NULL},
     };
     struct ssp_slice raw = {0};

@@ -42,9 +42,8 @@ struct apply_ctx {
     size_t cap_ends;
 };
 
-static ssp_err
-refuse(struct apply_ctx *ctx, const struct ssp_commit_hdr *h, ssp_err why, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static ssp_err refuse(struct apply_ctx *ctx, const struct ssp_commit_hdr *h, ssp_err why,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static ssp_err
 refuse(struct apply_ctx *ctx, const struct ssp_commit_hdr *h, ssp_err why, const char *fmt, ...)
@@ -133,9 +132,8 @@ check_stream(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
     struct ssp_slice v, held;
     struct ssp_stream_pos pos = {0, 0, {0}};
     *fresh = false;
-    ssp_err rc =
-        ssp_txn_get(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, cstr(h->scope), h->origin)),
-                    &v);
+    ssp_err rc = ssp_txn_get(t, SSP_DB_STREAMS,
+                             SSP_SLICE(k, ssp_key_stream(k, cstr(h->scope), h->origin)), &v);
     if (rc == SSP_OK && !ssp_stream_pos_decode(v, &pos))
         rc = SSP_ERR_CORRUPT;
     if (rc != SSP_OK && rc != SSP_ERR_NOTFOUND)
@@ -212,19 +210,17 @@ open_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
         const struct ssp_type_def *type = NULL;
         if (ssp_op_body_decode(plain, &body) != SSP_OK ||
             (type = ssp_schema_find(body.type)) == NULL)
-            return refuse(ctx, h, SSP_ERR_PROTO, "op %u is not a record change this node knows",
-                          i);
+            return refuse(ctx, h, SSP_ERR_PROTO, "op %u is not a record change this node knows", i);
         /* The checks that need no other record: a type tied to a scope stays in it. */
         if (type->scope != NULL && !ssp_slice_eq_str(scope, type->scope))
             return refuse(ctx, h, SSP_ERR_PROTO, "op %u puts a %s record in scope '%s'", i,
                           type->name, h->scope);
         /* An op may not move a record to another scope or change its type. */
-        ssp_err rc =
-            ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(op.id, SSP_RECORD_ID_LEN), &stored);
+        ssp_err rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(op.id, SSP_RECORD_ID_LEN), &stored);
         if (rc == SSP_OK && (ssp_record_peek(stored, &rscope, &rtype, &deleted) != SSP_OK ||
                              !ssp_slice_eq(rscope, scope) || !ssp_slice_eq(rtype, body.type)))
-            return refuse(ctx, h, SSP_ERR_AUTH,
-                          "op %u is about a record of another scope or type", i);
+            return refuse(ctx, h, SSP_ERR_AUTH, "op %u is about a record of another scope or type",
+                          i);
         if (rc != SSP_OK && rc != SSP_ERR_NOTFOUND)
             return rc;
     }
@@ -298,12 +294,12 @@ apply_roster(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
                 return rc;
         }
         struct ssp_diag why = {{0}};
-        ssp_err rc = ssp_roster_apply(t, body, c->hdr.hlc, n->kr->pk, n->kr->sk, ctx->next,
-                                      &added, &why);
+        ssp_err rc =
+            ssp_roster_apply(t, body, c->hdr.hlc, n->kr->pk, n->kr->sk, ctx->next, &added, &why);
         ctx->keys_added = ctx->keys_added || added;
         if (rc == SSP_ERR_AUTH || rc == SSP_ERR_EXISTS || rc == SSP_ERR_FULL)
-            ssp_say(SSP_WARN, "roster op %u of seq %llu: %s", i,
-                    (unsigned long long)c->hdr.seq, why.msg);
+            ssp_say(SSP_WARN, "roster op %u of seq %llu: %s", i, (unsigned long long)c->hdr.seq,
+                    why.msg);
         else if (rc != SSP_OK)
             return ssp_diag_set(d, rc, "%s", why.msg);
     }
@@ -326,7 +322,8 @@ append(struct ssp_txn *t, const struct ssp_commit *c, struct ssp_slice bytes,
     struct ssp_slice scope = cstr(h->scope);
     memcpy(pos.head, hash, SSP_HASH_LEN);
     ssp_stream_pos_encode(&pos, v);
-    ssp_err rc = ssp_txn_put(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, h->origin, h->seq)), bytes);
+    ssp_err rc =
+        ssp_txn_put(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, h->origin, h->seq)), bytes);
     if (rc == SSP_OK)
         rc = ssp_txn_put(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, scope, h->origin)),
                          SSP_SLICE(v, sizeof v));
@@ -449,8 +446,8 @@ ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN], const struct 
         }
         ssp_node_pick_scope(n);
         for (uint32_t i = 0; i < ctx.res.refused; i++)
-            on_refuse(arg, ctx.refusals[i].has_hdr ? &ctx.refusals[i].h : NULL,
-                      ctx.refusals[i].why, ctx.refusals[i].msg);
+            on_refuse(arg, ctx.refusals[i].has_hdr ? &ctx.refusals[i].h : NULL, ctx.refusals[i].why,
+                      ctx.refusals[i].msg);
         if (ctx.res.applied > 0 && n->on_commit != NULL)
             n->on_commit(n->on_commit_arg);
     } else {

@@ -30,8 +30,7 @@ on_value(void *user, const char *section, const char *key, const char *value)
         snprintf(cfg->scope, sizeof cfg->scope, "%s", value);
         return 1;
     }
-    if (strcmp(section, "net") == 0 && strcmp(key, "listen") == 0 &&
-        ssp_addr_valid(value)) {
+    if (strcmp(section, "net") == 0 && strcmp(key, "listen") == 0 && ssp_addr_valid(value)) {
         snprintf(cfg->listen, sizeof cfg->listen, "%s", value);
         return 1;
     }
@@ -142,8 +141,8 @@ ssp_config_create(const char *dir, const struct ssp_config *cfg, struct ssp_diag
             "\n[log]\n"
             "level = %s\n",
             cfg->name, cfg->scope[0] != '\0' ? "" : "# ", cfg->scope,
-            cfg->listen[0] != '\0' ? "" : "# ", cfg->listen[0] != '\0' ? cfg->listen : "0.0.0.0:7407",
-            levels[cfg->log_level]);
+            cfg->listen[0] != '\0' ? "" : "# ",
+            cfg->listen[0] != '\0' ? cfg->listen : "0.0.0.0:7407", levels[cfg->log_level]);
     bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     if (fclose(f) != 0 || !ok)
         return ssp_diag_set(d, SSP_ERR_IO, "cannot write %s: %s", path, strerror(errno));

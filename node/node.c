@@ -177,7 +177,8 @@ load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag 
     rc = ssp_keyring_open(sealed, pass, len, &n->kr, d);
     if (rc == SSP_OK && memcmp(id.p, n->kr->pk, SSP_PK_LEN) != 0)
         rc = ssp_diag_set(d, SSP_ERR_CORRUPT, "the keyring does not belong to this store");
-    if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(SSP_META_HLC), &hlc) == SSP_OK && hlc.n == 8)
+    if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(SSP_META_HLC), &hlc) == SSP_OK &&
+        hlc.n == 8)
         n->hlc.last = ssp_get_be64(hlc.p);
     if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(SSP_META_NETWORK), &id) == SSP_OK &&
         id.n == SSP_PK_LEN) {

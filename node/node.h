@@ -228,7 +228,7 @@ struct ssp_apply_result {
  */
 SSP_MUST_CHECK ssp_err ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN],
                                       const struct ssp_slice *commits, size_t count,
-                                      ssp_refuse_fn refuse, void *arg,
-                                      struct ssp_apply_result *res, struct ssp_diag *d);
+                                      ssp_refuse_fn refuse, void *arg, struct ssp_apply_result *res,
+                                      struct ssp_diag *d);
 
 #endif

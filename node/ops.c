@@ -10,7 +10,6 @@
 #define LIST_PAGE_BYTES (4u << 20)
 #define IMPORT_MAX 10000
 
-
 /* ---- params ---- */
 
 /*
@@ -42,7 +41,8 @@ params_read(struct ssp_mp *c, const struct ssp_mp_key *table, size_t n, struct s
 }
 
 ssp_err
-ssp_ops_params(struct ssp_slice params, const struct ssp_mp_key *table, size_t n, struct ssp_diag *d)
+ssp_ops_params(struct ssp_slice params, const struct ssp_mp_key *table, size_t n,
+               struct ssp_diag *d)
 {
     struct ssp_mp c;
     ssp_mp_init(&c, params);
@@ -51,7 +51,6 @@ ssp_ops_params(struct ssp_slice params, const struct ssp_mp_key *table, size_t n
         rc = ssp_diag_set(d, SSP_ERR_PROTO, "the params have trailing bytes");
     return rc;
 }
-
 
 static ssp_err
 parse_id(struct ssp_slice s, uint8_t id[SSP_RECORD_ID_LEN], struct ssp_diag *d)
@@ -953,15 +952,28 @@ static const struct {
     op_fn fn;
     bool params; /* whether it takes params; those that do not get an empty map */
 } ops[] = {
-    {"ping", op_ping, false},      {"status", op_status, true}, {"types", op_types, false},
-    {"add", op_add, true},         {"set", op_set, true},        {"note", op_note, true},
-    {"delete", op_delete, true},   {"show", op_show, true},      {"list", op_list, true},
-    {"history", op_history, true}, {"import", op_import, true},  {"verify", op_verify, false},
-    {"stop", op_stop, false},      {"scope_add", ssp_op_scope_add, true},
-    {"enrol", ssp_op_enrol, true}, {"roster", ssp_op_roster, false},
-    {"peer_add", ssp_op_peer_add, true}, {"peer_remove", ssp_op_peer_remove, true},
-    {"peers", ssp_op_peers, false}, {"sync", ssp_op_sync, true},
-    {"resolve", op_resolve, true}, {"conflicts", op_conflicts, true},
+    {"ping", op_ping, false},
+    {"status", op_status, true},
+    {"types", op_types, false},
+    {"add", op_add, true},
+    {"set", op_set, true},
+    {"note", op_note, true},
+    {"delete", op_delete, true},
+    {"show", op_show, true},
+    {"list", op_list, true},
+    {"history", op_history, true},
+    {"import", op_import, true},
+    {"verify", op_verify, false},
+    {"stop", op_stop, false},
+    {"scope_add", ssp_op_scope_add, true},
+    {"enrol", ssp_op_enrol, true},
+    {"roster", ssp_op_roster, false},
+    {"peer_add", ssp_op_peer_add, true},
+    {"peer_remove", ssp_op_peer_remove, true},
+    {"peers", ssp_op_peers, false},
+    {"sync", ssp_op_sync, true},
+    {"resolve", op_resolve, true},
+    {"conflicts", op_conflicts, true},
     {"state", op_state, true},
 };
 

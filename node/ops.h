@@ -18,8 +18,7 @@ struct ssp_net;
  * once: with SSP_OK and the encoded result, or an error and the sentence.
  * The transport answers nothing else on that connection until then.
  */
-typedef void (*ssp_ops_reply_fn)(void *token, ssp_err rc, struct ssp_slice result,
-                                 const char *msg);
+typedef void (*ssp_ops_reply_fn)(void *token, ssp_err rc, struct ssp_slice result, const char *msg);
 
 struct ssp_ops_ctx {
     struct ssp_node *node;

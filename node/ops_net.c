@@ -15,8 +15,8 @@
 
 /* Reads a node id: the 52 characters, or (prefix) the first 8 or more of a known peer's. */
 static ssp_err
-parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text, bool prefix,
-           uint8_t id[SSP_PK_LEN], struct ssp_diag *d)
+parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text, bool prefix, uint8_t id[SSP_PK_LEN],
+           struct ssp_diag *d)
 {
     if (text.n == SSP_NODE_ID_TEXT &&
         ssp_base32_decode((const char *)text.p, text.n, id, SSP_PK_LEN) == SSP_OK)
@@ -136,8 +136,7 @@ ssp_op_enrol(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *o
     if (rc == SSP_OK)
         rc = parse_node(ctx, node, false, e.node, d);
     if (rc == SSP_OK && role.n > 0 && ssp_role_parse(role, &e.role) != SSP_OK)
-        rc = ssp_diag_set(d, SSP_ERR_INVAL, "the role is member or relay, not '%.*s'",
-                          CLIP(role));
+        rc = ssp_diag_set(d, SSP_ERR_INVAL, "the role is member or relay, not '%.*s'", CLIP(role));
     if (rc == SSP_OK)
         rc = split_scopes(scopes, e.scopes, SSP_ROSTER_MAX_SCOPES, &e.nscopes, d);
     if (rc == SSP_OK)
@@ -198,7 +197,8 @@ ssp_op_roster(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *
     while (rc == SSP_OK && ssp_roster_next(t, pos, &started, &e) == SSP_OK)
         write_entry(out, &e, "");
     ssp_txn_abort(t);
-    return rc == SSP_OK ? SSP_OK : ssp_diag_set(d, rc, "cannot read the roster: %s", ssp_strerror(rc));
+    return rc == SSP_OK ? SSP_OK
+                        : ssp_diag_set(d, rc, "cannot read the roster: %s", ssp_strerror(rc));
 }
 
 struct peer_edit {
@@ -245,8 +245,8 @@ ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw
         memcpy(text, addr.p, addr.n);
         text[addr.n] = '\0';
     }
-    if (rc == SSP_OK && (addr.n > SSP_ADDR_MAX || memchr(addr.p, '\0', addr.n) != NULL ||
-                         !ssp_addr_valid(text)))
+    if (rc == SSP_OK &&
+        (addr.n > SSP_ADDR_MAX || memchr(addr.p, '\0', addr.n) != NULL || !ssp_addr_valid(text)))
         rc = ssp_diag_set(d, SSP_ERR_INVAL,
                           "'%.*s' is not an address; give HOST:PORT, e.g. 10.0.0.5:7407",
                           CLIP(addr));

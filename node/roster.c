@@ -163,8 +163,7 @@ apply_node(struct ssp_txn *t, struct ssp_mp *c, uint64_t hlc)
     struct ssp_slice role;
     if (ssp_mp_bin_n(c, e.node, SSP_PK_LEN) != SSP_OK || ssp_mp_str(c, &e.name) != SSP_OK ||
         !name_valid(e.name) || ssp_mp_str(c, &role) != SSP_OK ||
-        ssp_role_parse(role, &e.role) != SSP_OK || read_scopes(c, &e) != SSP_OK ||
-        !ssp_mp_done(c))
+        ssp_role_parse(role, &e.role) != SSP_OK || read_scopes(c, &e) != SSP_OK || !ssp_mp_done(c))
         return SSP_ERR_PROTO;
     e.since = hlc;
     return t != NULL ? put_entry(t, &e) : SSP_OK;

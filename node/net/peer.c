@@ -30,7 +30,7 @@ struct peer {
     char addr[SSP_ADDR_MAX + 1]; /* "" when we do not dial it */
     bool removed;
     bool closed, timer_closed; /* the net is closing; the retry timer is closed */
-    struct conn *conn; /* the connection whose session is live, or the one dialling */
+    struct conn *conn;         /* the connection whose session is live, or the one dialling */
     uv_timer_t retry;
     uv_getaddrinfo_t resolve;
     bool resolving;
@@ -186,8 +186,7 @@ retry_later(struct peer *p)
     uv_timer_start(&p->retry, retry_fire, ms, 0);
 }
 
-static void
-complete(struct peer *p, size_t i, ssp_err rc, const char *msg);
+static void complete(struct peer *p, size_t i, ssp_err rc, const char *msg);
 
 static void
 conn_close(struct conn *c)
@@ -269,8 +268,8 @@ conn_fail(struct conn *c, ssp_err rc, const char *msg)
     char who[SSP_NODE_ID_SHORT + 1] = "?";
     if (c->peer != NULL)
         memcpy(who, c->peer->who, sizeof who);
-    bool theirs = rc == SSP_ERR_PROTO || rc == SSP_ERR_AUTH || rc == SSP_ERR_VERSION ||
-                  rc == SSP_ERR_DENIED;
+    bool theirs =
+        rc == SSP_ERR_PROTO || rc == SSP_ERR_AUTH || rc == SSP_ERR_VERSION || rc == SSP_ERR_DENIED;
     /* The channel's and session's sentences name the peer already. */
     bool named = strncmp(msg, "peer ", 5) == 0 || strncmp(msg, "unidentified peer", 17) == 0;
     if (named)
@@ -401,8 +400,8 @@ ssp_net_sync(struct ssp_net *net, const uint8_t *peer, uint64_t timeout_ms, ssp_
 {
     size_t n = 0;
     for (struct peer *p = net->peers; p != NULL; p = p->next)
-        if (!p->removed && (peer != NULL ? memcmp(p->id, peer, SSP_PK_LEN) == 0
-                                         : p->addr[0] != '\0'))
+        if (!p->removed &&
+            (peer != NULL ? memcmp(p->id, peer, SSP_PK_LEN) == 0 : p->addr[0] != '\0'))
             n++;
     if (n == 0)
         return ssp_diag_set(d, SSP_ERR_NOTFOUND,
@@ -433,7 +432,8 @@ ssp_net_sync(struct ssp_net *net, const uint8_t *peer, uint64_t timeout_ms, ssp_
             continue;
         }
         struct ssp_diag md = {{0}};
-        if (p->conn != NULL && p->conn->sess != NULL && ssp_session_mark(p->conn->sess, &md) != SSP_OK)
+        if (p->conn != NULL && p->conn->sess != NULL &&
+            ssp_session_mark(p->conn->sess, &md) != SSP_OK)
             conn_fail(p->conn, SSP_ERR_IO, md.msg);
         if (p->conn == NULL && p->addr[0] != '\0') {
             /* Now, not after the backoff. */
@@ -492,10 +492,10 @@ on_ready(struct conn *c, struct ssp_diag *d)
          * both: keep the one dialled by the smaller id, on both sides.
          */
         struct conn *other = p->conn;
-        bool mine_wins = other->outbound == c->outbound
-                             ? true
-                             : (memcmp(c->net->n->kr->pk, id, SSP_PK_LEN) < 0 ? c->outbound
-                                                                               : !c->outbound);
+        bool mine_wins =
+            other->outbound == c->outbound
+                ? true
+                : (memcmp(c->net->n->kr->pk, id, SSP_PK_LEN) < 0 ? c->outbound : !c->outbound);
         if (!mine_wins) {
             c->peer = NULL;
             return ssp_diag_set(d, SSP_ERR_EXISTS, "peer %s is connected already", p->who);

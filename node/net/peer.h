@@ -43,7 +43,7 @@ struct ssp_peer_live {
     const char *state; /* "connected", "connecting", "waiting" (to retry), "idle" */
     uint64_t retry_in_ms;
     bool synced;
-    const struct ssp_session *sess; /* the open session, or NULL */
+    const struct ssp_session *sess;     /* the open session, or NULL */
     const struct ssp_session_stats *st; /* its stats, or NULL */
 };
 

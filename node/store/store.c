@@ -29,7 +29,8 @@ struct ssp_cursor {
     MDB_cursor *cur;
 };
 
-static const char *const db_names[SSP_DB_COUNT] = {"meta", "streams", "log", "records", "index", "roster", "peers"};
+static const char *const db_names[SSP_DB_COUNT] = {"meta",  "streams", "log",  "records",
+                                                   "index", "roster",  "peers"};
 
 /* The one place LMDB's codes become ours. */
 static ssp_err

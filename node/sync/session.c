@@ -18,8 +18,8 @@ struct out_stream {
     uint8_t origin[SSP_PK_LEN];
     uint64_t sent;
     uint64_t known; /* the peer holds up to here: its HELLO, or frames it acked */
-    bool blocked; /* the peer's history differs from ours: nothing is sent */
-    bool noticed; /* a refusal of the peer's commits in this stream was logged */
+    bool blocked;   /* the peer's history differs from ours: nothing is sent */
+    bool noticed;   /* a refusal of the peer's commits in this stream was logged */
 };
 
 struct ssp_session {
@@ -221,8 +221,8 @@ same_history(struct ssp_txn *t, const struct ssp_frontier_entry *e, bool *same)
     struct ssp_slice bytes;
     struct ssp_commit c;
     *same = true;
-    ssp_err rc = ssp_txn_get(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, e->scope, e->origin, e->seq)),
-                             &bytes);
+    ssp_err rc = ssp_txn_get(t, SSP_DB_LOG,
+                             SSP_SLICE(k, ssp_key_log(k, e->scope, e->origin, e->seq)), &bytes);
     if (rc == SSP_ERR_NOTFOUND)
         return SSP_OK; /* we do not have it (yet) */
     if (rc == SSP_OK && ssp_commit_parse(bytes, &c) != SSP_OK)
@@ -235,8 +235,7 @@ same_history(struct ssp_txn *t, const struct ssp_frontier_entry *e, bool *same)
 }
 
 static ssp_err
-on_hello(struct ssp_session *s, const struct ssp_sync_msg *m,
-         struct ssp_diag *d)
+on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag *d)
 {
     struct ssp_txn *t = NULL;
     struct ssp_sync_iter it = SSP_SYNC_ITER_INIT;
@@ -248,9 +247,10 @@ on_hello(struct ssp_session *s, const struct ssp_sync_msg *m,
     s->st.hello = true;
     s->st.skew_ms = (int64_t)m->clock_ms - (int64_t)ssp_wall_ms();
     if (s->st.skew_ms > 5 * 60 * 1000 || s->st.skew_ms < -5 * 60 * 1000)
-        ssp_say(SSP_WARN, "peer %s: its clock is %lld s %s ours; check the clocks", s->who,
-                (long long)(s->st.skew_ms / 1000 < 0 ? -s->st.skew_ms / 1000 : s->st.skew_ms / 1000),
-                s->st.skew_ms > 0 ? "ahead of" : "behind");
+        ssp_say(
+            SSP_WARN, "peer %s: its clock is %lld s %s ours; check the clocks", s->who,
+            (long long)(s->st.skew_ms / 1000 < 0 ? -s->st.skew_ms / 1000 : s->st.skew_ms / 1000),
+            s->st.skew_ms > 0 ? "ahead of" : "behind");
     ssp_err rc = ssp_store_read(s->n->store, &t);
     while (rc == SSP_OK && (rc = ssp_sync_frontier_next(m, &it, &e)) == SSP_OK) {
         struct out_stream *o = find_out(s, e.scope, e.origin, true);
@@ -300,8 +300,8 @@ mark_sent(struct ssp_session *s, uint32_t frame, const struct out_stream *o)
 }
 
 static ssp_err
-fill_from(struct ssp_txn *t, struct out_stream *o, uint64_t seq,
-          struct ssp_slice *list, size_t *count, size_t *size, uint64_t *bytes)
+fill_from(struct ssp_txn *t, struct out_stream *o, uint64_t seq, struct ssp_slice *list,
+          size_t *count, size_t *size, uint64_t *bytes)
 {
     struct ssp_cursor *cur = NULL;
     uint8_t k[SSP_KEY_MAX];
@@ -310,8 +310,8 @@ fill_from(struct ssp_txn *t, struct out_stream *o, uint64_t seq,
     size_t plen = ssp_key_stream(k, scope, o->origin);
     ssp_err rc = ssp_cursor_open(t, SSP_DB_LOG, &cur);
     if (rc == SSP_OK)
-        rc = ssp_cursor_seek(cur, SSP_SLICE(k, ssp_key_log(k, scope, o->origin, o->sent + 1)),
-                             &key, &val);
+        rc = ssp_cursor_seek(cur, SSP_SLICE(k, ssp_key_log(k, scope, o->origin, o->sent + 1)), &key,
+                             &val);
     while (rc == SSP_OK && o->sent < seq) {
         if (key.n != plen + 8 || memcmp(key.p, k, plen) != 0 ||
             ssp_get_be64(key.p + plen) != o->sent + 1) {
@@ -319,7 +319,8 @@ fill_from(struct ssp_txn *t, struct out_stream *o, uint64_t seq,
             break;
         }
         size_t cost = ssp_sync_commit_cost(val.n);
-        if (*count > 0 && (*size + cost > SSP_SESSION_FRAME_TARGET || *count == SSP_SYNC_MAX_COMMITS))
+        if (*count > 0 &&
+            (*size + cost > SSP_SESSION_FRAME_TARGET || *count == SSP_SYNC_MAX_COMMITS))
             break;
         list[(*count)++] = val;
         *size += cost;
@@ -362,8 +363,7 @@ fill_frame(struct ssp_session *s, struct ssp_txn *t, struct ssp_slice *list, siz
             if (ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE) != (pass == 0))
                 continue;
             struct out_stream *o = find_out(s, scope, origin, false);
-            if ((o != NULL && (o->blocked || o->sent >= pos.seq)) ||
-                !peer_may_receive(s, t, scope))
+            if ((o != NULL && (o->blocked || o->sent >= pos.seq)) || !peer_may_receive(s, t, scope))
                 continue;
             if (o == NULL && (o = find_out(s, scope, origin, true)) == NULL) {
                 rc = SSP_ERR_NOMEM;

@@ -131,12 +131,11 @@ add(struct fx *f, const char *type, const char *scope, const char *const *kv,
     ssp_mpw_map(&w, n);
     for (size_t i = 0; i < 2 * n; i++)
         ssp_mpw_cstr(&w, kv[i]);
-    struct ssp_write wr = {.action = type == NULL ? SSP_ACT_UPDATE : SSP_ACT_CREATE,
-                           .type = type != NULL ? SSP_SLICE(type, strlen(type))
-                                                : SSP_SLICE(NULL, 0),
-                           .scope = scope != NULL ? SSP_SLICE(scope, strlen(scope))
-                                                  : SSP_SLICE(NULL, 0),
-                           .fields = SSP_BUF_SLICE(&fields)};
+    struct ssp_write wr = {
+        .action = type == NULL ? SSP_ACT_UPDATE : SSP_ACT_CREATE,
+        .type = type != NULL ? SSP_SLICE(type, strlen(type)) : SSP_SLICE(NULL, 0),
+        .scope = scope != NULL ? SSP_SLICE(scope, strlen(scope)) : SSP_SLICE(NULL, 0),
+        .fields = SSP_BUF_SLICE(&fields)};
     if (wr.action == SSP_ACT_UPDATE) {
         wr.has_id = true;
         memcpy(wr.id, id, SSP_RECORD_ID_LEN);
