@@ -7,7 +7,7 @@
 #include "node/sync/channel.h"
 #include "proto/frame.h"
 
-#define READ_CHUNK (64u << 10)
+#define READ_CHUNK (256u << 10)
 #define HANDSHAKE_MS 10000u
 #define RETRY_MIN_MS 1000u
 #define RETRY_MAX_MS 60000u
@@ -70,6 +70,8 @@ struct ssp_net {
     uv_loop_t *loop;
     struct ssp_node *n;
     uv_tcp_t listener;
+    uv_check_t flush; /* applies what sessions queued, once per loop iteration */
+    int open_handles; /* listener and flush: the net is freed when both are closed */
     bool listening, closing;
     struct peer *peers;
     struct conn *conns;
@@ -843,6 +845,28 @@ ssp_net_live(struct ssp_net *net, const uint8_t peer[SSP_PK_LEN], struct ssp_pee
     return true;
 }
 
+/*
+ * After each round of reading: the frames read in it are applied together
+ * (ssp_session_flush), one transaction and one fdatasync for all of them.
+ */
+static void
+flush_sessions(uv_check_t *h)
+{
+    struct ssp_net *net = h->data;
+    for (struct conn *c = net->conns; c != NULL;) {
+        struct conn *next = c->next;
+        struct ssp_diag d = {{0}};
+        if (c->sess != NULL && !c->closing) {
+            ssp_err rc = ssp_session_flush(c->sess, &d);
+            if (rc != SSP_OK)
+                conn_fail(c, rc, d.msg);
+            else if (c->peer != NULL)
+                check_waiters(c->peer);
+        }
+        c = next;
+    }
+}
+
 ssp_err
 ssp_net_start(uv_loop_t *loop, struct ssp_node *n, const char *listen, struct ssp_net **out,
               struct ssp_diag *d)
@@ -857,6 +881,9 @@ ssp_net_start(uv_loop_t *loop, struct ssp_node *n, const char *listen, struct ss
     net->n = n;
     uv_tcp_init(loop, &net->listener);
     net->listener.data = net;
+    uv_check_init(loop, &net->flush);
+    net->flush.data = net;
+    uv_check_start(&net->flush, flush_sessions);
     if (listen != NULL && listen[0] != '\0') {
         int rc = ssp_addr_split(listen, host, &port) != SSP_OK ? UV_EINVAL : 0;
         if (rc == 0 && uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) != 0)
@@ -867,6 +894,7 @@ ssp_net_start(uv_loop_t *loop, struct ssp_node *n, const char *listen, struct ss
             rc = uv_listen((uv_stream_t *)&net->listener, 128, on_connection);
         if (rc != 0) {
             uv_close((uv_handle_t *)&net->listener, NULL);
+            uv_close((uv_handle_t *)&net->flush, NULL);
             uv_run(loop, UV_RUN_NOWAIT);
             ssp_free(net);
             return ssp_diag_set(d, SSP_ERR_IO,
@@ -887,7 +915,9 @@ ssp_net_start(uv_loop_t *loop, struct ssp_node *n, const char *listen, struct ss
 static void
 net_closed(uv_handle_t *h)
 {
-    (void)h;
+    struct ssp_net *net = h->data;
+    if (--net->open_handles == 0)
+        ssp_free(net);
 }
 
 /* A peer's memory goes with its timer, or with its last address lookup if that ends later. */
@@ -913,7 +943,9 @@ ssp_net_close(struct ssp_net *net)
         conn_fail(net->conns, SSP_ERR_AGAIN, "the node is shutting down");
     while (net->reqs != NULL)
         req_timeout(&net->reqs->timer);
+    net->open_handles = 2;
     uv_close((uv_handle_t *)&net->listener, net_closed);
+    uv_close((uv_handle_t *)&net->flush, net_closed);
     for (struct peer *p = net->peers, *next; p != NULL; p = next) {
         next = p->next;
         p->closed = true;
@@ -921,5 +953,4 @@ ssp_net_close(struct ssp_net *net)
             uv_cancel((uv_req_t *)&p->resolve);
         uv_close((uv_handle_t *)&p->retry, peer_closed);
     }
-    ssp_free(net);
 }

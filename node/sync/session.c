@@ -39,6 +39,8 @@ struct ssp_session {
     struct sent_mark *marks[SSP_SESSION_WINDOW]; /* per frame in flight: where each stream got to */
     size_t nmarks[SSP_SESSION_WINDOW], cap_marks[SSP_SESSION_WINDOW];
     uint64_t since_unmap; /* bytes of commits read or applied since the map was last dropped */
+    struct ssp_buf queued[SSP_SESSION_QUEUE]; /* COMMITS received, applied by the next flush */
+    uint32_t nqueued;
     struct ssp_buf msg;
     char notice[SSP_SYNC_NOTICE_MAX + 1];
 };
@@ -64,6 +66,8 @@ ssp_session_new(struct ssp_node *n, const uint8_t peer[SSP_PK_LEN], ssp_session_
     s->send = send;
     s->arg = arg;
     ssp_buf_init(&s->msg);
+    for (int i = 0; i < SSP_SESSION_QUEUE; i++)
+        ssp_buf_init(&s->queued[i]);
     *out = s;
     return SSP_OK;
 }
@@ -75,6 +79,8 @@ ssp_session_free(struct ssp_session *s)
         return;
     for (int i = 0; i < SSP_SESSION_WINDOW; i++)
         ssp_free(s->marks[i]);
+    for (int i = 0; i < SSP_SESSION_QUEUE; i++)
+        ssp_buf_fini(&s->queued[i]);
     ssp_free(s->out);
     ssp_buf_fini(&s->msg);
     ssp_free(s);
@@ -508,30 +514,44 @@ on_refuse(void *arg, const struct ssp_commit_hdr *h, ssp_err why, const char *ms
         (void)s->send(s->arg, SSP_BUF_SLICE(&s->msg));
 }
 
-static ssp_err
-on_commits(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag *d)
+/*
+ * Applies the queued COMMITS frames in one transaction, then acks each: one
+ * fdatasync for several frames, which is most of what a large sync waits for.
+ */
+ssp_err
+ssp_session_flush(struct ssp_session *s, struct ssp_diag *d)
 {
-    struct ssp_sync_iter it = SSP_SYNC_ITER_INIT;
-    struct ssp_slice *list;
+    struct ssp_slice *list = NULL;
     struct ssp_apply_result res;
-    size_t n = 0;
-    if (!s->st.hello || m->frame != s->frame_in + 1)
-        return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s sent frame %u out of order (expected %u)",
-                            s->who, m->frame, s->frame_in + 1);
-    list = ssp_alloc(m->ncommits * sizeof *list);
+    struct ssp_sync_msg m;
+    size_t total = 0, n = 0;
+    if (s->nqueued == 0)
+        return SSP_OK;
+    for (uint32_t i = 0; i < s->nqueued; i++) {
+        if (ssp_sync_decode(SSP_BUF_SLICE(&s->queued[i]), &m) != SSP_OK)
+            return ssp_diag_set(d, SSP_ERR_INTERNAL, "a queued frame no longer decodes");
+        total += m.ncommits;
+    }
+    list = ssp_alloc(total * sizeof *list);
     if (list == NULL)
         return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
-    while (ssp_sync_commit_next(m, &it, &list[n]) == SSP_OK)
-        n++;
+    for (uint32_t i = 0; i < s->nqueued; i++) {
+        struct ssp_sync_iter it = SSP_SYNC_ITER_INIT;
+        if (ssp_sync_decode(SSP_BUF_SLICE(&s->queued[i]), &m) != SSP_OK)
+            continue; /* decoded above */
+        while (n < total && ssp_sync_commit_next(&m, &it, &list[n]) == SSP_OK)
+            n++;
+    }
     ssp_err rc = ssp_node_apply(s->n, s->peer, list, n, on_refuse, s, &res, d);
     ssp_free(list);
     if (rc != SSP_OK)
         return rc;
+    uint32_t frames = s->nqueued;
+    s->nqueued = 0;
     if (s->st.refused > SSP_SESSION_MAX_REFUSED)
         return ssp_diag_set(d, SSP_ERR_PROTO,
                             "peer %s sent more than %u commits this node refused; dropping it",
                             s->who, SSP_SESSION_MAX_REFUSED);
-    s->frame_in = m->frame;
     count_mapped(s, res.bytes);
     s->st.commits_in += res.applied;
     s->st.bytes_in += res.bytes;
@@ -540,9 +560,30 @@ on_commits(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag 
     if (res.duplicates > 0)
         ssp_say(SSP_INFO, "peer %s: %u commits already held were ignored", s->who, res.duplicates);
     s->st.ahead += res.ahead;
-    s->msg.n = 0;
-    rc = ssp_sync_encode_ack(&s->msg, m->frame);
-    return rc == SSP_OK ? send_msg(s, d) : ssp_diag_set(d, rc, "cannot ack: %s", ssp_strerror(rc));
+    for (uint32_t i = 0; i < frames && rc == SSP_OK; i++) {
+        s->frame_in++;
+        s->msg.n = 0;
+        rc = ssp_sync_encode_ack(&s->msg, s->frame_in);
+        rc =
+            rc == SSP_OK ? send_msg(s, d) : ssp_diag_set(d, rc, "cannot ack: %s", ssp_strerror(rc));
+    }
+    return rc;
+}
+
+/* Queues a COMMITS frame (a copy of raw); a full queue is applied at once. */
+static ssp_err
+on_commits(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_slice raw,
+           struct ssp_diag *d)
+{
+    if (!s->st.hello || m->frame != s->frame_in + s->nqueued + 1)
+        return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s sent frame %u out of order (expected %u)",
+                            s->who, m->frame, s->frame_in + s->nqueued + 1);
+    struct ssp_buf *q = &s->queued[s->nqueued];
+    q->n = 0;
+    if (ssp_buf_append(q, raw.p, raw.n) != SSP_OK)
+        return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
+    s->nqueued++;
+    return s->nqueued == SSP_SESSION_QUEUE ? ssp_session_flush(s, d) : SSP_OK;
 }
 
 ssp_err
@@ -555,11 +596,14 @@ ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *
                             s->who, (unsigned long long)m.proto, SSP_SYNC_PROTO);
     if (rc != SSP_OK)
         return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s sent a malformed message", s->who);
+    /* Whatever follows COMMITS speaks of them as applied (DONE names the last frame). */
+    if (m.type != SSP_SYNC_COMMITS && (rc = ssp_session_flush(s, d)) != SSP_OK)
+        return rc;
     switch (m.type) {
     case SSP_SYNC_HELLO:
         return on_hello(s, &m, d);
     case SSP_SYNC_COMMITS:
-        return on_commits(s, &m, d);
+        return on_commits(s, &m, raw, d);
     case SSP_SYNC_ACK:
         if (m.frame != s->acked + 1 || m.frame > s->frame_out)
             return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s acked frame %u out of order", s->who,

@@ -10,9 +10,11 @@
  *           push what it lacks and may receive, stream by stream in seq
  *           order, the stored bytes as they are, the roster first (a new
  *           node must know the roster before it can check anything else)
- *   COMMITS applied in one transaction (node/node.h, ssp_node_apply), then
- *           ACKed; refusals are logged, counted and told to the peer in a
- *           NOTICE, never applied
+ *   COMMITS queued, then applied in one transaction with the frames queued
+ *           with them (node/node.h, ssp_node_apply) and ACKed each, by
+ *           ssp_session_flush: the transport calls it once it has read what
+ *           it can, and any other message flushes first; refusals are
+ *           logged, counted and told to the peer in a NOTICE, never applied
  *   ACK     frees a slot of the window of unacknowledged frames
  *   DONE    sent whenever we have nothing more to send; the session is
  *           synced when both sides have said DONE and every frame is acked
@@ -32,6 +34,8 @@
 /* Unacknowledged COMMITS frames in flight, and the size a frame is filled to. */
 #define SSP_SESSION_WINDOW 4
 #define SSP_SESSION_FRAME_TARGET (256u << 10)
+/* COMMITS frames received are applied together, at most this many in one transaction. */
+#define SSP_SESSION_QUEUE 8
 /* A session ends once the peer has sent this many commits we refused. */
 #define SSP_SESSION_MAX_REFUSED 1000u
 /* After this many bytes of commits read or applied, the store's mapped pages are dropped. */
@@ -65,6 +69,8 @@ SSP_MUST_CHECK ssp_err ssp_session_start(struct ssp_session *s, struct ssp_diag 
  */
 SSP_MUST_CHECK ssp_err ssp_session_input(struct ssp_session *s, struct ssp_slice msg,
                                          struct ssp_diag *d);
+/* Applies and acks the COMMITS frames received so far. */
+SSP_MUST_CHECK ssp_err ssp_session_flush(struct ssp_session *s, struct ssp_diag *d);
 /* Sends a MARK: the session is not synced again until the peer's next DONE. */
 SSP_MUST_CHECK ssp_err ssp_session_mark(struct ssp_session *s, struct ssp_diag *d);
 /* Sends what the peer lacks, as far as the window allows. */

@@ -98,6 +98,13 @@ run(struct link *l)
             ssp_buf_fini(b);
             moved = true;
         }
+        /* What a transport does once it has read all it could: apply the frames queued. */
+        for (int i = 0; i < 2 && !moved; i++) {
+            struct ssp_diag d = {{0}};
+            size_t sent = l->q[i].sent;
+            CHECK_OK(ssp_session_flush(l->s[i], &d));
+            moved = l->q[i].sent != sent;
+        }
     }
 }
 
@@ -352,6 +359,7 @@ test_refusals(void)
     CHECK_OK(ssp_sync_encode_commits(&msg, 1, &bytes, 1));
     ssp_txn_abort(t);
     CHECK_OK(ssp_session_input(l.s[0], SSP_BUF_SLICE(&msg), &d));
+    CHECK_OK(ssp_session_flush(l.s[0], &d));
     CHECK(ssp_session_stats(l.s[0])->refused == 1);
     CHECK(stream_seq(&a, "south", b.id) == 0);
     verify_ok(&a);
