@@ -38,7 +38,8 @@ struct apply_ctx {
     uint8_t network[SSP_PK_LEN];
     struct ssp_record rec;
     struct ssp_buf plain, sealed;
-    size_t *ends; /* end of each op's plaintext in plain */
+    size_t *ends;               /* end of each op's plaintext in plain */
+    struct ssp_op_body *bodies; /* each op decoded, borrowing from plain */
     size_t cap_ends;
 };
 
@@ -174,19 +175,25 @@ open_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
     struct ssp_slice scope = cstr(h->scope);
     const struct ssp_scope_key *key = ssp_keyring_scope_epoch(kr, scope, h->key_epoch);
     struct ssp_op op;
-    struct ssp_op_body body;
     struct ssp_slice stored, rscope, rtype;
     bool deleted;
     size_t pos = 0;
     *ok = false;
     if (h->nops > ctx->cap_ends) {
         size_t *p = ssp_realloc(ctx->ends, h->nops * sizeof *p);
-        if (p == NULL)
+        if (p != NULL)
+            ctx->ends = p;
+        struct ssp_op_body *b = ssp_realloc(ctx->bodies, h->nops * sizeof *b);
+        if (b != NULL)
+            ctx->bodies = b;
+        if (p == NULL || b == NULL)
             return SSP_ERR_NOMEM;
-        ctx->ends = p;
         ctx->cap_ends = h->nops;
     }
+    /* Plaintexts are shorter than the encoded ops: plain never moves, and bodies stay valid. */
     ctx->plain.n = 0;
+    if (ssp_buf_reserve(&ctx->plain, c->ops.n) != SSP_OK)
+        return SSP_ERR_NOMEM;
     for (uint32_t i = 0; i < h->nops; i++) {
         if (ssp_commit_next_op(c, &pos, &op) != SSP_OK)
             return refuse(ctx, h, SSP_ERR_PROTO, "op %u is malformed", i);
@@ -208,8 +215,9 @@ open_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
             continue;
         }
         const struct ssp_type_def *type = NULL;
-        if (ssp_op_body_decode(plain, &body) != SSP_OK ||
-            (type = ssp_schema_find(body.type)) == NULL)
+        struct ssp_op_body *body = &ctx->bodies[i];
+        if (ssp_op_body_decode(plain, body) != SSP_OK ||
+            (type = ssp_schema_find(body->type)) == NULL)
             return refuse(ctx, h, SSP_ERR_PROTO, "op %u is not a record change this node knows", i);
         /* The checks that need no other record: a type tied to a scope stays in it. */
         if (type->scope != NULL && !ssp_slice_eq_str(scope, type->scope))
@@ -218,7 +226,7 @@ open_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
         /* An op may not move a record to another scope or change its type. */
         ssp_err rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(op.id, SSP_RECORD_ID_LEN), &stored);
         if (rc == SSP_OK && (ssp_record_peek(stored, &rscope, &rtype, &deleted) != SSP_OK ||
-                             !ssp_slice_eq(rscope, scope) || !ssp_slice_eq(rtype, body.type)))
+                             !ssp_slice_eq(rscope, scope) || !ssp_slice_eq(rtype, body->type)))
             return refuse(ctx, h, SSP_ERR_AUTH, "op %u is about a record of another scope or type",
                           i);
         if (rc != SSP_OK && rc != SSP_ERR_NOTFOUND)
@@ -238,16 +246,13 @@ merge_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
     const struct ssp_scope_key *key = ssp_keyring_scope(kr, scope);
     struct ssp_record *r = &ctx->rec;
     struct ssp_op op;
-    struct ssp_op_body body;
     struct ssp_slice stored;
-    size_t pos = 0, start = 0;
+    size_t pos = 0;
     for (uint32_t i = 0; i < h->nops; i++) {
+        const struct ssp_op_body *body = &ctx->bodies[i]; /* open_ops decoded it */
         ssp_err rc = ssp_commit_next_op(c, &pos, &op);
-        if (rc == SSP_OK)
-            rc = ssp_op_body_decode(SSP_SLICE(ctx->plain.p + start, ctx->ends[i] - start), &body);
-        start = ctx->ends[i];
         if (rc != SSP_OK)
-            return SSP_ERR_INTERNAL; /* open_ops decoded it */
+            return SSP_ERR_INTERNAL;
         bool fresh = false, live = false;
         rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(op.id, SSP_RECORD_ID_LEN), &stored);
         if (rc == SSP_ERR_NOTFOUND) {
@@ -257,8 +262,8 @@ merge_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
             memcpy(r->id, op.id, SSP_RECORD_ID_LEN);
             memcpy(r->scope, scope.p, scope.n);
             r->scope[scope.n] = '\0';
-            memcpy(r->type, body.type.p, body.type.n);
-            r->type[body.type.n] = '\0';
+            memcpy(r->type, body->type.p, body->type.n);
+            r->type[body->type.n] = '\0';
         } else if (rc == SSP_OK) {
             rc = ssp_node_open_record(kr, t, op.id, r, d);
             live = !r->deleted;
@@ -267,7 +272,7 @@ merge_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
             return rc;
         struct ssp_version v = {h->hlc, {0}, h->seq, i};
         memcpy(v.origin, h->origin, SSP_PK_LEN);
-        rc = ssp_record_apply(r, &v, &body);
+        rc = ssp_record_apply(r, &v, body);
         r->key_epoch = key->epoch;
         if (rc == SSP_OK)
             rc = ssp_node_store_record(t, r, key->key, fresh, live, &ctx->sealed);
@@ -456,6 +461,7 @@ ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN], const struct 
     ssp_keyring_free(ctx.next);
     ssp_free(ctx.refusals);
     ssp_free(ctx.ends);
+    ssp_free(ctx.bodies);
     ssp_record_fini(&ctx.rec);
     ssp_buf_fini(&ctx.plain);
     ssp_buf_fini(&ctx.sealed);
