@@ -12,6 +12,9 @@
 #include "node/say.h"
 #include "node/store/keys.h"
 
+/* Refusals described one by one in a call; more are only counted. */
+#define SSP_APPLY_REFUSALS_KEPT 64u
+
 static struct ssp_slice
 cstr(const char *s)
 {
@@ -37,7 +40,7 @@ struct apply_ctx {
     bool enrolled;            /* this transaction enrolled us */
     uint8_t network[SSP_PK_LEN];
     struct ssp_record rec;
-    struct ssp_buf plain, sealed;
+    struct ssp_buf plain, sealed, norm;
     size_t *ends;               /* end of each op's plaintext in plain */
     struct ssp_op_body *bodies; /* each op decoded, borrowing from plain */
     size_t cap_ends;
@@ -49,7 +52,10 @@ static ssp_err refuse(struct apply_ctx *ctx, const struct ssp_commit_hdr *h, ssp
 static ssp_err
 refuse(struct apply_ctx *ctx, const struct ssp_commit_hdr *h, ssp_err why, const char *fmt, ...)
 {
-    struct refusal *r = &ctx->refusals[ctx->res.refused++];
+    /* Kept for the log and the peer: the first SSP_APPLY_REFUSALS_KEPT; the rest are counted. */
+    if (ctx->res.refused++ >= SSP_APPLY_REFUSALS_KEPT)
+        return SSP_OK;
+    struct refusal *r = &ctx->refusals[ctx->res.refused - 1];
     char who[SSP_NODE_ID_TEXT + 1], text[SSP_DIAG_MAX / 2];
     va_list ap;
     va_start(ap, fmt);
@@ -148,6 +154,11 @@ check_stream(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
             ctx->res.duplicates++;
             return SSP_OK;
         }
+        /* Only a commit its origin signed may accuse it of signing two histories. */
+        uint8_t hash[SSP_HASH_LEN];
+        if (ssp_commit_verify(c, hash) != SSP_OK)
+            return refuse(ctx, h, SSP_ERR_AUTH,
+                          "its signature or ops digest does not verify (forged or damaged)");
         return refuse(ctx, h, SSP_ERR_AUTH,
                       "this node holds another commit with that seq: the origin signed two "
                       "different histories (restored from a backup, or cloned)");
@@ -163,6 +174,28 @@ check_stream(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
                       "its prev hash is not the hash of seq %llu: the hash chain is broken",
                       (unsigned long long)pos.seq);
     *fresh = true;
+    return SSP_OK;
+}
+
+/*
+ * The type of a record a received op refers to, for the schema's ref checks:
+ * one not here (not received yet, or of a scope this node does not hold) is
+ * taken as it is.
+ */
+static ssp_err
+lookup_held(void *vtxn, const uint8_t id[SSP_RECORD_ID_LEN], char type[SSP_TYPE_NAME_MAX])
+{
+    struct ssp_slice stored, scope, t;
+    bool deleted;
+    ssp_err rc = ssp_txn_get(vtxn, SSP_DB_RECORDS, SSP_SLICE(id, SSP_RECORD_ID_LEN), &stored);
+    if (rc == SSP_ERR_NOTFOUND)
+        return SSP_ERR_AGAIN;
+    if (rc == SSP_OK && ssp_record_peek(stored, &scope, &t, &deleted) != SSP_OK)
+        rc = SSP_ERR_CORRUPT;
+    if (rc != SSP_OK)
+        return rc;
+    memcpy(type, t.p, t.n);
+    type[t.n] = '\0';
     return SSP_OK;
 }
 
@@ -219,10 +252,29 @@ open_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
         if (ssp_op_body_decode(plain, body) != SSP_OK ||
             (type = ssp_schema_find(body->type)) == NULL)
             return refuse(ctx, h, SSP_ERR_PROTO, "op %u is not a record change this node knows", i);
-        /* The checks that need no other record: a type tied to a scope stays in it. */
+        /*
+         * The writer checked it against the schema; so does every node that
+         * takes it, or one member could put anything anywhere (a raw CPR in
+         * a pid field, values no reader expects).
+         */
         if (type->scope != NULL && !ssp_slice_eq_str(scope, type->scope))
             return refuse(ctx, h, SSP_ERR_PROTO, "op %u puts a %s record in scope '%s'", i,
                           type->name, h->scope);
+        if (type->append_only && body->action != SSP_ACT_CREATE)
+            return refuse(ctx, h, SSP_ERR_PROTO, "op %u changes an append-only %s record", i,
+                          type->name);
+        struct ssp_diag why = {{0}};
+        ctx->norm.n = 0;
+        ssp_err vrc =
+            body->action == SSP_ACT_DELETE
+                ? SSP_OK
+                : ssp_schema_normalize(type, body->fields, lookup_held, t, &ctx->norm, &why);
+        if (vrc == SSP_OK && body->action == SSP_ACT_CREATE)
+            vrc = ssp_schema_check_record(type, body->fields, &why);
+        if (vrc == SSP_ERR_NOMEM)
+            return vrc;
+        if (vrc != SSP_OK)
+            return refuse(ctx, h, SSP_ERR_SCHEMA, "op %u does not fit the schema: %s", i, why.msg);
         /* An op may not move a record to another scope or change its type. */
         ssp_err rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(op.id, SSP_RECORD_ID_LEN), &stored);
         if (rc == SSP_OK && (ssp_record_peek(stored, &rscope, &rtype, &deleted) != SSP_OK ||
@@ -273,6 +325,14 @@ merge_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
         struct ssp_version v = {h->hlc, {0}, h->seq, i};
         memcpy(v.origin, h->origin, SSP_PK_LEN);
         rc = ssp_record_apply(r, &v, body);
+        if (rc != SSP_OK && rc != SSP_ERR_NOMEM) {
+            char idtext[SSP_RECORD_ID_TEXT + 1];
+            ssp_record_id_format(op.id, idtext);
+            return ssp_diag_set(d, SSP_ERR_SCHEMA,
+                                "op %u cannot be merged into record %s (another type, or more "
+                                "fields, ops or conflicts than a record may hold)",
+                                i, idtext);
+        }
         r->key_epoch = key->epoch;
         if (rc == SSP_OK)
             rc = ssp_node_store_record(t, r, key->key, fresh, live, &ctx->sealed);
@@ -282,39 +342,85 @@ merge_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
     return SSP_OK;
 }
 
-/* Applies the roster ops of c; a grant to us goes into ctx->next. */
+/* Applies one roster op body of the commit at hlc and seq; a grant to us goes into ctx->next. */
+static ssp_err
+roster_op(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice body, uint64_t hlc,
+          uint64_t seq, uint32_t i, struct ssp_diag *d)
+{
+    struct ssp_node *n = ctx->n;
+    struct ssp_diag why = {{0}};
+    bool added = false;
+    if (ctx->next == NULL) {
+        ssp_err rc = ssp_keyring_dup(n->kr, &ctx->next);
+        if (rc != SSP_OK)
+            return rc;
+    }
+    ssp_err rc = ssp_roster_apply(t, body, hlc, n->kr->pk, n->kr->sk, ctx->next, &added, &why);
+    ctx->keys_added = ctx->keys_added || added;
+    if (rc == SSP_ERR_AUTH || rc == SSP_ERR_EXISTS || rc == SSP_ERR_FULL) {
+        ssp_say(SSP_WARN, "roster op %u of seq %llu: %s", i, (unsigned long long)seq, why.msg);
+        return SSP_OK;
+    }
+    return rc == SSP_OK ? SSP_OK : ssp_diag_set(d, rc, "%s", why.msg);
+}
+
+/*
+ * Applies every roster commit of origin held, in order: when the central we
+ * were pointed at enrols us, its roster so far becomes ours.
+ */
+static ssp_err
+replay_roster(struct apply_ctx *ctx, struct ssp_txn *t, const uint8_t origin[SSP_PK_LEN],
+              struct ssp_diag *d)
+{
+    struct ssp_slice scope = cstr(SSP_ROSTER_SCOPE), bytes;
+    uint8_t k[SSP_KEY_MAX];
+    ssp_err rc = SSP_OK;
+    for (uint64_t seq = 1; rc == SSP_OK; seq++) {
+        struct ssp_commit c;
+        struct ssp_op op;
+        size_t pos = 0;
+        rc = ssp_txn_get(t, SSP_DB_LOG, SSP_SLICE(k, ssp_key_log(k, scope, origin, seq)), &bytes);
+        if (rc == SSP_ERR_NOTFOUND)
+            return SSP_OK;
+        if (rc == SSP_OK && ssp_commit_parse(bytes, &c) != SSP_OK)
+            rc = SSP_ERR_CORRUPT;
+        for (uint32_t i = 0; rc == SSP_OK && ssp_commit_next_op(&c, &pos, &op) == SSP_OK; i++)
+            rc = roster_op(ctx, t, op.body, c.hdr.hlc, seq, i, d);
+    }
+    return rc;
+}
+
+/*
+ * Applies the roster ops of c. Before enrolment they are only kept: the
+ * roster of a node we were pointed at counts once it enrols us, and then
+ * all of it at once; a node that never does leaves no entry behind.
+ */
 static ssp_err
 apply_roster(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
              struct ssp_diag *d)
 {
     struct ssp_node *n = ctx->n;
     size_t start = 0;
+    bool waiting = !n->has_network && !ctx->enrolled, enrols = false;
     for (uint32_t i = 0; i < c->hdr.nops; i++) {
         struct ssp_slice body = SSP_SLICE(ctx->plain.p + start, ctx->ends[i] - start);
-        bool added = false;
         start = ctx->ends[i];
-        if (ctx->next == NULL) {
-            ssp_err rc = ssp_keyring_dup(n->kr, &ctx->next);
-            if (rc != SSP_OK)
-                return rc;
+        if (waiting) {
+            enrols = enrols || ssp_roster_names(body, n->kr->pk);
+            continue;
         }
-        struct ssp_diag why = {{0}};
-        ssp_err rc =
-            ssp_roster_apply(t, body, c->hdr.hlc, n->kr->pk, n->kr->sk, ctx->next, &added, &why);
-        ctx->keys_added = ctx->keys_added || added;
-        if (rc == SSP_ERR_AUTH || rc == SSP_ERR_EXISTS || rc == SSP_ERR_FULL)
-            ssp_say(SSP_WARN, "roster op %u of seq %llu: %s", i, (unsigned long long)c->hdr.seq,
-                    why.msg);
-        else if (rc != SSP_OK)
-            return ssp_diag_set(d, rc, "%s", why.msg);
+        ssp_err rc = roster_op(ctx, t, body, c->hdr.hlc, c->hdr.seq, i, d);
+        if (rc != SSP_OK)
+            return rc;
     }
-    struct ssp_roster_entry self;
-    if (!n->has_network && !ctx->enrolled && entry_of(t, n->kr->pk, &self)) {
-        ctx->enrolled = true;
-        return ssp_txn_put(t, SSP_DB_META, SSP_META(SSP_META_NETWORK),
-                           SSP_SLICE(ctx->network, SSP_PK_LEN));
-    }
-    return SSP_OK;
+    if (!enrols)
+        return SSP_OK;
+    ctx->enrolled = true;
+    ssp_err rc = replay_roster(ctx, t, c->hdr.origin, d);
+    if (rc == SSP_OK)
+        rc = ssp_txn_put(t, SSP_DB_META, SSP_META(SSP_META_NETWORK),
+                         SSP_SLICE(ctx->network, SSP_PK_LEN));
+    return rc;
 }
 
 static ssp_err
@@ -332,6 +438,28 @@ append(struct ssp_txn *t, const struct ssp_commit *c, struct ssp_slice bytes,
     if (rc == SSP_OK)
         rc = ssp_txn_put(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, scope, h->origin)),
                          SSP_SLICE(v, sizeof v));
+    return rc;
+}
+
+/* The writes of one commit that passed every check. */
+struct store_one {
+    struct apply_ctx *ctx;
+    const struct ssp_commit *c;
+    struct ssp_slice bytes;
+    const uint8_t *hash;
+    const struct ssp_keyring *kr;
+    bool roster, readable;
+};
+
+static ssp_err
+store_one(struct ssp_txn *t, void *vone, struct ssp_diag *d)
+{
+    struct store_one *one = vone;
+    ssp_err rc = append(t, one->c, one->bytes, one->hash);
+    if (rc == SSP_OK && one->roster)
+        rc = apply_roster(one->ctx, t, one->c, d);
+    else if (rc == SSP_OK && one->readable)
+        rc = merge_ops(one->ctx, t, one->c, one->kr, d);
     return rc;
 }
 
@@ -379,13 +507,25 @@ apply_one(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice bytes, stru
         if (rc != SSP_OK || !ok)
             return rc;
     }
-    rc = append(t, &c, bytes, hash);
-    if (rc == SSP_OK && roster)
-        rc = apply_roster(ctx, t, &c, d);
-    else if (rc == SSP_OK && readable)
-        rc = merge_ops(ctx, t, &c, kr, d);
+    /*
+     * What is only found out while merging (an op that would overflow its
+     * record) refuses this commit alone: its writes go in a nested
+     * transaction, discarded with it, and the other commits go on.
+     */
+    struct store_one one = {ctx, &c, bytes, hash, kr, roster, readable};
+    uint32_t nkeys = ctx->next != NULL ? ctx->next->nkeys : 0;
+    bool keys_added = ctx->keys_added, enrolled = ctx->enrolled;
+    struct ssp_diag why = {{0}};
+    rc = ssp_txn_nested(t, store_one, &one, &why);
+    if (rc == SSP_ERR_SCHEMA || rc == SSP_ERR_PROTO) {
+        if (ctx->next != NULL)
+            ctx->next->nkeys = nkeys;
+        ctx->keys_added = keys_added;
+        ctx->enrolled = enrolled;
+        return refuse(ctx, &c.hdr, rc, "%s", why.msg);
+    }
     if (rc != SSP_OK)
-        return rc;
+        return why.msg[0] != '\0' ? ssp_diag_set(d, rc, "%s", why.msg) : rc;
     if (!ssp_hlc_observe(&n->hlc, c.hdr.hlc, ssp_wall_ms(), SSP_CLOCK_AHEAD_MAX_MS))
         ctx->res.ahead++;
     ctx->res.applied++;
@@ -430,12 +570,14 @@ ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN], const struct 
 {
     struct apply_ctx ctx = {.n = n, .from = from, .commits = commits, .count = count};
     memcpy(ctx.network, n->has_network ? n->network : from, SSP_PK_LEN);
-    ctx.refusals = ssp_calloc(count > 0 ? count : 1, sizeof *ctx.refusals);
+    ctx.refusals = ssp_calloc(count < SSP_APPLY_REFUSALS_KEPT ? count + 1 : SSP_APPLY_REFUSALS_KEPT,
+                              sizeof *ctx.refusals);
     if (ctx.refusals == NULL)
         return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
     ssp_record_init(&ctx.rec);
     ssp_buf_init(&ctx.plain);
     ssp_buf_init(&ctx.sealed);
+    ssp_buf_init(&ctx.norm);
     struct ssp_hlc saved = n->hlc;
     ssp_err rc = ssp_store_write(n->store, apply_all, &ctx, d);
     if (rc == SSP_OK) {
@@ -450,7 +592,7 @@ ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN], const struct 
             memcpy(n->network, ctx.network, SSP_PK_LEN);
         }
         ssp_node_pick_scope(n);
-        for (uint32_t i = 0; i < ctx.res.refused; i++)
+        for (uint32_t i = 0; i < ctx.res.refused && i < SSP_APPLY_REFUSALS_KEPT; i++)
             on_refuse(arg, ctx.refusals[i].has_hdr ? &ctx.refusals[i].h : NULL, ctx.refusals[i].why,
                       ctx.refusals[i].msg);
         if (ctx.res.applied > 0 && n->on_commit != NULL)
@@ -463,7 +605,11 @@ ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN], const struct 
     ssp_free(ctx.ends);
     ssp_free(ctx.bodies);
     ssp_record_fini(&ctx.rec);
+    /* What ops said, in clear: not left behind in freed memory. */
+    ssp_wipe(ctx.plain.p, ctx.plain.cap);
+    ssp_wipe(ctx.norm.p, ctx.norm.cap);
     ssp_buf_fini(&ctx.plain);
     ssp_buf_fini(&ctx.sealed);
+    ssp_buf_fini(&ctx.norm);
     return rc;
 }

@@ -234,6 +234,19 @@ ssp_roster_apply(struct ssp_txn *t, struct ssp_slice body, uint64_t hlc,
     return rc;
 }
 
+bool
+ssp_roster_names(struct ssp_slice body, const uint8_t node[SSP_PK_LEN])
+{
+    struct ssp_mp c;
+    struct ssp_slice kind;
+    uint8_t id[SSP_PK_LEN];
+    uint32_t n;
+    ssp_mp_init(&c, body);
+    return ssp_mp_array(&c, &n) == SSP_OK && n == 5 && ssp_mp_str(&c, &kind) == SSP_OK &&
+           ssp_slice_eq_str(kind, "node") && ssp_mp_bin_n(&c, id, SSP_PK_LEN) == SSP_OK &&
+           memcmp(id, node, SSP_PK_LEN) == 0;
+}
+
 /* ---- reading ---- */
 
 ssp_err

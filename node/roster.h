@@ -73,6 +73,8 @@ SSP_MUST_CHECK ssp_err ssp_roster_apply(struct ssp_txn *t, struct ssp_slice body
                                         struct ssp_keyring *kr, bool *keys_added,
                                         struct ssp_diag *d);
 
+/* Whether body is a "node" op (an enrolment) of node. */
+bool ssp_roster_names(struct ssp_slice body, const uint8_t node[SSP_PK_LEN]);
 /* The entry of node; SSP_ERR_NOTFOUND if it is not enrolled. Borrows from t. */
 SSP_MUST_CHECK ssp_err ssp_roster_get(struct ssp_txn *t, const uint8_t node[SSP_PK_LEN],
                                       struct ssp_roster_entry *e);

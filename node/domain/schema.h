@@ -77,7 +77,9 @@ ssp_err ssp_schema_unknown_type(struct ssp_slice name, struct ssp_diag *d);
 
 /*
  * Finds the record a ref points to. Returns SSP_OK and writes its type name
- * (NUL-terminated) to type, or SSP_ERR_NOTFOUND; other errors are passed up.
+ * (NUL-terminated) to type, or SSP_ERR_NOTFOUND, or SSP_ERR_AGAIN when it
+ * cannot tell (the ref is then taken as it is: a node checking what a peer
+ * wrote may not have the record yet); other errors are passed up.
  */
 typedef ssp_err (*ssp_ref_lookup_fn)(void *ctx, const uint8_t id[SSP_RECORD_ID_LEN],
                                      char type[SSP_TYPE_NAME_MAX]);

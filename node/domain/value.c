@@ -383,6 +383,8 @@ lookup_ref(struct norm *nm, const char *at, const struct ssp_field_def *f,
     rc = nm->lookup(nm->ctx, id, type);
     /* The callback promises a NUL; a bug there must not become a read overrun here. */
     type[SSP_TYPE_NAME_MAX - 1] = '\0';
+    if (rc == SSP_ERR_AGAIN)
+        return SSP_OK; /* the lookup cannot tell (a record not received yet) */
     if (rc == SSP_ERR_NOTFOUND)
         return ssp_diag_set(nm->d, SSP_ERR_SCHEMA,
                             "%s: no record %s; give the id of an existing %s", at, text, want);

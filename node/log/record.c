@@ -335,6 +335,9 @@ static ssp_err
 add_conflict(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value,
              const struct ssp_version *v)
 {
+    /* The stored form holds at most this many (ssp_record_open refuses more). */
+    if (r->nconflicts == MAX_OPS_PER_RECORD)
+        return SSP_ERR_PROTO;
     ssp_err rc =
         grow((void **)&r->conflicts, r->nconflicts, &r->cap_conflicts, sizeof *r->conflicts);
     if (rc != SSP_OK)

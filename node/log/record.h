@@ -145,7 +145,10 @@ SSP_MUST_CHECK ssp_err ssp_op_body_decode(struct ssp_slice plain, struct ssp_op_
 
 /*
  * Merges an op of version v into r (the merge rule above). Values are copied
- * into r. Applying an op r already holds changes nothing.
+ * into r. Applying an op r already holds changes nothing. SSP_ERR_PROTO for
+ * an op of another type, or one that would take r past what a stored record
+ * may hold (256 fields, 100,000 ops or conflicts); SSP_ERR_FULL for 100,000
+ * ops. r is then unusable.
  */
 SSP_MUST_CHECK ssp_err ssp_record_apply(struct ssp_record *r, const struct ssp_version *v,
                                         const struct ssp_op_body *b);

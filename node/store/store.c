@@ -316,6 +316,25 @@ note(struct ssp_txn *t, int rc)
 }
 
 ssp_err
+ssp_txn_nested(struct ssp_txn *t, ssp_write_fn fn, void *ctx, struct ssp_diag *d)
+{
+    struct ssp_txn child = {t->s, NULL, false};
+    ssp_err rc = note(t, mdb_txn_begin(t->s->env, t->txn, 0, &child.txn));
+    if (rc != SSP_OK)
+        return rc;
+    rc = fn(&child, ctx, d);
+    if (rc == SSP_OK) {
+        rc = note(t, mdb_txn_commit(child.txn));
+    } else {
+        mdb_txn_abort(child.txn);
+    }
+    /* A full map anywhere makes ssp_store_write grow it and run everything again. */
+    if (child.map_full)
+        t->map_full = true;
+    return rc;
+}
+
+ssp_err
 ssp_txn_get(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key, struct ssp_slice *val)
 {
     MDB_val k = val_of(key), v;

@@ -71,6 +71,14 @@ typedef ssp_err (*ssp_write_fn)(struct ssp_txn *t, void *ctx, struct ssp_diag *d
 SSP_MUST_CHECK ssp_err ssp_store_write(struct ssp_store *s, ssp_write_fn fn, void *ctx,
                                        struct ssp_diag *d);
 
+/*
+ * Runs fn in a transaction nested in t: what fn writes becomes part of t if
+ * fn succeeds, and is discarded if it fails, t going on as before. t may
+ * not be used while fn runs.
+ */
+SSP_MUST_CHECK ssp_err ssp_txn_nested(struct ssp_txn *t, ssp_write_fn fn, void *ctx,
+                                      struct ssp_diag *d);
+
 /* SSP_ERR_NOTFOUND when the key is absent. */
 SSP_MUST_CHECK ssp_err ssp_txn_get(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key,
                                    struct ssp_slice *val);
