@@ -20,7 +20,7 @@ struct conn {
     struct conn *prev, *next;
     bool import_refused;     /* later imports on this connection are refused too */
     struct pending *waiting; /* a request answered later: nothing is read until then */
-    bool paused;             /* reading stopped while waiting */
+    bool paused;             /* reading stopped: too much arrived while waiting */
 };
 
 /* A request whose operation answers later (ssp_ops_ctx.deferred). */
@@ -189,9 +189,11 @@ serve(struct conn *c, struct ssp_slice payload)
             ssp_free(p);
             return SSP_OK;
         }
+        /*
+         * Reading goes on, so a client that gives up is noticed (its request
+         * is then answered to no one); what it sends meanwhile waits.
+         */
         c->waiting = p;
-        c->paused = true;
-        uv_read_stop((uv_stream_t *)&c->pipe);
         return SSP_OK;
     }
     ssp_free(p);
@@ -234,6 +236,11 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->in.n += (size_t)nread;
+    if (c->waiting != NULL && c->in.n > SSP_CTL_MAX_FRAME) {
+        /* A client that keeps sending while its request waits: hold it back. */
+        c->paused = true;
+        uv_read_stop(s);
+    }
     process(c);
 }
 

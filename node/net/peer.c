@@ -11,6 +11,8 @@
 #define HANDSHAKE_MS 10000u
 #define RETRY_MIN_MS 1000u
 #define RETRY_MAX_MS 60000u
+/* Bytes waiting to be written to a peer beyond which we stop reading it. */
+#define WRITE_QUEUE_MAX ((size_t)8 << 20)
 
 struct conn;
 
@@ -54,6 +56,7 @@ struct conn {
     struct ssp_buf in, out, msg;
     uint64_t wire_in, wire_out;
     bool noted_synced; /* the peers table has what the peer held when last in sync */
+    bool throttled;    /* not reading: too much is waiting to be written to the peer */
 };
 
 struct sync_req {
@@ -81,6 +84,7 @@ struct ssp_net {
 struct wreq {
     uv_write_t req;
     struct ssp_buf buf;
+    struct conn *c; /* lives until this callback: libuv calls it before the close callback */
 };
 
 static void conn_fail(struct conn *c, ssp_err rc, const char *msg);
@@ -95,13 +99,24 @@ network_for(const struct ssp_net *net, const uint8_t *peer)
 
 /* ---- writing ---- */
 
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
 static void
 written(uv_write_t *req, int status)
 {
     struct wreq *w = req->data;
+    struct conn *c = w->c;
     (void)status; /* a failed write shows up as a read error too */
     ssp_buf_fini(&w->buf);
     ssp_free(w);
+    /* Read again once the peer has taken most of what waited for it. */
+    if (c->throttled && !c->closing &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < WRITE_QUEUE_MAX / 2) {
+        c->throttled = false;
+        if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+            conn_fail(c, SSP_ERR_IO, "cannot read from the peer");
+    }
 }
 
 /* Queues c->out on the socket (taking its bytes) unless it is empty. */
@@ -116,12 +131,21 @@ flush(struct conn *c)
     w->buf = c->out;
     ssp_buf_init(&c->out);
     w->req.data = w;
+    w->c = c;
     c->wire_out += w->buf.n;
     uv_buf_t b = uv_buf_init((char *)w->buf.p, (unsigned)w->buf.n);
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, written) != 0) {
         ssp_buf_fini(&w->buf);
         ssp_free(w);
         return SSP_ERR_IO;
+    }
+    /*
+     * A peer that sends but does not read (acks, DONEs for MARKs) would make
+     * us queue without end: stop reading it until it has caught up.
+     */
+    if (!c->throttled && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > WRITE_QUEUE_MAX) {
+        c->throttled = true;
+        uv_read_stop((uv_stream_t *)&c->tcp);
     }
     return SSP_OK;
 }

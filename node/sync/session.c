@@ -31,6 +31,8 @@ struct ssp_session {
     struct ssp_session_stats st;
     struct out_stream *out;
     size_t nout, cap_out;
+    uint32_t *slots; /* hash index of out: 1 + index, 0 for empty; cap_slots a power of 2 */
+    size_t cap_slots;
     uint32_t frame_out, acked; /* frames sent and acknowledged */
     uint32_t frame_in;         /* frames received */
     uint32_t peer_done;        /* the frame of the peer's last DONE, if any */
@@ -82,6 +84,7 @@ ssp_session_free(struct ssp_session *s)
     for (int i = 0; i < SSP_SESSION_QUEUE; i++)
         ssp_buf_fini(&s->queued[i]);
     ssp_free(s->out);
+    ssp_free(s->slots);
     ssp_buf_fini(&s->msg);
     ssp_free(s);
 }
@@ -105,13 +108,53 @@ ssp_session_synced(const struct ssp_session *s)
            s->peer_done == s->frame_in;
 }
 
+/* Where (scope, origin) hashes to: FNV-1a over the scope and the origin's first bytes. */
+static size_t
+slot_of(struct ssp_slice scope, const uint8_t *origin, size_t cap)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < scope.n; i++)
+        h = (h ^ scope.p[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < 8; i++)
+        h = (h ^ origin[i]) * 1099511628211ULL;
+    return (size_t)h & (cap - 1);
+}
+
+/* Rebuilds the hash index for cap slots (a power of 2, more than twice nout). */
+static ssp_err
+reindex(struct ssp_session *s, size_t cap)
+{
+    uint32_t *slots = ssp_calloc(cap, sizeof *slots);
+    if (slots == NULL)
+        return SSP_ERR_NOMEM;
+    for (size_t i = 0; i < s->nout; i++) {
+        size_t at = slot_of(cstr(s->out[i].scope), s->out[i].origin, cap);
+        while (slots[at] != 0)
+            at = (at + 1) & (cap - 1);
+        slots[at] = (uint32_t)(i + 1);
+    }
+    ssp_free(s->slots);
+    s->slots = slots;
+    s->cap_slots = cap;
+    return SSP_OK;
+}
+
+/*
+ * The stream (scope, origin) of this session, added if add. Found through a
+ * hash index: a peer's HELLO may name tens of thousands of streams.
+ */
 static struct out_stream *
 find_out(struct ssp_session *s, struct ssp_slice scope, const uint8_t *origin, bool add)
 {
-    for (size_t i = 0; i < s->nout; i++)
-        if (ssp_slice_eq_str(scope, s->out[i].scope) &&
-            memcmp(s->out[i].origin, origin, SSP_PK_LEN) == 0)
-            return &s->out[i];
+    size_t at = 0;
+    if (s->cap_slots > 0) {
+        for (at = slot_of(scope, origin, s->cap_slots); s->slots[at] != 0;
+             at = (at + 1) & (s->cap_slots - 1)) {
+            struct out_stream *o = &s->out[s->slots[at] - 1];
+            if (ssp_slice_eq_str(scope, o->scope) && memcmp(o->origin, origin, SSP_PK_LEN) == 0)
+                return o;
+        }
+    }
     if (!add || scope.n > SSP_SCOPE_MAX)
         return NULL;
     if (s->nout == s->cap_out) {
@@ -126,6 +169,14 @@ find_out(struct ssp_session *s, struct ssp_slice scope, const uint8_t *origin, b
     memset(o, 0, sizeof *o);
     memcpy(o->scope, scope.p, scope.n);
     memcpy(o->origin, origin, SSP_PK_LEN);
+    if (s->nout * 2 > s->cap_slots) {
+        if (reindex(s, s->cap_slots == 0 ? 64 : s->cap_slots * 2) != SSP_OK) {
+            s->nout--;
+            return NULL;
+        }
+    } else {
+        s->slots[at] = (uint32_t)s->nout;
+    }
     return o;
 }
 
