@@ -125,7 +125,8 @@ static const struct ssp_cmd cmds[] = {
      "enrol a node in the network (on the central)",
      "Writes the node's roster entry and, for a member, its scope keys sealed to\n"
      "it. Every member also reads 'network', the directory of professionals.\n"
-     "Enrolling a node again replaces its entry (to add scopes, say).\n",
+     "Enrolling a node again replaces its entry: scopes can be added, not taken\n"
+     "away (that is revocation, which rotates keys).\n",
      enrol_opts, 1, 1, ssp_cmd_enrol},
     {"roster", "", "list the nodes of the network and their scopes", NULL, NULL, 0, 0,
      ssp_cmd_roster},

@@ -124,6 +124,39 @@ write_enrol(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     return rc;
 }
 
+/*
+ * Enrolling a node again may add scopes, never take one away or demote a
+ * member: nodes check a commit against the roster they hold, so a right
+ * withdrawn would split them between those that took the node's earlier
+ * commits and those that now refuse them. Taking rights away is revocation,
+ * which rotates keys.
+ */
+static ssp_err
+check_no_loss(struct ssp_node *n, const struct ssp_roster_entry *e, struct ssp_diag *d)
+{
+    struct ssp_txn *t;
+    struct ssp_roster_entry old;
+    ssp_err rc = ssp_store_read(n->store, &t);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot read the roster: %s", ssp_strerror(rc));
+    rc = ssp_roster_get(t, e->node, &old);
+    if (rc == SSP_ERR_NOTFOUND) {
+        ssp_txn_abort(t);
+        return SSP_OK;
+    }
+    if (rc == SSP_OK && old.role == SSP_ROLE_MEMBER && e->role != SSP_ROLE_MEMBER)
+        rc = ssp_diag_set(d, SSP_ERR_DENIED,
+                          "the node is a member; it cannot become a relay (revoke it instead)");
+    for (uint32_t i = 0; rc == SSP_OK && i < old.nscopes; i++)
+        if (!ssp_roster_has_scope(e, old.scopes[i]))
+            rc = ssp_diag_set(d, SSP_ERR_DENIED,
+                              "the node is enrolled for scope '%.*s'; list it again (scopes can "
+                              "be added, not taken away: that is revocation)",
+                              (int)old.scopes[i].n, (const char *)old.scopes[i].p);
+    ssp_txn_abort(t);
+    return rc;
+}
+
 ssp_err
 ssp_node_enrol(struct ssp_node *n, const struct ssp_roster_entry *e, struct ssp_diag *d)
 {
@@ -150,6 +183,9 @@ ssp_node_enrol(struct ssp_node *n, const struct ssp_roster_entry *e, struct ssp_
                 return ssp_diag_set(d, SSP_ERR_INVAL, "scope '%.*s' is named twice", (int)s.n,
                                     (const char *)s.p);
     }
+    rc = check_no_loss(n, e, d);
+    if (rc != SSP_OK)
+        return rc;
     struct ssp_hlc saved = n->hlc;
     rc = ssp_store_write(n->store, write_enrol, &ctx, d);
     if (rc != SSP_OK)

@@ -156,6 +156,38 @@ add(struct fx *f, const char *type, const char *scope, const char *const *kv,
     ssp_buf_fini(&fields);
 }
 
+/* Enrolling a node again can add scopes, not take one away. */
+static void
+test_enrol_again(void)
+{
+    struct fx c, a;
+    struct ssp_diag d = {{0}};
+    fx_new(&c, "central", true, "north,south");
+    fx_new(&a, "area", false, "");
+    struct ssp_roster_entry e = {.name = SSP_SLICE("area", 4), .role = SSP_ROLE_MEMBER,
+                                 .nscopes = 1};
+    memcpy(e.node, a.id, SSP_PK_LEN);
+    e.scopes[0] = SSP_SLICE("north", 5);
+    CHECK_OK(ssp_node_enrol(c.n, &e, &d));
+    e.scopes[0] = SSP_SLICE("south", 5);
+    CHECK_INT(ssp_node_enrol(c.n, &e, &d), SSP_ERR_DENIED);
+    CHECK_CONTAINS(d.msg, "north");
+    e.role = SSP_ROLE_RELAY;
+    e.nscopes = 2;
+    e.scopes[1] = SSP_SLICE("north", 5);
+    memset(&d, 0, sizeof d);
+    CHECK_INT(ssp_node_enrol(c.n, &e, &d), SSP_ERR_DENIED);
+    e.role = SSP_ROLE_MEMBER;
+    CHECK_OK(ssp_node_enrol(c.n, &e, &d));
+    memset(&d, 0, sizeof d);
+    e.nscopes = 1;
+    e.scopes[0] = SSP_SLICE("nowhere", 7);
+    CHECK_INT(ssp_node_enrol(c.n, &e, &d), SSP_ERR_NOTFOUND);
+    CHECK_CONTAINS(d.msg, "ssp scope add");
+    fx_free(&a);
+    fx_free(&c);
+}
+
 static void
 enrol(struct fx *c, struct fx *a, const char *scope, enum ssp_role role)
 {
@@ -376,6 +408,7 @@ static const struct ssp_test tests[] = {
     {"concurrent_edit", test_concurrent_edit},
     {"cut_and_resume", test_cut_and_resume},
     {"refusals", test_refusals},
+    {"enrol_again", test_enrol_again},
 };
 
 SSP_TEST_MAIN(tests)
