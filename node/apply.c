@@ -300,28 +300,40 @@ merge_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
     struct ssp_op op;
     struct ssp_slice stored;
     size_t pos = 0;
+    bool loaded = false, fresh = false, live = false;
     for (uint32_t i = 0; i < h->nops; i++) {
         const struct ssp_op_body *body = &ctx->bodies[i]; /* open_ops decoded it */
         ssp_err rc = ssp_commit_next_op(c, &pos, &op);
         if (rc != SSP_OK)
             return SSP_ERR_INTERNAL;
-        bool fresh = false, live = false;
-        rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(op.id, SSP_RECORD_ID_LEN), &stored);
-        if (rc == SSP_ERR_NOTFOUND) {
-            rc = SSP_OK;
-            fresh = true;
-            ssp_record_reset(r);
-            memcpy(r->id, op.id, SSP_RECORD_ID_LEN);
-            memcpy(r->scope, scope.p, scope.n);
-            r->scope[scope.n] = '\0';
-            memcpy(r->type, body->type.p, body->type.n);
-            r->type[body->type.n] = '\0';
-        } else if (rc == SSP_OK) {
-            rc = ssp_node_open_record(kr, t, op.id, r, d);
-            live = !r->deleted;
+        /*
+         * A run of ops on one record is merged in memory and the record
+         * stored once: sealing it again after each op would make a commit
+         * of 4096 updates to one growing record cost seconds (quadratic).
+         */
+        if (!loaded || memcmp(r->id, op.id, SSP_RECORD_ID_LEN) != 0) {
+            if (loaded &&
+                (rc = ssp_node_store_record(t, r, key->key, fresh, live, &ctx->sealed)) != SSP_OK)
+                return rc;
+            fresh = live = false;
+            rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(op.id, SSP_RECORD_ID_LEN), &stored);
+            if (rc == SSP_ERR_NOTFOUND) {
+                rc = SSP_OK;
+                fresh = true;
+                ssp_record_reset(r);
+                memcpy(r->id, op.id, SSP_RECORD_ID_LEN);
+                memcpy(r->scope, scope.p, scope.n);
+                r->scope[scope.n] = '\0';
+                memcpy(r->type, body->type.p, body->type.n);
+                r->type[body->type.n] = '\0';
+            } else if (rc == SSP_OK) {
+                rc = ssp_node_open_record(kr, t, op.id, r, d);
+                live = !r->deleted;
+            }
+            if (rc != SSP_OK)
+                return rc;
+            loaded = true;
         }
-        if (rc != SSP_OK)
-            return rc;
         struct ssp_version v = {h->hlc, {0}, h->seq, i};
         memcpy(v.origin, h->origin, SSP_PK_LEN);
         rc = ssp_record_apply(r, &v, body);
@@ -333,13 +345,11 @@ merge_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
                                 "fields, ops or conflicts than a record may hold)",
                                 i, idtext);
         }
-        r->key_epoch = key->epoch;
-        if (rc == SSP_OK)
-            rc = ssp_node_store_record(t, r, key->key, fresh, live, &ctx->sealed);
         if (rc != SSP_OK)
             return rc;
+        r->key_epoch = key->epoch;
     }
-    return SSP_OK;
+    return loaded ? ssp_node_store_record(t, r, key->key, fresh, live, &ctx->sealed) : SSP_OK;
 }
 
 /* Applies one roster op body of the commit at hlc and seq; a grant to us goes into ctx->next. */

@@ -15,6 +15,19 @@ ssp_random(void *p, size_t n)
     randombytes_buf(p, n);
 }
 
+_Static_assert(SSP_SHORTHASH_KEY_LEN == crypto_shorthash_KEYBYTES, "shorthash key length");
+
+uint64_t
+ssp_shorthash(const uint8_t key[SSP_SHORTHASH_KEY_LEN], struct ssp_slice in)
+{
+    uint8_t out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, in.p, in.n, key);
+    uint64_t h = 0;
+    for (size_t i = 0; i < sizeof out; i++)
+        h = h << 8 | out[i];
+    return h;
+}
+
 #define POOL_SIZE 4096
 
 void

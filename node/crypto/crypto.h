@@ -42,6 +42,14 @@ void ssp_wipe(void *p, size_t n);
 /* Constant-time equality of two n-byte buffers. */
 bool ssp_equal_ct(const void *a, const void *b, size_t n);
 
+#define SSP_SHORTHASH_KEY_LEN 16
+
+/*
+ * SipHash-2-4 of in under key, for hash tables whose keys a peer chooses:
+ * without the key (random, per table) it cannot aim them at one slot.
+ */
+uint64_t ssp_shorthash(const uint8_t key[SSP_SHORTHASH_KEY_LEN], struct ssp_slice in);
+
 /* BLAKE2b-256 of the concatenation of n parts. */
 void ssp_hash(const struct ssp_slice *parts, size_t n, uint8_t out[SSP_HASH_LEN]);
 

@@ -5,6 +5,15 @@
 #define STORED_FORMAT 1
 #define MAX_OPS_PER_RECORD 100000u
 #define MAX_FIELDS 256u
+/*
+ * The most conflicts a merge takes a record to, and the most bytes their
+ * names and values may take: a record with all of them still fits in one
+ * `ssp show` answer (about 100 bytes more each, in a control frame of
+ * 8 MiB) and costs little to open and seal again. The stored form may hold
+ * up to MAX_OPS_PER_RECORD conflicts (a record stored by older code).
+ */
+#define MAX_CONFLICTS 10000u
+#define MAX_CONFLICT_BYTES ((size_t)4 << 20)
 /* The fewest bytes a version takes: array(4), uint, bin(32) with its 2-byte head, uint, uint. */
 #define MIN_VERSION_BYTES 38u
 
@@ -41,6 +50,7 @@ ssp_record_reset(struct ssp_record *r)
     r->key_epoch = 0;
     r->has_del = r->del_named = r->deleted = false;
     r->nops = r->nfields = r->nconflicts = r->npending = 0;
+    r->conflict_bytes = 0;
     ssp_arena_reset(&r->arena);
 }
 
@@ -331,13 +341,11 @@ conflict_cmp(const struct ssp_rec_conflict *c, struct ssp_slice name, const stru
     return c->name.n < name.n ? -1 : c->name.n > name.n;
 }
 
+/* Inserts a conflict in its place; the callers check their bounds. */
 static ssp_err
-add_conflict(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value,
-             const struct ssp_version *v)
+insert_conflict(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value,
+                const struct ssp_version *v)
 {
-    /* The stored form holds at most this many (ssp_record_open refuses more). */
-    if (r->nconflicts == MAX_OPS_PER_RECORD)
-        return SSP_ERR_PROTO;
     ssp_err rc =
         grow((void **)&r->conflicts, r->nconflicts, &r->cap_conflicts, sizeof *r->conflicts);
     if (rc != SSP_OK)
@@ -352,7 +360,23 @@ add_conflict(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value
     memmove(&r->conflicts[at + 1], &r->conflicts[at], (r->nconflicts - at) * sizeof *r->conflicts);
     r->conflicts[at] = (struct ssp_rec_conflict){name, value, *v};
     r->nconflicts++;
+    r->conflict_bytes += name.n + value.n;
     return SSP_OK;
+}
+
+/*
+ * A conflict a merge adds: SSP_ERR_PROTO past MAX_CONFLICTS or
+ * MAX_CONFLICT_BYTES, which no one edits into a record, but one member's
+ * commits of updates that name no base could (a commit of 4096 of them
+ * makes 12,000 conflicts, of 16 KiB texts a MiB of them).
+ */
+static ssp_err
+add_conflict(struct ssp_record *r, struct ssp_slice name, struct ssp_slice value,
+             const struct ssp_version *v)
+{
+    if (r->nconflicts >= MAX_CONFLICTS || r->conflict_bytes + name.n + value.n > MAX_CONFLICT_BYTES)
+        return SSP_ERR_PROTO;
+    return insert_conflict(r, name, value, v);
 }
 
 static void
@@ -361,6 +385,7 @@ drop_conflict(struct ssp_record *r, struct ssp_slice name, const struct ssp_vers
     for (uint32_t i = 0; i < r->nconflicts; i++) {
         if (ssp_slice_eq(r->conflicts[i].name, name) &&
             ssp_version_cmp(&r->conflicts[i].ver, v) == 0) {
+            r->conflict_bytes -= r->conflicts[i].name.n + r->conflicts[i].value.n;
             memmove(&r->conflicts[i], &r->conflicts[i + 1],
                     (r->nconflicts - i - 1) * sizeof *r->conflicts);
             r->nconflicts--;
@@ -810,7 +835,7 @@ decode_entries(struct ssp_mp *c, struct ssp_record *r, bool conflicts)
             return SSP_ERR_CORRUPT;
         ssp_err rc;
         if (conflicts) {
-            rc = add_conflict(r, name, value, &r->ops[idx]);
+            rc = insert_conflict(r, name, value, &r->ops[idx]);
         } else {
             rc = grow((void **)&r->fields, r->nfields, &r->cap_fields, sizeof *r->fields);
             if (rc == SSP_OK)

@@ -103,6 +103,7 @@ struct ssp_record {
     uint32_t nfields, cap_fields;
     struct ssp_rec_conflict *conflicts;
     uint32_t nconflicts, cap_conflicts;
+    size_t conflict_bytes; /* of the conflicts' names and values */
     struct ssp_rec_pending *pending;
     uint32_t npending, cap_pending;
     struct ssp_arena arena;
@@ -146,9 +147,9 @@ SSP_MUST_CHECK ssp_err ssp_op_body_decode(struct ssp_slice plain, struct ssp_op_
 /*
  * Merges an op of version v into r (the merge rule above). Values are copied
  * into r. Applying an op r already holds changes nothing. SSP_ERR_PROTO for
- * an op of another type, or one that would take r past what a stored record
- * may hold (256 fields, 100,000 ops or conflicts); SSP_ERR_FULL for 100,000
- * ops. r is then unusable.
+ * an op of another type, or one that would take r past what a record may
+ * hold (256 fields; 10,000 conflicts, or 4 MiB of their names and values);
+ * SSP_ERR_FULL for 100,000 ops. r is then unusable.
  */
 SSP_MUST_CHECK ssp_err ssp_record_apply(struct ssp_record *r, const struct ssp_version *v,
                                         const struct ssp_op_body *b);

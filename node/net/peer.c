@@ -11,7 +11,12 @@
 #define HANDSHAKE_MS 10000u
 #define RETRY_MIN_MS 1000u
 #define RETRY_MAX_MS 60000u
-/* Bytes waiting to be written to a peer beyond which we stop reading it. */
+/*
+ * Memory held by writes to a peer not yet done beyond which we stop reading
+ * it. Counted with each write's request and buffer, not its bytes alone: a
+ * flood of MARKs is answered by DONEs of 27 bytes, each in a write holding
+ * some 300, and 8 MiB of those bytes took 160 MiB.
+ */
 #define WRITE_QUEUE_MAX ((size_t)8 << 20)
 
 struct conn;
@@ -57,6 +62,7 @@ struct conn {
     uint64_t wire_in, wire_out;
     bool noted_synced; /* the peers table has what the peer held when last in sync */
     bool throttled;    /* not reading: too much is waiting to be written to the peer */
+    size_t queued;     /* memory held by writes not yet done (WRITE_QUEUE_MAX) */
 };
 
 struct sync_req {
@@ -85,6 +91,7 @@ struct wreq {
     uv_write_t req;
     struct ssp_buf buf;
     struct conn *c; /* lives until this callback: libuv calls it before the close callback */
+    size_t held;    /* counted in c->queued */
 };
 
 static void conn_fail(struct conn *c, ssp_err rc, const char *msg);
@@ -108,11 +115,11 @@ written(uv_write_t *req, int status)
     struct wreq *w = req->data;
     struct conn *c = w->c;
     (void)status; /* a failed write shows up as a read error too */
+    c->queued -= w->held;
     ssp_buf_fini(&w->buf);
     ssp_free(w);
     /* Read again once the peer has taken most of what waited for it. */
-    if (c->throttled && !c->closing &&
-        uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < WRITE_QUEUE_MAX / 2) {
+    if (c->throttled && !c->closing && c->queued < WRITE_QUEUE_MAX / 2) {
         c->throttled = false;
         if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
             conn_fail(c, SSP_ERR_IO, "cannot read from the peer");
@@ -132,6 +139,7 @@ flush(struct conn *c)
     ssp_buf_init(&c->out);
     w->req.data = w;
     w->c = c;
+    w->held = sizeof *w + w->buf.cap;
     c->wire_out += w->buf.n;
     uv_buf_t b = uv_buf_init((char *)w->buf.p, (unsigned)w->buf.n);
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, written) != 0) {
@@ -139,11 +147,12 @@ flush(struct conn *c)
         ssp_free(w);
         return SSP_ERR_IO;
     }
+    c->queued += w->held;
     /*
      * A peer that sends but does not read (acks, DONEs for MARKs) would make
      * us queue without end: stop reading it until it has caught up.
      */
-    if (!c->throttled && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > WRITE_QUEUE_MAX) {
+    if (!c->throttled && c->queued > WRITE_QUEUE_MAX) {
         c->throttled = true;
         uv_read_stop((uv_stream_t *)&c->tcp);
     }

@@ -1411,6 +1411,95 @@ test_record_tamper(void)
     ssp_keyring_free(kr);
 }
 
+/*
+ * Applies to r an update of field alias to a text of len bytes (its first
+ * bytes i), naming no base, at version hlc: it loses the value before.
+ */
+static ssp_err
+blind_update(struct ssp_record *r, uint64_t hlc, uint32_t i, size_t len)
+{
+    static char text[16384];
+    struct ssp_record empty;
+    struct ssp_buf fields, body;
+    struct ssp_op_body b;
+    struct ssp_mpw w;
+    memset(text, 'x', len);
+    snprintf(text, len < 12 ? len : 12, "%u", i);
+    ssp_record_init(&empty);
+    ssp_buf_init(&fields);
+    ssp_buf_init(&body);
+    ssp_mpw_init(&w, &fields);
+    ssp_mpw_map(&w, 1);
+    ssp_mpw_cstr(&w, "alias");
+    ssp_mpw_str(&w, text, len);
+    CHECK_OK(w.err);
+    CHECK_OK(ssp_op_body_encode(&empty, SSP_ACT_UPDATE, SSP_SLICE_STR("person"),
+                                SSP_BUF_SLICE(&fields), &body, &b));
+    struct ssp_version v = ver(hlc, 2, hlc, 0);
+    ssp_err rc = ssp_record_apply(r, &v, &b);
+    ssp_buf_fini(&body);
+    ssp_buf_fini(&fields);
+    ssp_record_fini(&empty);
+    return rc;
+}
+
+/* A new person record, its create applied at version 1. */
+static void
+new_person(struct ssp_record *r)
+{
+    struct op create = {0};
+    ssp_record_init(r);
+    make_op(&create, ver(1, 1, 1, 0), NULL, 0, SSP_ACT_CREATE, create_kv);
+    apply(r, &create);
+    free_ops(&create, 1);
+}
+
+/*
+ * Updates that name no base each leave a conflict: a merge takes a record to
+ * 10,000 of them and refuses the next, and so once their names and values
+ * would pass 4 MiB. What was merged still seals and opens.
+ */
+static void
+test_merge_conflict_bounds(void)
+{
+    struct ssp_keyring *kr = keyring();
+    struct ssp_record r, back;
+    struct ssp_buf sealed;
+    new_person(&r);
+    for (uint32_t i = 1; i <= 10000; i++)
+        CHECK_OK(blind_update(&r, 1 + i, i, 8));
+    CHECK_INT(r.nconflicts, 10000);
+    CHECK_INT(blind_update(&r, 20000, 0, 8), SSP_ERR_PROTO);
+    ssp_record_fini(&r);
+
+    new_person(&r);
+    uint32_t i = 1;
+    while (blind_update(&r, 1 + i, i, 16384) == SSP_OK)
+        i++;
+    /* alias "A0" (2 bytes), then 255 texts of 16 KiB: the next would pass 4 MiB. */
+    CHECK_INT(r.nconflicts, 256);
+    CHECK(r.conflict_bytes <= ((size_t)4 << 20));
+    CHECK(r.conflict_bytes + 5 + 16384 > ((size_t)4 << 20));
+    ssp_record_fini(&r);
+
+    /* Below the bound: sealed and opened again, the same. */
+    new_person(&r);
+    for (i = 1; i <= 100; i++)
+        CHECK_OK(blind_update(&r, 1 + i, i, 16384));
+    ssp_buf_init(&sealed);
+    ssp_record_init(&back);
+    snprintf(r.scope, sizeof r.scope, "north");
+    r.key_epoch = 1;
+    CHECK_OK(ssp_record_seal(&r, kr->keys[0].key, &sealed));
+    CHECK_OK(ssp_record_open(SSP_BUF_SLICE(&sealed), r.id, kr, &back));
+    CHECK(same_state(&r, &back));
+    CHECK_INT(back.conflict_bytes, r.conflict_bytes);
+    ssp_buf_fini(&sealed);
+    ssp_record_fini(&back);
+    ssp_record_fini(&r);
+    ssp_keyring_free(kr);
+}
+
 static const struct ssp_test tests[] = {
     {"hlc_monotonic", test_hlc_monotonic},
     {"commit_roundtrip", test_commit_roundtrip},
@@ -1434,6 +1523,7 @@ static const struct ssp_test tests[] = {
     {"record_seal_open", test_record_seal_open},
     {"record_seal_delete_settled", test_record_seal_delete_settled},
     {"record_tamper", test_record_tamper},
+    {"merge_conflict_bounds", test_merge_conflict_bounds},
 };
 
 SSP_TEST_MAIN(tests)
