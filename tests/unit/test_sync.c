@@ -164,8 +164,8 @@ test_enrol_again(void)
     struct ssp_diag d = {{0}};
     fx_new(&c, "central", true, "north,south");
     fx_new(&a, "area", false, "");
-    struct ssp_roster_entry e = {.name = SSP_SLICE("area", 4), .role = SSP_ROLE_MEMBER,
-                                 .nscopes = 1};
+    struct ssp_roster_entry e = {
+        .name = SSP_SLICE("area", 4), .role = SSP_ROLE_MEMBER, .nscopes = 1};
     memcpy(e.node, a.id, SSP_PK_LEN);
     e.scopes[0] = SSP_SLICE("north", 5);
     CHECK_OK(ssp_node_enrol(c.n, &e, &d));
@@ -404,10 +404,8 @@ test_refusals(void)
 }
 
 static const struct ssp_test tests[] = {
-    {"enrol_and_scopes", test_enrol_and_scopes},
-    {"concurrent_edit", test_concurrent_edit},
-    {"cut_and_resume", test_cut_and_resume},
-    {"refusals", test_refusals},
+    {"enrol_and_scopes", test_enrol_and_scopes}, {"concurrent_edit", test_concurrent_edit},
+    {"cut_and_resume", test_cut_and_resume},     {"refusals", test_refusals},
     {"enrol_again", test_enrol_again},
 };
 
