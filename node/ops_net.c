@@ -225,6 +225,16 @@ write_peer(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     return ssp_peer_put(t, &p);
 }
 
+/* Stores the edit and has the network dial (or drop) the peer accordingly. */
+static ssp_err
+edit_peer(struct ssp_ops_ctx *ctx, struct peer_edit *pe, struct ssp_diag *d)
+{
+    ssp_err rc = ssp_store_write(ctx->node->store, write_peer, pe, d);
+    if (rc == SSP_OK && ctx->net != NULL)
+        ssp_net_reload(ctx->net);
+    return rc;
+}
+
 ssp_err
 ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                 struct ssp_diag *d)
@@ -252,11 +262,9 @@ ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw
                           CLIP(addr));
     struct peer_edit pe = {id, text};
     if (rc == SSP_OK)
-        rc = ssp_store_write(ctx->node->store, write_peer, &pe, d);
+        rc = edit_peer(ctx, &pe, d);
     if (rc != SSP_OK)
         return rc;
-    if (ctx->net != NULL)
-        ssp_net_reload(ctx->net);
     ssp_mpw_map(out, 2);
     ssp_mpw_cstr(out, "node");
     ssp_ops_write_node_id(out, id);
@@ -277,11 +285,9 @@ ssp_op_peer_remove(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_
         rc = parse_node(ctx, node, true, id, d);
     struct peer_edit pe = {id, NULL};
     if (rc == SSP_OK)
-        rc = ssp_store_write(ctx->node->store, write_peer, &pe, d);
+        rc = edit_peer(ctx, &pe, d);
     if (rc != SSP_OK)
         return rc;
-    if (ctx->net != NULL)
-        ssp_net_reload(ctx->net);
     ssp_mpw_map(out, 1);
     ssp_mpw_cstr(out, "node");
     ssp_ops_write_node_id(out, id);
