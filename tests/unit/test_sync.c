@@ -403,10 +403,15 @@ test_refusals(void)
     fx_free(&c);
 }
 
+/* One case per line: tests/CMakeLists.txt registers each line as a ctest test. */
+// clang-format off
 static const struct ssp_test tests[] = {
-    {"enrol_and_scopes", test_enrol_and_scopes}, {"concurrent_edit", test_concurrent_edit},
-    {"cut_and_resume", test_cut_and_resume},     {"refusals", test_refusals},
+    {"enrol_and_scopes", test_enrol_and_scopes},
+    {"concurrent_edit", test_concurrent_edit},
+    {"cut_and_resume", test_cut_and_resume},
+    {"refusals", test_refusals},
     {"enrol_again", test_enrol_again},
 };
+// clang-format on
 
 SSP_TEST_MAIN(tests)
