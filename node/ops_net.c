@@ -12,6 +12,8 @@
 #include "proto/base32.h"
 
 #define CLIP(s) (int)((s).n > 60 ? 60 : (s).n), (const char *)(s).p
+/* Under this many bytes per second a session with something left to move is slow (status). */
+#define SLOW_RATE (64u << 10)
 
 /* Reads a node id: the 52 characters, or (prefix) the first 8 or more of a known peer's. */
 static ssp_err
@@ -354,6 +356,18 @@ compare_frontiers(struct ssp_ops_ctx *ctx, struct ssp_txn *t, const uint8_t *pee
     ssp_cursor_close(cur);
 }
 
+/*
+ * Seconds to move n commits at rate bytes/s, taking them as large as the
+ * commits the session moved so far that way; 0 when either is unknown.
+ */
+static uint64_t
+secs_left(uint64_t n, uint64_t bytes, uint64_t commits, uint64_t rate)
+{
+    if (n == 0 || commits == 0 || rate == 0)
+        return 0;
+    return (n * (bytes / commits) + rate - 1) / rate;
+}
+
 static void
 write_one_peer(struct ssp_ops_ctx *ctx, struct ssp_txn *t, const struct ssp_peer *p,
                struct ssp_mpw *w)
@@ -374,7 +388,17 @@ write_one_peer(struct ssp_ops_ctx *ctx, struct ssp_txn *t, const struct ssp_peer
     }
     ssp_buf_fini(&known);
     int64_t skew = l.st != NULL && l.st->hello ? l.st->skew_ms : p->skew_ms;
-    ssp_mpw_map(w, 14);
+    uint64_t out_rate = l.st != NULL ? l.st->rate_out : 0,
+             in_rate = l.st != NULL ? l.st->rate_in : 0;
+    bool slow = !l.synced && ((ours > 0 && out_rate > 0 && out_rate < SLOW_RATE) ||
+                              (theirs > 0 && in_rate > 0 && in_rate < SLOW_RATE));
+    uint64_t left = 0;
+    if (slow) {
+        uint64_t a = secs_left(ours, l.st->bytes_out, l.st->commits_out, out_rate);
+        uint64_t b = secs_left(theirs, l.st->bytes_in, l.st->commits_in, in_rate);
+        left = a > b ? a : b;
+    }
+    ssp_mpw_map(w, 18);
     ssp_mpw_cstr(w, "node");
     ssp_ops_write_node_id(w, p->id);
     ssp_mpw_cstr(w, "name");
@@ -416,6 +440,23 @@ write_one_peer(struct ssp_ops_ctx *ctx, struct ssp_txn *t, const struct ssp_peer
     ssp_mpw_uint(w, l.st != NULL ? l.st->refused : 0);
     ssp_mpw_cstr(w, "clock_ahead");
     ssp_mpw_uint(w, l.st != NULL ? l.st->ahead : 0);
+    ssp_mpw_cstr(w, "send_rate");
+    if (out_rate > 0)
+        ssp_mpw_uint(w, out_rate);
+    else
+        ssp_mpw_nil(w);
+    ssp_mpw_cstr(w, "receive_rate");
+    if (in_rate > 0)
+        ssp_mpw_uint(w, in_rate);
+    else
+        ssp_mpw_nil(w);
+    ssp_mpw_cstr(w, "slow");
+    ssp_mpw_bool(w, slow);
+    ssp_mpw_cstr(w, "time_left_s");
+    if (left > 0)
+        ssp_mpw_uint(w, left);
+    else
+        ssp_mpw_nil(w);
 }
 
 ssp_err
