@@ -149,9 +149,12 @@ ssp_cmd_peer_add(struct ssp_cli *cli, const struct ssp_args *a)
     struct ssp_mpw w;
     ssp_buf_init(&b);
     ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, 2);
+    const char *network = ssp_args_get(a, "network");
+    ssp_mpw_map(&w, network != NULL ? 3 : 2);
     ssp_cli_kv(&w, "node", a->pos[0]);
     ssp_cli_kv(&w, "addr", a->pos[1]);
+    if (network != NULL)
+        ssp_cli_kv(&w, "network", network);
     int status = ssp_cli_run(cli, "peer_add", &w, ssp_out_facts);
     ssp_buf_fini(&b);
     return status;

@@ -241,16 +241,20 @@ ssp_err
 ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                 struct ssp_diag *d)
 {
-    struct ssp_slice node = {0}, addr = {0};
-    uint8_t id[SSP_PK_LEN];
+    struct ssp_slice node = {0}, addr = {0}, network = {0};
+    uint8_t id[SSP_PK_LEN], net[SSP_PK_LEN];
     char text[SSP_ADDR_MAX + 1];
+    struct ssp_node *n = ctx->node;
     const struct ssp_mp_key table[] = {
         {"node", SSP_AS_STR, true, &node},
         {"addr", SSP_AS_STR, true, &addr},
+        {"network", SSP_AS_STR, false, &network},
     };
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
         rc = parse_node(ctx, node, false, id, d);
+    if (rc == SSP_OK && network.p != NULL)
+        rc = parse_node(ctx, network, false, net, d);
     if (rc == SSP_OK && memcmp(id, ctx->node->kr->pk, SSP_PK_LEN) == 0)
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "that is this node's own id");
     if (rc == SSP_OK && addr.n <= SSP_ADDR_MAX) {
@@ -262,6 +266,9 @@ ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw
         rc = ssp_diag_set(d, SSP_ERR_INVAL,
                           "'%.*s' is not an address; give HOST:PORT, e.g. 10.0.0.5:7407",
                           CLIP(addr));
+    /* Before the peer is stored and dialled: the connection names the network. */
+    if (rc == SSP_OK && network.p != NULL)
+        rc = ssp_node_join(n, net, d);
     struct peer_edit pe = {id, text};
     if (rc == SSP_OK)
         rc = edit_peer(ctx, &pe, d);
@@ -337,7 +344,7 @@ compare_frontiers(struct ssp_ops_ctx *ctx, struct ssp_txn *t, const uint8_t *pee
         *theirs += e.seq > mine ? e.seq - mine : 0;
     }
     bool enrolled = ssp_roster_get(t, peer, &re) == SSP_OK;
-    const uint8_t *network = n->has_network ? n->network : peer;
+    const uint8_t *network = ssp_node_network_for(n, peer);
     if (ssp_cursor_open(t, SSP_DB_STREAMS, &cur) != SSP_OK)
         return;
     ssp_err rc = ssp_cursor_seek(cur, SSP_SLICE(NULL, 0), &k, &v);

@@ -194,20 +194,14 @@ find_out(struct ssp_session *s, struct ssp_slice scope, const uint8_t *origin, b
     return o;
 }
 
-/* The network id as this node sees it (the central it was pointed at, before enrolment). */
-static const uint8_t *
-network_of(const struct ssp_session *s)
-{
-    return s->n->has_network ? s->n->network : s->peer;
-}
-
 /* Whether the peer may see scope, by the roster as this node knows it. */
 static bool
 peer_may_receive(struct ssp_session *s, struct ssp_txn *t, struct ssp_slice scope)
 {
     struct ssp_roster_entry e;
     bool enrolled = ssp_roster_get(t, s->peer, &e) == SSP_OK;
-    return ssp_roster_may_receive(network_of(s), s->peer, enrolled ? &e : NULL, scope);
+    return ssp_roster_may_receive(ssp_node_network_for(s->n, s->peer), s->peer,
+                                  enrolled ? &e : NULL, scope);
 }
 
 /* Keeps the store's mapped pages from piling up in our RSS during a large sync. */
