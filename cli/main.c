@@ -123,7 +123,9 @@ static const struct ssp_cmd cmds[] = {
     {"stop", "", "stop sspd and wait until it has stopped", NULL, NULL, 0, 0, ssp_cmd_stop},
     {"status", "", "show what the node holds, how it is set up and how its peers stand",
      "For each peer: its state, last contact and last error, what it lacks from us\n"
-     "and we from it (as of its last hello), and a warning when its clock is off.\n",
+     "and we from it (as of its last hello), a warning when its clock is off, and\n"
+     "while a sync crawls (under 64 KiB/s) the measured rates and the time left.\n"
+     "A relay lists the scopes it carries (stores and forwards without their key).\n",
      NULL, 0, 0, ssp_cmd_status},
     {"scope add", "AREA", "create a scope (on the central)",
      "Creates the scope's key and announces the scope in the roster. Area scopes\n"
