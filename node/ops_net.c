@@ -8,15 +8,16 @@
 
 #include "node/net/peer.h"
 #include "node/ops_int.h"
+#include "node/quarantine.h"
 #include "node/store/keys.h"
 #include "proto/base32.h"
 
 #define CLIP(s) (int)((s).n > 60 ? 60 : (s).n), (const char *)(s).p
 
-/* Reads a node id: the 52 characters, or (prefix) the first 8 or more of a known peer's. */
-static ssp_err
-parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text, bool prefix, uint8_t id[SSP_PK_LEN],
-           struct ssp_diag *d)
+    /* Reads a node id: the 52 characters, or (prefix) the first 8 or more of a known peer's. */
+    static ssp_err
+    parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text, bool prefix, uint8_t id[SSP_PK_LEN],
+               struct ssp_diag *d)
 {
     if (text.n == SSP_NODE_ID_TEXT &&
         ssp_base32_decode((const char *)text.p, text.n, id, SSP_PK_LEN) == SSP_OK)
@@ -435,6 +436,41 @@ ssp_ops_write_peers(struct ssp_ops_ctx *ctx, struct ssp_mpw *out, struct ssp_dia
     while (count-- > 0 && ssp_peer_next(t, &started, &p) == SSP_OK)
         write_one_peer(ctx, t, &p, out);
     ssp_txn_abort(t);
+    return SSP_OK;
+}
+
+ssp_err
+ssp_ops_write_quarantine(struct ssp_ops_ctx *ctx, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    struct ssp_txn *t;
+    struct ssp_quarantine q;
+    bool started = false;
+    uint32_t count = 0;
+    ssp_err rc = ssp_store_read(ctx->node->store, &t);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot read the quarantine: %s", ssp_strerror(rc));
+    while ((rc = ssp_quarantine_next(t, &started, &q)) == SSP_OK)
+        count++;
+    ssp_mpw_array(out, count);
+    started = false;
+    while (count-- > 0 && (rc = ssp_quarantine_next(t, &started, &q)) == SSP_OK) {
+        ssp_mpw_map(out, 6);
+        ssp_mpw_cstr(out, "scope");
+        ssp_mpw_cstr(out, q.scope);
+        ssp_mpw_cstr(out, "origin");
+        ssp_ops_write_node_id(out, q.origin);
+        ssp_mpw_cstr(out, "kind");
+        ssp_mpw_cstr(out, ssp_quarantine_kind_name(q.kind));
+        ssp_mpw_cstr(out, "seq");
+        ssp_mpw_uint(out, q.seq);
+        ssp_mpw_cstr(out, "peer");
+        ssp_ops_write_node_id(out, q.peer);
+        ssp_mpw_cstr(out, "since");
+        ssp_ops_write_time(out, q.at_ms);
+    }
+    ssp_txn_abort(t);
+    if (rc != SSP_OK && rc != SSP_ERR_NOTFOUND)
+        return ssp_diag_set(d, rc, "cannot read the quarantine: %s", ssp_strerror(rc));
     return SSP_OK;
 }
 
