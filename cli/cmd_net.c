@@ -260,6 +260,9 @@ print_quarantined(struct ssp_mp *c, void *arg)
         printf("this node was restored from an older copy: peer %.*s has seen seq %llu; writes "
                "wait until it is back\n",
                S(short_id(peer)), (unsigned long long)seq);
+    else if (ssp_slice_eq_str(kind, "recovering"))
+        printf("being recovered ('ssp recover'); it finishes at the next sync with a peer that "
+               "holds it\n");
     else
         printf("peer %.*s was restored from an older copy (we hold seq %llu of its stream); "
                "it is being sent back\n",
@@ -420,4 +423,29 @@ ssp_cmd_sync(struct ssp_cli *cli, const struct ssp_args *a)
     if (status == SSP_EXIT_OK && sync_failed)
         status = SSP_EXIT_REFUSED;
     return status;
+}
+
+static ssp_err
+print_recover(struct ssp_mp *c, struct ssp_diag *d)
+{
+    uint64_t streams = 0;
+    const struct ssp_mp_key keys[] = {{"streams", SSP_AS_UINT, true, &streams}};
+    ssp_err rc = ssp_mp_read_map(c, keys, 1, false, NULL);
+    if (rc != SSP_OK)
+        return ssp_out_bad_result(rc, d);
+    if (streams == 0)
+        puts("nothing to recover: no stream of this node's own is quarantined");
+    else
+        printf("%llu of this node's own streams are in recovery; they are taken again at the "
+               "next sync with a peer that holds them ('ssp sync'), and what this node wrote "
+               "that its peers lack is written again on top; 'ssp status' shows the progress\n",
+               (unsigned long long)streams);
+    return SSP_OK;
+}
+
+int
+ssp_cmd_recover(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    (void)a;
+    return ssp_cli_run(cli, "recover", NULL, print_recover);
 }

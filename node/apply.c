@@ -10,6 +10,7 @@
 
 #include "node/node_int.h"
 #include "node/quarantine.h"
+#include "node/recover.h"
 #include "node/say.h"
 #include "node/store/keys.h"
 
@@ -186,6 +187,13 @@ check_stream(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
         if (ssp_commit_verify(c, hash) != SSP_OK)
             return refuse(ctx, h, SSP_ERR_AUTH,
                           "its signature or ops digest does not verify (forged or damaged)");
+        if (memcmp(h->origin, ctx->n->kr->pk, SSP_PK_LEN) == 0 &&
+            ssp_recover_active(ctx->n, t, cstr(h->scope))) {
+            /* Our own history parts from the network's here: theirs is taken (node/recover.h). */
+            struct ssp_diag why = {{0}};
+            rc = ssp_recover_rebase(ctx->n, t, h, &why);
+            return rc == SSP_OK ? check_stream(ctx, t, c, bytes, fresh) : rc;
+        }
         rc = quarantine(ctx, t, h, SSP_QUARANTINE_DIVERGED);
         if (rc != SSP_OK)
             return rc;

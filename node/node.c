@@ -10,7 +10,7 @@
 #include "node/store/keys.h"
 #include "proto/base32.h"
 
-    static const char meta_node_id[] = "node_id";
+static const char meta_node_id[] = "node_id";
 
 #define META(k) SSP_META(k)
 #define SCOPE_FMT(s) (int)(s).n, (const char *)(s).p
@@ -285,6 +285,8 @@ struct write_ctx {
     size_t nsc, cap_sc;
     struct ssp_record rec;
     struct ssp_buf norm, body, sealed, fields;
+    ssp_write_fn first; /* run first in the transaction, if set */
+    void *first_arg;
 };
 
 static ssp_err
@@ -318,6 +320,11 @@ check_quarantine(struct ssp_txn *t, struct ssp_slice scope, const uint8_t self[S
         return SSP_OK;
     if (rc != SSP_OK)
         return rc;
+    if (q.kind == SSP_QUARANTINE_RECOVERING)
+        return ssp_diag_set(d, SSP_ERR_AGAIN,
+                            "this node's stream of scope '%s' is being recovered; sync with a peer "
+                            "that holds it ('ssp sync'), then write again",
+                            q.scope);
     if (q.kind == SSP_QUARANTINE_BEHIND)
         return ssp_diag_set(d, SSP_ERR_AGAIN,
                             "this node was restored from an older copy: its peers have seen seq "
@@ -631,6 +638,8 @@ write_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
         ssp_commit_builder_fini(&ctx->sc[i].b);
     ctx->nsc = 0;
     ctx->failed = ctx->count;
+    if (ctx->first != NULL)
+        rc = ctx->first(t, ctx->first_arg, d);
     for (size_t i = 0; i < ctx->count && rc == SSP_OK; i++) {
         rc = write_one(ctx, t, &ctx->w[i], i, d);
         if (rc != SSP_OK)
@@ -651,7 +660,21 @@ ssp_err
 ssp_node_write(struct ssp_node *n, const struct ssp_write *w, size_t count,
                uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed, struct ssp_diag *d)
 {
-    struct write_ctx ctx = {.n = n, .w = w, .count = count, .ids = ids, .failed = count};
+    return ssp_node_write_after(n, NULL, NULL, w, count, ids, failed, d);
+}
+
+ssp_err
+ssp_node_write_after(struct ssp_node *n, ssp_write_fn first, void *arg, const struct ssp_write *w,
+                     size_t count, uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed,
+                     struct ssp_diag *d)
+{
+    struct write_ctx ctx = {.n = n,
+                            .w = w,
+                            .count = count,
+                            .ids = ids,
+                            .failed = count,
+                            .first = first,
+                            .first_arg = arg};
     ssp_record_init(&ctx.rec);
     ssp_buf_init(&ctx.norm);
     ssp_buf_init(&ctx.body);

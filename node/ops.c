@@ -976,6 +976,7 @@ static const struct {
     {"peer_remove", ssp_op_peer_remove, true},
     {"peers", ssp_op_peers, false},
     {"sync", ssp_op_sync, true},
+    {"recover", ssp_op_recover, true},
     {"resolve", op_resolve, true},
     {"conflicts", op_conflicts, true},
     {"state", op_state, true},

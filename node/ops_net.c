@@ -9,15 +9,16 @@
 #include "node/net/peer.h"
 #include "node/ops_int.h"
 #include "node/quarantine.h"
+#include "node/recover.h"
 #include "node/store/keys.h"
 #include "proto/base32.h"
 
 #define CLIP(s) (int)((s).n > 60 ? 60 : (s).n), (const char *)(s).p
 
-    /* Reads a node id: the 52 characters, or (prefix) the first 8 or more of a known peer's. */
-    static ssp_err
-    parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text, bool prefix, uint8_t id[SSP_PK_LEN],
-               struct ssp_diag *d)
+/* Reads a node id: the 52 characters, or (prefix) the first 8 or more of a known peer's. */
+static ssp_err
+parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text, bool prefix, uint8_t id[SSP_PK_LEN],
+           struct ssp_diag *d)
 {
     if (text.n == SSP_NODE_ID_TEXT &&
         ssp_base32_decode((const char *)text.p, text.n, id, SSP_PK_LEN) == SSP_OK)
@@ -567,5 +568,25 @@ ssp_op_sync(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *ou
         return rc;
     }
     ctx->deferred = true;
+    return SSP_OK;
+}
+
+/* ---- recover ---- */
+
+ssp_err
+ssp_op_recover(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+               struct ssp_diag *d)
+{
+    uint32_t streams = 0;
+    (void)params;
+    ssp_err rc = ssp_recover_start(ctx->node, &streams, d);
+    if (rc != SSP_OK)
+        return rc;
+    /* New sessions, whose HELLO leaves the streams in recovery out. */
+    if (streams > 0 && ctx->net != NULL)
+        ssp_net_restart(ctx->net, "this node started to recover its own streams");
+    ssp_mpw_map(out, 1);
+    ssp_mpw_cstr(out, "streams");
+    ssp_mpw_uint(out, streams);
     return SSP_OK;
 }

@@ -8,7 +8,8 @@
 #define PREFIX "quarantine/"
 #define PREFIX_LEN (sizeof PREFIX - 1)
 
-static const char *const kind_names[] = {"", "diverged", "behind", "peer_behind"};
+static const char *const kind_names[] = {"", "diverged", "behind", "peer_behind", "recovering"};
+static const int kind_weight[] = {0, 2, 1, 1, 3};
 
 const char *
 ssp_quarantine_kind_name(enum ssp_quarantine_kind kind)
@@ -36,7 +37,7 @@ decode(struct ssp_slice k, struct ssp_slice v, struct ssp_quarantine *q)
         return SSP_ERR_CORRUPT;
     ssp_mp_init(&c, v);
     if (ssp_mp_array(&c, &n) != SSP_OK || n != 4 || ssp_mp_uint(&c, &kind) != SSP_OK ||
-        kind < SSP_QUARANTINE_DIVERGED || kind > SSP_QUARANTINE_PEER_BEHIND ||
+        kind < SSP_QUARANTINE_DIVERGED || kind > SSP_QUARANTINE_RECOVERING ||
         ssp_mp_uint(&c, &q->seq) != SSP_OK || ssp_mp_bin_n(&c, q->peer, SSP_PK_LEN) != SSP_OK ||
         ssp_mp_uint(&c, &q->at_ms) != SSP_OK || !ssp_mp_done(&c))
         return SSP_ERR_CORRUPT;
@@ -64,8 +65,7 @@ ssp_quarantine_put(struct ssp_txn *t, const struct ssp_quarantine *q, bool *adde
     struct ssp_quarantine held;
     *added = false;
     ssp_err rc = ssp_quarantine_get(t, scope, q->origin, &held);
-    if (rc == SSP_OK &&
-        (held.kind == SSP_QUARANTINE_DIVERGED || q->kind != SSP_QUARANTINE_DIVERGED))
+    if (rc == SSP_OK && kind_weight[held.kind] >= kind_weight[q->kind])
         return SSP_OK;
     if (rc != SSP_OK && rc != SSP_ERR_NOTFOUND)
         return rc;

@@ -15,6 +15,8 @@
  *                would be signed again under the same seq numbers.
  *   peer_behind  a peer holds less of its own stream than we do: the peer
  *                was restored; we send it back what it lacks.
+ *   recovering   our own stream, put in recovery by `ssp recover`
+ *                (node/recover.h); writes to its scope wait until it is done.
  *
  * Stored in the meta database, under "quarantine/" + the stream key
  * (node/store/keys.h) -> [kind: uint, seq: uint, peer: bin(32), at_ms: uint].
@@ -31,6 +33,7 @@ enum ssp_quarantine_kind {
     SSP_QUARANTINE_DIVERGED = 1,
     SSP_QUARANTINE_BEHIND = 2,
     SSP_QUARANTINE_PEER_BEHIND = 3,
+    SSP_QUARANTINE_RECOVERING = 4,
 };
 
 struct ssp_quarantine {
@@ -45,9 +48,10 @@ struct ssp_quarantine {
 const char *ssp_quarantine_kind_name(enum ssp_quarantine_kind kind);
 
 /*
- * Records q, unless the stream already has an entry: the first finding
- * stands, except that diverged overrides the others (it is the one that
- * needs an operator). *added says whether q was stored.
+ * Records q, unless the stream already has an entry that weighs as much:
+ * recovering outweighs diverged (it is being dealt with), which outweighs
+ * the others (it needs an operator); between those the first finding
+ * stands. *added says whether q was stored.
  */
 SSP_MUST_CHECK ssp_err ssp_quarantine_put(struct ssp_txn *t, const struct ssp_quarantine *q,
                                           bool *added);

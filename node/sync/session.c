@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "node/quarantine.h"
+#include "node/recover.h"
 #include "node/say.h"
 #include "node/store/keys.h"
 
@@ -54,6 +55,9 @@ struct ssp_session {
     uint32_t nqueued;
     struct ssp_buf msg;
     char notice[SSP_SYNC_NOTICE_MAX + 1];
+    /* Our own streams in recovery (node/recover.h) that the peer holds. */
+    char recover[SSP_ROSTER_MAX_SCOPES][SSP_SCOPE_MAX + 1];
+    uint32_t nrecover;
 };
 
 static struct ssp_slice
@@ -255,6 +259,9 @@ ssp_session_start(struct ssp_session *s, struct ssp_diag *d)
         }
         if (!peer_may_receive(s, t, scope))
             continue;
+        /* A stream in recovery is left out: the peer sends all it holds of it. */
+        if (memcmp(origin, s->n->kr->pk, SSP_PK_LEN) == 0 && ssp_recover_active(s->n, t, scope))
+            continue;
         if (n == cap) {
             cap = cap == 0 ? 64 : cap * 2;
             struct ssp_frontier_entry *p = ssp_realloc(e, cap * sizeof *p);
@@ -360,9 +367,12 @@ check_own(struct findings *f, struct ssp_txn *t, const struct ssp_frontier_entry
         return add_finding(f, e, SSP_QUARANTINE_BEHIND, e->seq);
     if (!mine && e->seq < pos.seq)
         return add_finding(f, e, SSP_QUARANTINE_PEER_BEHIND, pos.seq);
-    /* The peer has caught up with what it had lost: a finding of 0 clears it. */
-    rc = ssp_quarantine_get(t, e->scope, e->origin, &q);
-    if (rc == SSP_OK && q.kind == SSP_QUARANTINE_PEER_BEHIND)
+    /*
+     * The peer's own stream agrees with ours again (it caught up with what it
+     * had lost, or recovered from a second history): a finding of 0 clears it.
+     */
+    rc = mine ? SSP_ERR_NOTFOUND : ssp_quarantine_get(t, e->scope, e->origin, &q);
+    if (rc == SSP_OK && (q.kind == SSP_QUARANTINE_PEER_BEHIND || q.kind == SSP_QUARANTINE_DIVERGED))
         return add_finding(f, e, SSP_QUARANTINE_PEER_BEHIND, 0);
     return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
 }
@@ -381,6 +391,10 @@ keep_findings(struct ssp_txn *t, void *vf, struct ssp_diag *d)
                                  : ssp_quarantine_put(t, q, &added);
         if (rc != SSP_OK)
             return rc;
+        if (q->seq == 0)
+            ssp_say(SSP_INFO,
+                    "peer %s: its own stream %s agrees with ours again; quarantine lifted",
+                    f->s->who, q->scope);
         if (!added)
             continue;
         ssp_node_id_format(q->origin, origin);
@@ -466,6 +480,11 @@ on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag *d
             break;
         }
         o->sent = o->known = e.seq;
+        if (memcmp(e.origin, s->n->kr->pk, SSP_PK_LEN) == 0 &&
+            s->nrecover < SSP_ROSTER_MAX_SCOPES && ssp_recover_active(s->n, t, e.scope)) {
+            memcpy(s->recover[s->nrecover], e.scope.p, e.scope.n);
+            s->recover[s->nrecover++][e.scope.n] = '\0';
+        }
         rc = same_history(t, &e, &same);
         if (rc == SSP_OK && !same) {
             o->blocked = true;
@@ -796,8 +815,8 @@ on_commits(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_slice
     return s->nqueued == SSP_SESSION_QUEUE ? ssp_session_flush(s, d) : SSP_OK;
 }
 
-ssp_err
-ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *d)
+static ssp_err
+input_one(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *d)
 {
     struct ssp_sync_msg m;
     ssp_err rc = ssp_sync_decode(raw, &m);
@@ -850,4 +869,35 @@ ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *
         return SSP_OK;
     }
     return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s sent an unknown message", s->who);
+}
+
+/*
+ * Our own streams in recovery that the peer holds are whole once the session
+ * is synced: the changes set aside are written again on top, and a new
+ * session starts, whose HELLOs show the streams again.
+ */
+static ssp_err
+finish_recovery(struct ssp_session *s, struct ssp_diag *d)
+{
+    uint32_t changes = 0, all = 0;
+    for (uint32_t i = 0; i < s->nrecover; i++) {
+        ssp_err rc = ssp_recover_finish(s->n, cstr(s->recover[i]), &changes, d);
+        if (rc != SSP_OK)
+            return rc;
+        all += changes;
+    }
+    s->nrecover = 0;
+    return ssp_diag_set(d, SSP_ERR_AGAIN,
+                        "this node's own streams are recovered (%u changes written again); a new "
+                        "session starts",
+                        all);
+}
+
+ssp_err
+ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *d)
+{
+    ssp_err rc = input_one(s, raw, d);
+    if (rc == SSP_OK && s->nrecover > 0 && ssp_session_synced(s))
+        rc = finish_recovery(s, d);
+    return rc;
 }

@@ -70,4 +70,26 @@ expect_fail 1 on x add person alias=refused
 contains "$LAST_ERR" "run 'ssp recover'"
 on x verify >/dev/null
 on c verify >/dev/null
-echo "ok: restored nodes are detected on both sides; the other history is never merged"
+
+# ---- recovery: the network's history is taken, x's own change written again ----
+contains "$(on x recover)" "1 of this node's own streams are in recovery"
+for _ in $(seq 60); do
+    on x sync --timeout 10 >/dev/null 2>&1 || true
+    [ "$(quarantine x)" = "[]" ] && [ "$(quarantine c)" = "[]" ] && break
+    sleep 0.5
+done
+[ "$(quarantine x)" = "[]" ] || fail "x did not recover: $(quarantine x)"
+[ "$(quarantine c)" = "[]" ] || fail "the central still quarantines x: $(quarantine c)"
+grep -q "set aside" "$T/x/sspd.log" || fail "x did not set its diverged commit aside"
+on x sync >/dev/null
+contains "$(on c show "$diverged")" "diverged"
+contains "$(on x show "$diverged")" "diverged"
+[ "$(json_get "$(on c --json list person)" 'len(j)')" -eq 10 ] || fail "the central lacks a record"
+[ "$(state_of x north)" = "$(state_of c north)" ] || fail "x and the central differ after recovery"
+on x add person alias=after-recovery >/dev/null
+on x sync >/dev/null
+[ "$(state_of x north)" = "$(state_of c north)" ] || fail "x and the central differ after a write"
+contains "$(on x recover)" "nothing to recover"
+on x verify >/dev/null
+on c verify >/dev/null
+echo "ok: restored nodes are detected on both sides, nothing is merged silently, and recovery loses nothing"
