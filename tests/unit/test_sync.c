@@ -562,6 +562,17 @@ test_revoke(void)
     ssp_node_close(b.n);
     CHECK_OK(ssp_node_open(b.dir, PASS, strlen(PASS), 0, &b.n, &d));
     CHECK(b.n->removed_at != 0);
+
+    /* A relay held no key: nothing rotates; it drops the ciphertext it carried. */
+    revoke_node(&c, &r, &rot);
+    CHECK_INT(rot.nscopes, 0);
+    CHECK_INT(rot.grants, 0);
+    CHECK_INT(epoch_of(&c, "north"), 2);
+    CHECK(stream_seq(&r, "north", a.id) > 0);
+    sync_pair(&r, &c);
+    CHECK(r.n->removed_at != 0);
+    CHECK(stream_seq(&r, "north", a.id) == 0);
+    verify_ok(&r);
     verify_ok(&a);
     verify_ok(&c);
     fx_free(&r);
