@@ -55,6 +55,32 @@ write_scope(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     return rc;
 }
 
+/*
+ * Runs fn, which stores *next (the keyring with new keys) and writes the
+ * roster, in one transaction; once it is durable *next becomes the node's
+ * keyring. Frees the keyring left over either way.
+ */
+static ssp_err
+write_keys(struct ssp_node *n, struct ssp_keyring **next, ssp_write_fn fn, void *ctx,
+           struct ssp_diag *d)
+{
+    struct ssp_hlc saved = n->hlc;
+    ssp_err rc = ssp_store_write(n->store, fn, ctx, d);
+    if (rc == SSP_OK) {
+        struct ssp_keyring *old = n->kr;
+        n->kr = *next;
+        *next = old;
+        ssp_node_pick_scope(n);
+        if (n->on_commit != NULL)
+            n->on_commit(n->on_commit_arg);
+    } else {
+        n->hlc = saved;
+    }
+    ssp_keyring_free(*next);
+    *next = NULL;
+    return rc;
+}
+
 ssp_err
 ssp_node_scope_add(struct ssp_node *n, struct ssp_slice scope, struct ssp_diag *d)
 {
@@ -66,19 +92,8 @@ ssp_node_scope_add(struct ssp_node *n, struct ssp_slice scope, struct ssp_diag *
         rc = ssp_keyring_dup(n->kr, &ctx.next);
     if (rc == SSP_OK)
         rc = ssp_keyring_add_scope(ctx.next, scope, d);
-    struct ssp_hlc saved = n->hlc;
     if (rc == SSP_OK)
-        rc = ssp_store_write(n->store, write_scope, &ctx, d);
-    if (rc == SSP_OK) {
-        struct ssp_keyring *old = n->kr;
-        n->kr = ctx.next;
-        ctx.next = old;
-        ssp_node_pick_scope(n);
-        if (n->on_commit != NULL)
-            n->on_commit(n->on_commit_arg);
-    } else {
-        n->hlc = saved;
-    }
+        return write_keys(n, &ctx.next, write_scope, &ctx, d);
     ssp_keyring_free(ctx.next);
     return rc;
 }
@@ -284,6 +299,10 @@ write_rotate(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     if (rc == SSP_OK)
         rc = ssp_node_roster_commit(ctx->n, t, ops.b, ops.n, d);
     ctx->out->hlc = ctx->n->hlc.last;
+    /* The removal's time is that of the commit that holds it, the first. */
+    struct ssp_roster_entry e;
+    if (rc == SSP_OK && ctx->removed != NULL && ssp_roster_get(t, ctx->removed, &e) == SSP_OK)
+        ctx->out->hlc = e.since;
     ops_fini(&ops);
     return rc;
 }
@@ -292,25 +311,14 @@ write_rotate(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
 static ssp_err
 rotate_and_write(struct rotate *ctx, struct ssp_diag *d)
 {
-    struct ssp_node *n = ctx->n;
-    ssp_err rc = ssp_keyring_dup(n->kr, &ctx->next);
+    ssp_err rc = ssp_keyring_dup(ctx->n->kr, &ctx->next);
     for (uint32_t i = 0; i < ctx->out->nscopes && rc == SSP_OK; i++) {
         rc = ssp_keyring_rotate(ctx->next, cstr(ctx->out->scopes[i]), d);
         if (rc == SSP_OK)
             ctx->out->epochs[i] = ssp_keyring_scope(ctx->next, cstr(ctx->out->scopes[i]))->epoch;
     }
-    struct ssp_hlc saved = n->hlc;
     if (rc == SSP_OK)
-        rc = ssp_store_write(n->store, write_rotate, ctx, d);
-    if (rc == SSP_OK) {
-        struct ssp_keyring *old = n->kr;
-        n->kr = ctx->next;
-        ctx->next = old;
-        if (n->on_commit != NULL)
-            n->on_commit(n->on_commit_arg);
-    } else {
-        n->hlc = saved;
-    }
+        return write_keys(ctx->n, &ctx->next, write_rotate, ctx, d);
     ssp_keyring_free(ctx->next);
     return rc;
 }
