@@ -164,4 +164,20 @@ on c list member | grep -q "Anders Area" || fail "the central cannot read a's ne
 expect_fail 1 on c rotate roster
 expect_fail 1 on c rotate nowhere
 contains "$LAST_ERR" "no scope"
+# ---- a member whose clock is far ahead: the central took what it wrote "later" ----
+member d c north "127.0.0.1:$cport"
+did=$(node_id d)
+on d stop >/dev/null
+SSP_TEST_CLOCK_MS=$(( $(date +%s%3N) + 3600 * 1000 )) on d start >/dev/null
+future=$(json_get "$(on d --json add person alias=FromTheFuture)" 'j["id"]')
+on d sync >/dev/null
+on c show "$future" | grep -q FromTheFuture || fail "the central did not take d's record"
+on a sync >/dev/null
+on c revoke "$did" >/dev/null
+log_has c "dropped 1 commits the removed node made after its removal"
+expect_fail 1 on c show "$future"
+on c verify >/dev/null || fail "the central's store does not verify after the drop"
+on a sync >/dev/null
+expect_fail 1 on a show "$future"
+[ "$(state_of a north)" = "$(state_of c north)" ] || fail "a and the central differ after d's removal"
 echo "ok: b revoked; keys rotated; b's late commits refused by the central and a, dropped by a; b purged"
