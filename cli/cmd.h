@@ -113,6 +113,8 @@ int ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a);
 /* cmd_net.c: the network. */
 int ssp_cmd_scope_add(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_enrol(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_revoke(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_rotate(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_roster(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_peer_add(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_peer_list(struct ssp_cli *cli, const struct ssp_args *a);

@@ -112,6 +112,79 @@ ssp_cmd_enrol(struct ssp_cli *cli, const struct ssp_args *a)
     return status;
 }
 
+/* "SCOPE now at key epoch N" for each scope a revocation or rotation rotated. */
+static ssp_err
+print_rotated(struct ssp_mp *c, void *arg)
+{
+    struct ssp_slice scope = {0};
+    uint64_t epoch = 0;
+    const struct ssp_mp_key keys[] = {
+        {"scope", SSP_AS_STR, true, &scope},
+        {"epoch", SSP_AS_UINT, true, &epoch},
+    };
+    (void)arg;
+    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    if (rc == SSP_OK)
+        printf("scope %.*s: new key epoch %llu\n", S(scope), (unsigned long long)epoch);
+    return rc;
+}
+
+static ssp_err
+print_rotation(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_slice node = {0}, at = {0}, rotated = {0};
+    uint64_t grants = 0;
+    const struct ssp_mp_key keys[] = {
+        {"node", SSP_AS_STR, false, &node},
+        {"removed_at", SSP_AS_STR, false, &at},
+        {"rotated", SSP_AS_RAW, true, &rotated},
+        {"grants", SSP_AS_UINT, true, &grants},
+    };
+    struct ssp_mp m;
+    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    if (rc == SSP_OK && node.n > 0)
+        printf("node %.*s removed from the network at %.*s\n", S(node), S(at));
+    ssp_mp_init(&m, rotated);
+    if (rc == SSP_OK)
+        rc = each(&m, print_rotated, NULL);
+    if (rc == SSP_OK)
+        printf("%llu grants of the new keys to the members that read them; they take them at "
+               "their next sync\n",
+               (unsigned long long)grants);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+int
+ssp_cmd_revoke(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    const char *reason = ssp_args_get(a, "reason");
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, reason != NULL ? 2 : 1);
+    ssp_cli_kv(&w, "node", a->pos[0]);
+    if (reason != NULL)
+        ssp_cli_kv(&w, "reason", reason);
+    int status = ssp_cli_run(cli, "revoke", &w, print_rotation);
+    ssp_buf_fini(&b);
+    return status;
+}
+
+int
+ssp_cmd_rotate(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, 1);
+    ssp_cli_kv(&w, "scope", a->pos[0]);
+    int status = ssp_cli_run(cli, "rotate", &w, print_rotation);
+    ssp_buf_fini(&b);
+    return status;
+}
+
 static ssp_err
 print_roster(struct ssp_mp *c, struct ssp_diag *d)
 {
@@ -278,7 +351,7 @@ print_status(struct ssp_mp *c, struct ssp_diag *d)
     struct ssp_mp m = *c;
     struct ssp_buf facts;
     struct ssp_mpw w;
-    struct ssp_slice key, peers = {0}, quarantine = {0};
+    struct ssp_slice key, peers = {0}, quarantine = {0}, removed = {0};
     uint32_t n, nq = 0;
     ssp_buf_init(&facts);
     ssp_mpw_init(&w, &facts);
@@ -299,6 +372,12 @@ print_status(struct ssp_mp *c, struct ssp_diag *d)
             quarantine = raw;
             continue;
         }
+        if (ssp_slice_eq_str(key, "removed_at")) {
+            struct ssp_mp r;
+            ssp_mp_init(&r, raw);
+            if (ssp_mp_str(&r, &removed) != SSP_OK)
+                removed.n = 0; /* nil: not removed */
+        }
         ssp_mpw_str(&w, key.p, key.n);
         ssp_mpw_raw(&w, raw);
     }
@@ -306,6 +385,10 @@ print_status(struct ssp_mp *c, struct ssp_diag *d)
         rc = SSP_ERR_PROTO;
     if (rc == SSP_OK)
         rc = w.err;
+    if (rc == SSP_OK && removed.n > 0)
+        printf("this node was removed from the network at %.*s: its data of the network was "
+               "purged and it writes nothing more\n",
+               S(removed));
     if (rc == SSP_OK)
         rc = ssp_out_map(SSP_BUF_SLICE(&facts), 0, ":", 0);
     ssp_buf_fini(&facts);

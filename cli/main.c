@@ -68,6 +68,14 @@ static const struct ssp_opt enrol_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt revoke_opts[] = {
+    {"reason", "TEXT",
+     "why, for the logs of every node (it travels in clear in the roster: say what happened, "
+     "not who)",
+     NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt sync_opts[] = {
     {"timeout", "SECONDS", "give up after this long (default 300)", NULL},
     {NULL, NULL, NULL, NULL},
@@ -128,6 +136,19 @@ static const struct ssp_cmd cmds[] = {
      "Enrolling a node again replaces its entry: scopes can be added, not taken\n"
      "away (that is revocation, which rotates keys).\n",
      enrol_opts, 1, 1, ssp_cmd_enrol},
+    {"revoke", "NODE_ID [--reason TEXT]", "remove a node from the network (on the central)",
+     "For a lost or stolen device. The node leaves the roster for good (its id\n"
+     "cannot be enrolled again), and each scope it could read gets a new key,\n"
+     "granted to every remaining member that reads it. Commits the node makes\n"
+     "after now are refused by every node. Peers still tell it of its removal:\n"
+     "when it learns of it, it deletes the data of its scopes and writes nothing\n"
+     "more. A relay held no keys, so nothing is rotated for it.\n",
+     revoke_opts, 1, 1, ssp_cmd_revoke},
+    {"rotate", "SCOPE", "give a scope a new key (on the central)",
+     "New records and changes of the scope are sealed with the new key, granted\n"
+     "to every member that reads the scope; the old keys stay, to read what they\n"
+     "sealed. 'ssp revoke' does this for a removed node's scopes.\n",
+     NULL, 1, 1, ssp_cmd_rotate},
     {"roster", "", "list the nodes of the network and their scopes", NULL, NULL, 0, 0,
      ssp_cmd_roster},
     {"peer add", "NODE_ID HOST:PORT", "sync with a node at an address",

@@ -7,6 +7,7 @@
 
 #include "node/node_int.h"
 #include "node/quarantine.h"
+#include "node/say.h"
 #include "node/store/keys.h"
 #include "proto/base32.h"
 
@@ -186,6 +187,10 @@ load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag 
         n->has_network = true;
         memcpy(n->network, id.p, SSP_PK_LEN);
     }
+    struct ssp_roster_entry self;
+    if (rc == SSP_OK && ssp_roster_get(t, n->kr->pk, &self) == SSP_OK &&
+        self.role == SSP_ROLE_REMOVED)
+        n->removed_at = self.since;
     ssp_txn_abort(t);
     return rc;
 }
@@ -208,7 +213,8 @@ ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size, st
         rc = ssp_store_open(dir, false, map_size, &n->store, d);
     if (rc == SSP_OK)
         rc = load_identity(n, pass, len, d);
-    if (rc == SSP_OK && n->cfg.scope[0] != '\0' &&
+    /* A removed node holds no scope key any more, whatever ssp.conf says. */
+    if (rc == SSP_OK && n->cfg.scope[0] != '\0' && n->removed_at == 0 &&
         ssp_keyring_scope(n->kr, cstr(n->cfg.scope)) == NULL)
         rc = ssp_diag_set(d, SSP_ERR_INVAL,
                           "the default scope '%s' in ssp.conf is not one this node holds",
@@ -610,9 +616,19 @@ ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t, const struct ssp_b
         new_record_id(n, id);
         if (rc == SSP_OK)
             rc = ssp_commit_add(&sc->b, id, SSP_BUF_SLICE(&bodies[i]));
+        struct ssp_roster_applied done;
         if (rc == SSP_OK)
             rc = ssp_roster_apply(t, SSP_BUF_SLICE(&bodies[i]), sc->b.hdr.hlc, n->kr->pk, n->kr->sk,
-                                  NULL, NULL, d);
+                                  NULL, &done, d);
+        /* Its clock may be far enough ahead that we took commits it made after this. */
+        uint32_t dropped = 0, rebuilt = 0;
+        if (rc == SSP_OK && done.removed)
+            rc = ssp_node_drop_late(t, n->kr, done.node, sc->b.hdr.hlc, &dropped, &rebuilt);
+        if (dropped > 0)
+            ssp_say(SSP_WARN,
+                    "dropped %u commits the removed node made after its removal; %u records were "
+                    "rebuilt without them",
+                    dropped, rebuilt);
     }
     if (rc == SSP_OK && sc->open)
         rc = finish_commit(&ctx, t, sc);
@@ -675,6 +691,15 @@ ssp_node_write_after(struct ssp_node *n, ssp_write_fn first, void *arg, const st
                             .failed = count,
                             .first = first,
                             .first_arg = arg};
+    if (n->removed_at != 0) {
+        char at[SSP_TIME_TEXT];
+        ssp_time_text(ssp_hlc_ms(n->removed_at), at);
+        *failed = count;
+        return ssp_diag_set(d, SSP_ERR_DENIED,
+                            "this node was removed from the network at %s and writes nothing "
+                            "more; to work again, init a new node and have the central enrol it",
+                            at);
+    }
     ssp_record_init(&ctx.rec);
     ssp_buf_init(&ctx.norm);
     ssp_buf_init(&ctx.body);

@@ -28,6 +28,10 @@ ssp_err ssp_op_scope_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struc
                          struct ssp_diag *d);
 ssp_err ssp_op_enrol(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                      struct ssp_diag *d);
+ssp_err ssp_op_revoke(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                      struct ssp_diag *d);
+ssp_err ssp_op_rotate(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                      struct ssp_diag *d);
 ssp_err ssp_op_roster(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                       struct ssp_diag *d);
 ssp_err ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,

@@ -150,6 +150,68 @@ ssp_op_enrol(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *o
     return SSP_OK;
 }
 
+/* The new key epochs and grants of a revocation or rotation (two entries of a map). */
+static void
+write_rotation(struct ssp_mpw *w, const struct ssp_rotation *r)
+{
+    ssp_mpw_cstr(w, "rotated");
+    ssp_mpw_array(w, r->nscopes);
+    for (uint32_t i = 0; i < r->nscopes; i++) {
+        ssp_mpw_map(w, 2);
+        ssp_mpw_cstr(w, "scope");
+        ssp_mpw_cstr(w, r->scopes[i]);
+        ssp_mpw_cstr(w, "epoch");
+        ssp_mpw_uint(w, r->epochs[i]);
+    }
+    ssp_mpw_cstr(w, "grants");
+    ssp_mpw_uint(w, r->grants);
+}
+
+ssp_err
+ssp_op_revoke(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+              struct ssp_diag *d)
+{
+    struct ssp_slice node = {0}, reason = {0};
+    uint8_t id[SSP_PK_LEN];
+    struct ssp_rotation r;
+    const struct ssp_mp_key table[] = {
+        {"node", SSP_AS_STR, true, &node},
+        {"reason", SSP_AS_STR, false, &reason},
+    };
+    ssp_err rc = PARAMS(params, table, d);
+    /* The whole id: revoking the wrong node cannot be undone. */
+    if (rc == SSP_OK)
+        rc = parse_node(ctx, node, false, id, d);
+    if (rc == SSP_OK)
+        rc = ssp_node_revoke(ctx->node, id, reason, &r, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mpw_map(out, 4);
+    ssp_mpw_cstr(out, "node");
+    ssp_ops_write_node_id(out, id);
+    ssp_mpw_cstr(out, "removed_at");
+    ssp_ops_write_time(out, ssp_hlc_ms(r.hlc));
+    write_rotation(out, &r);
+    return SSP_OK;
+}
+
+ssp_err
+ssp_op_rotate(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+              struct ssp_diag *d)
+{
+    struct ssp_slice scope = {0};
+    struct ssp_rotation r;
+    const struct ssp_mp_key table[] = {{"scope", SSP_AS_STR, true, &scope}};
+    ssp_err rc = PARAMS(params, table, d);
+    if (rc == SSP_OK)
+        rc = ssp_node_rotate(ctx->node, scope, &r, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mpw_map(out, 2);
+    write_rotation(out, &r);
+    return SSP_OK;
+}
+
 ssp_err
 ssp_op_roster(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
               struct ssp_diag *d)

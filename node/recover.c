@@ -1,6 +1,5 @@
 #include "node/recover.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "node/node_int.h"
@@ -87,148 +86,38 @@ ssp_recover_active(struct ssp_node *n, struct ssp_txn *t, struct ssp_slice scope
 
 /* ---- rebase ---- */
 
-static int
-id_cmp(const void *a, const void *b)
-{
-    return memcmp(a, b, SSP_RECORD_ID_LEN);
-}
-
 struct rebase {
-    struct ssp_node *n;
-    struct ssp_txn *t;
+    struct ssp_slice scope;
     const uint8_t *self;
-    uint64_t from; /* our commits from this seq on leave the log */
-    uint8_t (*ids)[SSP_RECORD_ID_LEN];
-    size_t nids, cap_ids;
 };
 
-static bool
-set_aside(void *arg, const struct ssp_version *v)
+/* A commit of ours leaves the log: it is kept, as signed, in the stash. */
+static ssp_err
+stash(void *arg, struct ssp_txn *t, uint64_t seq, struct ssp_slice bytes)
 {
     const struct rebase *rb = arg;
-    return v->seq >= rb->from && memcmp(v->origin, rb->self, SSP_PK_LEN) == 0;
-}
-
-/* Moves our commit seq of the stream to the stash and notes the records its ops touch. */
-static ssp_err
-stash_one(struct rebase *rb, struct ssp_slice scope, uint64_t seq)
-{
-    uint8_t k[SSP_KEY_MAX], sk[STASH_KEY_MAX];
-    struct ssp_slice bytes;
-    struct ssp_commit c;
-    struct ssp_op op;
-    size_t pos = 0;
-    struct ssp_slice key = SSP_SLICE(k, ssp_key_log(k, scope, rb->self, seq));
-    ssp_err rc = ssp_txn_get(rb->t, SSP_DB_LOG, key, &bytes);
-    if (rc == SSP_OK && ssp_commit_parse(bytes, &c) != SSP_OK)
-        rc = SSP_ERR_CORRUPT;
-    if (rc == SSP_OK)
-        rc = ssp_txn_put(rb->t, SSP_DB_META,
-                         SSP_SLICE(sk, stash_key(sk, scope, rb->self, seq, true)), bytes);
-    for (uint32_t i = 0; rc == SSP_OK && i < c.hdr.nops; i++) {
-        if (ssp_commit_next_op(&c, &pos, &op) != SSP_OK)
-            return SSP_ERR_CORRUPT;
-        if (rb->nids == rb->cap_ids) {
-            size_t cap = rb->cap_ids == 0 ? 64 : rb->cap_ids * 2;
-            uint8_t(*p)[SSP_RECORD_ID_LEN] = ssp_realloc(rb->ids, cap * sizeof *p);
-            if (p == NULL)
-                return SSP_ERR_NOMEM;
-            rb->ids = p;
-            rb->cap_ids = cap;
-        }
-        memcpy(rb->ids[rb->nids++], op.id, SSP_RECORD_ID_LEN);
-    }
-    /* bytes points into the map: the delete comes after the last use. */
-    return rc == SSP_OK ? ssp_txn_del(rb->t, SSP_DB_LOG, key) : rc;
-}
-
-/* Rebuilds record id without our set-aside ops; one left with none goes. */
-static ssp_err
-rebuild_one(struct rebase *rb, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_replay *rp,
-            struct ssp_record *stored, struct ssp_record *out, struct ssp_buf *scratch,
-            struct ssp_diag *d)
-{
-    struct ssp_node *n = rb->n;
-    uint8_t k[SSP_KEY_MAX];
-    ssp_err rc = ssp_node_open_record(n->kr, rb->t, id, stored, d);
-    if (rc == SSP_OK)
-        rc = ssp_replay_record(rp, rb->t, n->kr, stored, set_aside, rb, out);
-    if (rc != SSP_OK)
-        return rc;
-    struct ssp_slice scope = cstr(stored->scope);
-    if (out->nops > 0)
-        return ssp_node_store_record(rb->t, out, ssp_keyring_scope(n->kr, scope)->key, false,
-                                     !stored->deleted, scratch);
-    rc = ssp_txn_del(rb->t, SSP_DB_RECORDS, SSP_SLICE(id, SSP_RECORD_ID_LEN));
-    if (rc == SSP_OK && !stored->deleted)
-        rc = ssp_txn_del(rb->t, SSP_DB_INDEX,
-                         SSP_SLICE(k, ssp_key_index(k, cstr(stored->type), scope, id)));
-    return rc;
-}
-
-/* Sets the stream back to seq (0: empty). */
-static ssp_err
-rewind_stream(struct rebase *rb, struct ssp_slice scope, uint64_t seq)
-{
-    uint8_t k[SSP_KEY_MAX], v[SSP_STREAM_VAL_LEN];
-    struct ssp_slice skey = SSP_SLICE(k, ssp_key_stream(k, scope, rb->self)), bytes;
-    struct ssp_commit c;
-    if (seq == 0)
-        return ssp_txn_del(rb->t, SSP_DB_STREAMS, skey);
-    uint8_t lk[SSP_KEY_MAX];
-    ssp_err rc = ssp_txn_get(rb->t, SSP_DB_LOG,
-                             SSP_SLICE(lk, ssp_key_log(lk, scope, rb->self, seq)), &bytes);
-    if (rc == SSP_OK && ssp_commit_parse(bytes, &c) != SSP_OK)
-        rc = SSP_ERR_CORRUPT;
-    if (rc != SSP_OK)
-        return rc == SSP_ERR_NOTFOUND ? SSP_ERR_CORRUPT : rc;
-    struct ssp_stream_pos pos = {c.hdr.epoch, seq, {0}};
-    ssp_commit_hash(&c, pos.head);
-    ssp_stream_pos_encode(&pos, v);
-    return ssp_txn_put(rb->t, SSP_DB_STREAMS, skey, SSP_SLICE(v, sizeof v));
+    uint8_t k[STASH_KEY_MAX];
+    return ssp_txn_put(t, SSP_DB_META, SSP_SLICE(k, stash_key(k, rb->scope, rb->self, seq, true)),
+                       bytes);
 }
 
 ssp_err
 ssp_recover_rebase(struct ssp_node *n, struct ssp_txn *t, const struct ssp_commit_hdr *h,
                    struct ssp_diag *d)
 {
-    struct ssp_slice scope = cstr(h->scope), v;
-    uint8_t k[SSP_KEY_MAX];
-    struct ssp_stream_pos pos;
-    struct rebase rb = {.n = n, .t = t, .self = n->kr->pk, .from = h->seq};
-    struct ssp_replay rp;
-    struct ssp_record stored, out;
-    struct ssp_buf scratch;
+    struct rebase rb = {cstr(h->scope), n->kr->pk};
+    uint32_t dropped, rebuilt;
     ssp_err rc =
-        ssp_txn_get(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, scope, rb.self)), &v);
-    if (rc == SSP_OK && !ssp_stream_pos_decode(v, &pos))
-        rc = SSP_ERR_CORRUPT;
+        ssp_node_drop_from(t, n->kr, rb.scope, rb.self, h->seq, stash, &rb, &dropped, &rebuilt);
     if (rc != SSP_OK)
-        return rc;
-    ssp_replay_init(&rp);
-    ssp_record_init(&stored);
-    ssp_record_init(&out);
-    ssp_buf_init(&scratch);
-    for (uint64_t seq = h->seq; rc == SSP_OK && seq <= pos.seq; seq++)
-        rc = stash_one(&rb, scope, seq);
-    if (rc == SSP_OK)
-        rc = rewind_stream(&rb, scope, h->seq - 1);
-    if (rc == SSP_OK && rb.nids > 0)
-        qsort(rb.ids, rb.nids, sizeof *rb.ids, id_cmp);
-    for (size_t i = 0; rc == SSP_OK && i < rb.nids; i++)
-        if (i == 0 || memcmp(rb.ids[i], rb.ids[i - 1], SSP_RECORD_ID_LEN) != 0)
-            rc = rebuild_one(&rb, rb.ids[i], &rp, &stored, &out, &scratch, d);
-    if (rc == SSP_OK)
-        ssp_say(SSP_WARN,
-                "recovering stream %s: this node's commits %llu..%llu differ from its peers' and "
-                "are set aside, to be written again once the peers' history is in",
-                h->scope, (unsigned long long)h->seq, (unsigned long long)pos.seq);
-    ssp_free(rb.ids);
-    ssp_replay_fini(&rp);
-    ssp_record_fini(&stored);
-    ssp_record_fini(&out);
-    ssp_buf_fini(&scratch);
-    return rc;
+        return ssp_diag_set(d, rc, "cannot set aside this node's commits of stream %s: %s",
+                            h->scope, ssp_strerror(rc));
+    ssp_say(SSP_WARN,
+            "recovering stream %s: this node's %u commits from seq %llu on differ from its peers' "
+            "and are set aside (%u records rebuilt), to be written again once the peers' history "
+            "is in",
+            h->scope, dropped, (unsigned long long)h->seq, rebuilt);
+    return SSP_OK;
 }
 
 /* ---- finish ---- */

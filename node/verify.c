@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "node/node_int.h"
-#include "node/store/keys.h"
 
 #define SCOPE_FMT(s) (int)(s).n, (const char *)(s).p
 
@@ -22,9 +21,16 @@ ssp_replay_init(struct ssp_replay *rp)
 }
 
 void
+ssp_replay_forget(struct ssp_replay *rp)
+{
+    rp->keylen = 0;
+}
+
+void
 ssp_replay_fini(struct ssp_replay *rp)
 {
     ssp_free(rp->pos);
+    /* What ops said, in clear: not left behind in freed memory. */
     ssp_wipe(rp->plain.p, rp->plain.cap);
     ssp_buf_fini(&rp->plain);
 }
@@ -114,34 +120,16 @@ same_state(const struct ssp_record *a, const struct ssp_record *b)
     return true;
 }
 
-struct verify {
-    struct ssp_node *n;
-    struct ssp_txn *t;
-    struct ssp_node_stats *st;
-    struct ssp_replay rp;
-    struct ssp_record stored, replay;
-    uint64_t log_ops; /* ops in the streams of scopes this node reads */
-    uint64_t commits; /* commits reached through the streams */
-    uint64_t indexed; /* live records whose index entry is there */
-};
-
 ssp_err
-ssp_replay_record(struct ssp_replay *rp, struct ssp_txn *t, const struct ssp_keyring *kr,
-                  const struct ssp_record *stored, ssp_version_skip_fn skip, void *arg,
-                  struct ssp_record *out)
+ssp_node_replay(struct ssp_replay *rp, struct ssp_txn *t, const struct ssp_keyring *kr,
+                const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice scope,
+                const struct ssp_version *ops, uint32_t nops, struct ssp_record *out)
 {
-    struct ssp_slice scope = SSP_SLICE(stored->scope, strlen(stored->scope));
     ssp_record_reset(out);
-    memcpy(out->id, stored->id, SSP_RECORD_ID_LEN);
-    memcpy(out->scope, stored->scope, sizeof out->scope);
-    memcpy(out->type, stored->type, sizeof out->type);
-    out->key_epoch = stored->key_epoch;
-    for (uint32_t i = 0; i < stored->nops; i++) {
-        const struct ssp_version *ver = &stored->ops[i];
+    for (uint32_t i = 0; i < nops; i++) {
+        const struct ssp_version *ver = &ops[i];
         struct ssp_op op;
         struct ssp_op_body body;
-        if (skip != NULL && skip(arg, ver))
-            continue;
         ssp_err rc = cached_commit(t, rp, scope, ver);
         if (rc != SSP_OK)
             return rc;
@@ -149,7 +137,7 @@ ssp_replay_record(struct ssp_replay *rp, struct ssp_txn *t, const struct ssp_key
             return SSP_ERR_CORRUPT;
         size_t pos = rp->pos[ver->op];
         if (ssp_commit_next_op(&rp->c, &pos, &op) != SSP_OK ||
-            memcmp(op.id, stored->id, SSP_RECORD_ID_LEN) != 0)
+            memcmp(op.id, id, SSP_RECORD_ID_LEN) != 0)
             return SSP_ERR_CORRUPT;
         const struct ssp_scope_key *key = ssp_keyring_scope_epoch(kr, scope, rp->c.hdr.key_epoch);
         rp->plain.n = 0;
@@ -164,6 +152,17 @@ ssp_replay_record(struct ssp_replay *rp, struct ssp_txn *t, const struct ssp_key
     return SSP_OK;
 }
 
+struct verify {
+    struct ssp_node *n;
+    struct ssp_txn *t;
+    struct ssp_node_stats *st;
+    struct ssp_replay rp;
+    struct ssp_record stored, replay;
+    uint64_t log_ops; /* ops in the streams of scopes this node reads */
+    uint64_t commits; /* commits reached through the streams */
+    uint64_t indexed; /* live records whose index entry is there */
+};
+
 /* Rebuilds one record from its ops; *ops is how many it lists (0 if unreadable here). */
 static ssp_err
 rebuild(struct verify *v, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice bytes,
@@ -175,7 +174,9 @@ rebuild(struct verify *v, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice 
         return SSP_OK; /* a scope this node does not read: the log check covers it */
     if (rc != SSP_OK)
         return SSP_ERR_CORRUPT;
-    rc = ssp_replay_record(&v->rp, v->t, v->n->kr, &v->stored, NULL, NULL, &v->replay);
+    rc = ssp_node_replay(&v->rp, v->t, v->n->kr, id,
+                         SSP_SLICE(v->stored.scope, strlen(v->stored.scope)), v->stored.ops,
+                         v->stored.nops, &v->replay);
     if (rc != SSP_OK)
         return rc;
     *ops = v->stored.nops;
@@ -327,9 +328,9 @@ ssp_node_verify(struct ssp_node *n, struct ssp_node_stats *st, struct ssp_diag *
     ssp_err rc = ssp_node_stats(n, st, d);
     if (rc != SSP_OK)
         return rc;
+    ssp_replay_init(&v.rp);
     ssp_record_init(&v.stored);
     ssp_record_init(&v.replay);
-    ssp_replay_init(&v.rp);
     rc = ssp_store_read(n->store, &v.t);
     if (rc == SSP_OK)
         rc = check_streams(&v, d);
