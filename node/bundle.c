@@ -583,40 +583,86 @@ in_send(void *arg, struct ssp_slice msg)
 }
 
 /*
- * A carrier keeps the commits of the scopes it holds and skips the rest
- * (the recipient reads those from the same file): m's commits of those
- * scopes as a COMMITS message in p->again, renumbered; *empty if none.
+ * What a carrier keeps: the scopes the roster lets it receive, as on a link
+ * (the recipient reads the rest from the same file). Its entry is read once
+ * per message, in a transaction the view holds.
+ */
+struct carrier_view {
+    struct ssp_txn *t;
+    struct ssp_roster_entry self;
+    bool enrolled;
+};
+
+static ssp_err
+view_open(struct ssp_node *n, struct carrier_view *v, struct ssp_diag *d)
+{
+    ssp_err rc = ssp_store_read(n->store, &v->t);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot read the roster: %s", ssp_strerror(rc));
+    v->enrolled = ssp_roster_get(v->t, n->kr->pk, &v->self) == SSP_OK;
+    return SSP_OK;
+}
+
+static bool
+view_keeps(struct ssp_node *n, const struct carrier_view *v, struct ssp_slice scope)
+{
+    return ssp_roster_may_receive(n->network, n->kr->pk, v->enrolled ? &v->self : NULL, scope);
+}
+
+/* m's commits of the scopes this carrier keeps, as COMMITS renumbered in p->again; *empty if none.
  */
 static ssp_err
-carried(struct in_pass *p, const struct ssp_sync_msg *m, bool *empty, struct ssp_diag *d)
+carried_commits(struct in_pass *p, const struct ssp_sync_msg *m, bool *empty, struct ssp_diag *d)
 {
-    struct ssp_node *n = p->n;
-    struct ssp_txn *t = NULL;
-    struct ssp_roster_entry self;
+    struct carrier_view v;
     struct ssp_sync_iter it = SSP_SYNC_ITER_INIT;
     struct ssp_slice c;
     size_t kept = 0;
-    ssp_err rc = ssp_store_read(n->store, &t);
+    ssp_err rc = view_open(p->n, &v, d);
     if (rc != SSP_OK)
-        return ssp_diag_set(d, rc, "cannot read the roster: %s", ssp_strerror(rc));
-    bool enrolled = ssp_roster_get(t, n->kr->pk, &self) == SSP_OK;
+        return rc;
     while (ssp_sync_commit_next(m, &it, &c) == SSP_OK) {
         struct ssp_commit cm;
         /* One that does not parse goes on, for ssp_node_apply to refuse and say why. */
-        if (ssp_commit_parse(c, &cm) == SSP_OK &&
-            !ssp_roster_may_receive(n->network, n->kr->pk, enrolled ? &self : NULL,
-                                    cstr(cm.hdr.scope))) {
+        if (ssp_commit_parse(c, &cm) == SSP_OK && !view_keeps(p->n, &v, cstr(cm.hdr.scope))) {
             p->skipped++;
             continue;
         }
         p->list[kept++] = c;
     }
-    ssp_txn_abort(t);
+    ssp_txn_abort(v.t);
     *empty = kept == 0;
     p->again.n = 0;
     if (kept > 0 && (rc = ssp_sync_encode_commits(&p->again, p->fed + 1, p->list, kept)) != SSP_OK)
         return ssp_diag_set(d, rc, "out of memory");
     return SSP_OK;
+}
+
+/*
+ * The sender's HELLO, as the sender would say it on a link to this node:
+ * only the streams this carrier keeps (else status would count as lacking
+ * streams it may never hold). Into p->hello.
+ */
+static ssp_err
+carried_hello(struct in_pass *p, const struct ssp_sync_msg *m, struct ssp_diag *d)
+{
+    struct carrier_view v;
+    struct ssp_sync_iter it = SSP_SYNC_ITER_INIT;
+    struct ssp_frontier_entry *e = ssp_calloc((size_t)m->nstreams + 1, sizeof *e);
+    size_t kept = 0;
+    if (e == NULL)
+        return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
+    ssp_err rc = view_open(p->n, &v, d);
+    while (rc == SSP_OK && kept < m->nstreams && ssp_sync_frontier_next(m, &it, &e[kept]) == SSP_OK)
+        kept += view_keeps(p->n, &v, e[kept].scope);
+    if (rc == SSP_OK) {
+        rc = ssp_sync_encode_hello(&p->hello, m->node, m->schema, m->clock_ms, e, kept);
+        ssp_txn_abort(v.t);
+        if (rc != SSP_OK)
+            rc = ssp_diag_set(d, rc, "out of memory");
+    }
+    ssp_free(e);
+    return rc;
 }
 
 /* Hands one message of the body to the session; index counts them from 0. */
@@ -636,13 +682,19 @@ take(struct in_pass *p, struct ssp_slice msg, uint64_t index, bool last, struct 
                             want == SSP_SYNC_HELLO ? "HELLO"
                             : last                 ? "DONE"
                                                    : "COMMITS");
-    if (m.type == SSP_SYNC_HELLO && ssp_buf_append(&p->hello, msg.p, msg.n) != SSP_OK)
-        return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
+    if (m.type == SSP_SYNC_HELLO) {
+        ssp_err rc = p->carrier ? carried_hello(p, &m, d)
+                     : ssp_buf_append(&p->hello, msg.p, msg.n) != SSP_OK
+                         ? ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory")
+                         : SSP_OK;
+        if (rc != SSP_OK)
+            return rc;
+    }
     if (m.type == SSP_SYNC_COMMITS)
         p->commits += m.ncommits;
     if (p->carrier && m.type == SSP_SYNC_COMMITS) {
         bool empty;
-        ssp_err rc = carried(p, &m, &empty, d);
+        ssp_err rc = carried_commits(p, &m, &empty, d);
         if (rc != SSP_OK || empty)
             return rc;
         msg = SSP_BUF_SLICE(&p->again);
@@ -705,6 +757,7 @@ apply_body(struct in_pass *p, const uint8_t verified[SSP_HASH_LEN], struct ssp_d
 struct learn {
     const uint8_t *sender;
     struct ssp_slice hello;
+    uint64_t created_ms;
 };
 
 static ssp_err
@@ -729,6 +782,9 @@ learn_hello(struct ssp_txn *t, void *arg, struct ssp_diag *d)
             rc = mrc;
         p.hello = mrc == SSP_OK ? SSP_BUF_SLICE(&merged) : l->hello;
     }
+    /* What status says of it dates from when it wrote the bundle. */
+    if (p.last_contact_ms < l->created_ms)
+        p.last_contact_ms = l->created_ms;
     if (rc == SSP_OK)
         rc = ssp_peer_put(t, &p);
     ssp_buf_fini(&merged);
@@ -819,7 +875,7 @@ ssp_bundle_read(struct ssp_node *n, const char *path, const uint8_t *central,
     r->refused = ssp_session_stats(p.s)->refused;
     if (rc != SSP_OK)
         goto out;
-    l = (struct learn){h.sender, SSP_BUF_SLICE(&p.hello)};
+    l = (struct learn){h.sender, SSP_BUF_SLICE(&p.hello), h.created_ms};
     rc = ssp_store_write(n->store, learn_hello, &l, d);
     if (rc != SSP_OK && d->msg[0] == '\0')
         ssp_diag_set(d, rc, "cannot keep what the sender holds: %s", ssp_strerror(rc));
