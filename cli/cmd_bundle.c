@@ -117,14 +117,21 @@ print_import(struct ssp_mp *c, struct ssp_diag *d)
 {
     struct ssp_slice path = {0}, sender = {0}, to = {0}, created = {0};
     uint64_t commits = 0, applied = 0, dups = 0, refused = 0, skipped = 0, bytes = 0, fbytes = 0;
-    bool carrier = false;
+    bool carrier = false, enrolled = false;
     const struct ssp_mp_key keys[] = {
-        {"path", SSP_AS_STR, true, &path},        {"sender", SSP_AS_STR, true, &sender},
-        {"for", SSP_AS_STR, true, &to},           {"created", SSP_AS_STR, true, &created},
-        {"carrier", SSP_AS_BOOL, true, &carrier}, {"commits", SSP_AS_UINT, true, &commits},
-        {"applied", SSP_AS_UINT, true, &applied}, {"duplicates", SSP_AS_UINT, true, &dups},
-        {"refused", SSP_AS_UINT, true, &refused}, {"skipped", SSP_AS_UINT, true, &skipped},
-        {"bytes", SSP_AS_UINT, true, &bytes},     {"file_bytes", SSP_AS_UINT, true, &fbytes},
+        {"path", SSP_AS_STR, true, &path},
+        {"sender", SSP_AS_STR, true, &sender},
+        {"for", SSP_AS_STR, true, &to},
+        {"created", SSP_AS_STR, true, &created},
+        {"carrier", SSP_AS_BOOL, true, &carrier},
+        {"commits", SSP_AS_UINT, true, &commits},
+        {"applied", SSP_AS_UINT, true, &applied},
+        {"duplicates", SSP_AS_UINT, true, &dups},
+        {"refused", SSP_AS_UINT, true, &refused},
+        {"skipped", SSP_AS_UINT, true, &skipped},
+        {"bytes", SSP_AS_UINT, true, &bytes},
+        {"file_bytes", SSP_AS_UINT, true, &fbytes},
+        {"enrolled", SSP_AS_BOOL, true, &enrolled},
     };
     ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
     if (rc != SSP_OK)
@@ -141,6 +148,9 @@ print_import(struct ssp_mp *c, struct ssp_diag *d)
         printf("  carried: this node keeps the scopes it carries (%llu commits of other scopes "
                "skipped) and forwards them; %.*s reads the rest from the same file\n",
                (unsigned long long)skipped, S(ssp_out_short_author(to)));
+    if (!enrolled)
+        printf("  this node is still not enrolled: the central must enrol it ('ssp enrol') before "
+               "it writes the bundle\n");
     return SSP_OK;
 }
 

@@ -185,18 +185,24 @@ prepare_export(struct ssp_node *n, const struct ssp_bundle_export *x, struct ssp
         if (rc == SSP_OK && memcmp(x->via[i], x->to, SSP_PK_LEN) == 0)
             rc = ssp_diag_set(d, SSP_ERR_INVAL, "the recipient cannot also be a carrier (--via)");
     }
-    if (rc == SSP_OK && !x->all) {
-        ssp_err prc = ssp_peer_get(t, x->to, &p);
-        if (prc == SSP_OK && p.hello.n > 0)
-            rc = ssp_buf_append(known, p.hello.p, p.hello.n);
-        else if (prc != SSP_OK && prc != SSP_ERR_NOTFOUND)
-            rc =
-                ssp_diag_set(d, prc, "cannot read what the recipient holds: %s", ssp_strerror(prc));
-    }
+    struct ssp_sync_msg m;
+    ssp_err prc = rc == SSP_OK && !x->all ? ssp_peer_get(t, x->to, &p) : SSP_ERR_NOTFOUND;
+    if (prc == SSP_OK && p.hello.n > 0 &&
+        (ssp_sync_decode(p.hello, &m) != SSP_OK || m.type != SSP_SYNC_HELLO))
+        rc = ssp_diag_set(d, SSP_ERR_CORRUPT,
+                          "what this node kept of what the recipient holds does not decode; "
+                          "export with --all");
+    else if (prc == SSP_OK && p.hello.n > 0 &&
+             ssp_buf_append(known, p.hello.p, p.hello.n) != SSP_OK)
+        rc = ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
+    else if (prc != SSP_OK && prc != SSP_ERR_NOTFOUND)
+        rc = ssp_diag_set(d, prc, "cannot read what the recipient holds: %s", ssp_strerror(prc));
     ssp_txn_abort(t);
-    if (rc == SSP_OK && known->n == 0)
-        rc = ssp_sync_encode_hello(known, x->to, SSP_SCHEMA_VERSION, ssp_wall_ms(), NULL, 0);
-    return rc == SSP_OK || d->msg[0] != '\0' ? rc : ssp_diag_set(d, rc, "out of memory");
+    /* Nothing known of it: it holds nothing. */
+    if (rc == SSP_OK && known->n == 0 &&
+        ssp_sync_encode_hello(known, x->to, SSP_SCHEMA_VERSION, ssp_wall_ms(), NULL, 0) != SSP_OK)
+        rc = ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
+    return rc;
 }
 
 /* The header of a bundle of n for x, its body sealed under key (stream: its header). */
@@ -291,8 +297,7 @@ ssp_bundle_write(struct ssp_node *n, const struct ssp_bundle_export *x, struct s
     ssp_hasher_init(&o.h);
     ssp_hasher_update(&o.h, cstr(SIGNED_CONTEXT));
     rc = write_signed(&o, SSP_BUF_SLICE(&head));
-    /* The session writes our HELLO, then on the recipient's HELLO every frame it lacks, then DONE.
-     */
+    /* The session writes our HELLO; given the recipient's, all it lacks; then DONE. */
     if (rc == SSP_OK && (rc = ssp_session_new(n, x->to, out_send, &o, &s)) != SSP_OK)
         ssp_diag_set(d, rc, "out of memory");
     if (rc == SSP_OK) {
@@ -569,7 +574,8 @@ struct in_pass {
     struct ssp_buf ct, msg, again;
     struct ssp_buf hello; /* the sender's HELLO, to learn what it holds */
     struct ssp_slice *list;
-    uint32_t fed; /* COMMITS frames given to the session (a carrier's renumbered) */
+    uint32_t frames; /* COMMITS frames read */
+    uint32_t fed;    /* COMMITS frames given to the session (a carrier's renumbered) */
     uint64_t commits, skipped;
 };
 
@@ -609,8 +615,7 @@ view_keeps(struct ssp_node *n, const struct carrier_view *v, struct ssp_slice sc
     return ssp_roster_may_receive(n->network, n->kr->pk, v->enrolled ? &v->self : NULL, scope);
 }
 
-/* m's commits of the scopes this carrier keeps, as COMMITS renumbered in p->again; *empty if none.
- */
+/* m's commits of the scopes this carrier keeps, renumbered, in p->again; *empty if none. */
 static ssp_err
 carried_commits(struct in_pass *p, const struct ssp_sync_msg *m, bool *empty, struct ssp_diag *d)
 {
@@ -690,8 +695,14 @@ take(struct in_pass *p, struct ssp_slice msg, uint64_t index, bool last, struct 
         if (rc != SSP_OK)
             return rc;
     }
-    if (m.type == SSP_SYNC_COMMITS)
+    /* The session checks the frames it is given; a carrier's are renumbered, so check them here. */
+    if (p->carrier && (m.type == SSP_SYNC_COMMITS || m.type == SSP_SYNC_DONE) &&
+        m.frame != p->frames + (m.type == SSP_SYNC_COMMITS))
+        return ssp_diag_set(d, SSP_ERR_PROTO, "%s holds frame %u out of order", name, m.frame);
+    if (m.type == SSP_SYNC_COMMITS) {
         p->commits += m.ncommits;
+        p->frames++;
+    }
     if (p->carrier && m.type == SSP_SYNC_COMMITS) {
         bool empty;
         ssp_err rc = carried_commits(p, &m, &empty, d);
@@ -709,6 +720,15 @@ take(struct in_pass *p, struct ssp_slice msg, uint64_t index, bool last, struct 
     return ssp_session_input(p->s, msg, d);
 }
 
+/* In the applying pass: the file verified is not the file read (it changed, or was swapped). */
+static ssp_err
+changed(const struct in_file *f, const char *what, struct ssp_diag *d)
+{
+    return ssp_diag_set(d, SSP_ERR_PROTO,
+                        "%s changed while it was imported (%s at byte %llu): import it again",
+                        shown(f->path), what, (unsigned long long)f->at);
+}
+
 /* Decrypts the body frame by frame and applies it; hash must come out as verified. */
 static ssp_err
 apply_body(struct in_pass *p, const uint8_t verified[SSP_HASH_LEN], struct ssp_diag *d)
@@ -720,13 +740,13 @@ apply_body(struct in_pass *p, const uint8_t verified[SSP_HASH_LEN], struct ssp_d
     ssp_err rc = SSP_OK;
     while (rc == SSP_OK && f->at < end) {
         if (last)
-            return damaged(f, "data after the last frame", d);
+            return changed(f, "data after the last frame", d);
         /* Bounds were checked by the verifying pass; the file may not change in between. */
         rc = read_signed(f, len4, sizeof len4, true, d);
         uint32_t len = rc == SSP_OK ? ssp_get_be32(len4) : 0;
         if (rc == SSP_OK &&
             (len < SSP_BUNDLE_CHUNK_MIN || len > SSP_BUNDLE_CHUNK_MAX || len > end - f->at))
-            return damaged(f, "a frame that changed while it was read", d);
+            return changed(f, "a frame of another length", d);
         p->ct.n = 0;
         p->msg.n = 0;
         if (rc == SSP_OK && ssp_buf_reserve(&p->ct, len) != SSP_OK)
@@ -736,19 +756,16 @@ apply_body(struct in_pass *p, const uint8_t verified[SSP_HASH_LEN], struct ssp_d
         p->ct.n = len;
         if (rc == SSP_OK &&
             ssp_sstream_pull_end(p->ss, SSP_BUF_SLICE(&p->ct), &last, &p->msg) != SSP_OK)
-            return damaged(f, "a frame that does not decrypt", d);
+            return changed(f, "a frame that does not decrypt", d);
         if (rc == SSP_OK)
             rc = take(p, SSP_BUF_SLICE(&p->msg), index++, last, d);
     }
     if (rc == SSP_OK && !last)
-        return damaged(f, "no last frame: the body was cut", d);
+        return changed(f, "no last frame", d);
     if (rc == SSP_OK) {
         ssp_hasher_final(&f->h, hash);
         if (memcmp(hash, verified, SSP_HASH_LEN) != 0)
-            return ssp_diag_set(d, SSP_ERR_PROTO,
-                                "%s changed while it was imported; what was applied had been "
-                                "checked commit by commit, but import the file again",
-                                shown(f->path));
+            return changed(f, "other bytes", d);
     }
     return rc;
 }
@@ -860,7 +877,7 @@ ssp_bundle_read(struct ssp_node *n, const char *path, const uint8_t *central,
     ssp_hasher_init(&f.h);
     ssp_hasher_update(&f.h, cstr(SIGNED_CONTEXT));
     ssp_hasher_update(&f.h, SSP_BUF_SLICE(&head));
-    if ((p.list = ssp_alloc(SSP_SYNC_MAX_COMMITS * sizeof *p.list)) == NULL ||
+    if ((p.carrier && (p.list = ssp_alloc(SSP_SYNC_MAX_COMMITS * sizeof *p.list)) == NULL) ||
         ssp_session_new(n, h.sender, in_send, NULL, &p.s) != SSP_OK) {
         rc = ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
         goto out;

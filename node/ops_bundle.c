@@ -117,7 +117,7 @@ ssp_op_bundle_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ss
         rc = ssp_bundle_read(ctx->node, file, central.p != NULL ? cid : NULL, &r, d);
     if (rc != SSP_OK)
         return rc;
-    ssp_mpw_map(out, 12);
+    ssp_mpw_map(out, 13);
     ssp_mpw_cstr(out, "path");
     ssp_mpw_cstr(out, file);
     ssp_mpw_cstr(out, "sender");
@@ -142,5 +142,8 @@ ssp_op_bundle_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ss
     ssp_mpw_uint(out, r.bytes);
     ssp_mpw_cstr(out, "file_bytes");
     ssp_mpw_uint(out, r.file_bytes);
+    /* The first bundle of a node not enrolled yet enrols it only if the central had. */
+    ssp_mpw_cstr(out, "enrolled");
+    ssp_mpw_bool(out, ctx->node->has_network);
     return SSP_OK;
 }
