@@ -92,6 +92,8 @@ on c bundle import "$T/a2c.2" >/dev/null
 # 6. A relay carries a bundle it cannot read and forwards it to the central.
 member r c north "127.0.0.1:$cport" relay
 rid=$(node_id r)
+# The relay got the roster over a link; from here it forwards by bundle only.
+on r peer remove "$cid" >/dev/null
 # A bundle for another node tells who can open it.
 expect_fail 1 on r bundle import "$T/c2a.3"
 contains "$LAST_ERR" "sealed to north laptop"; contains "$LAST_ERR" "carry it to"
@@ -108,11 +110,14 @@ out=$(on r --json bundle import "$T/via")
 on r stop >/dev/null
 ! grep -qa "ZEBRA-XYZZY" "$T/r/data.mdb" || fail "the relay's store holds a record value in clear"
 on r start >/dev/null
-on r bundle export --for "$cid" -o "$T/r2c" >/dev/null
+out=$(on r --json bundle export --for "$cid" -o "$T/r2c")
+[ "$(json_get "$out" 'j["commits"]')" -ge 1 ] || fail "the relay's bundle forwards nothing: $out"
 on c bundle import "$T/r2c" >/dev/null
 [ "$(json_get "$(on c --json list person --where alias=ZEBRA-XYZZY-4711)" 'len(j)')" -eq 1 ] ||
     fail "the central did not get the record the relay carried"
 # The rest of the area's bundle (scopes the relay does not carry) reaches the central from the file.
 on c bundle import "$T/via" >/dev/null
 [ "$(state_of a north)" = "$(state_of c north)" ] || fail "north differs after the relay's bundle"
+# The area never had a link: it never connected to anyone.
+! grep -q "connected" "$T/a/sspd.log" || fail "the area connected to a peer"
 echo "ok: bundle round trips, duplicates, refusals and a relay carrying a bundle"
