@@ -118,6 +118,7 @@ int ssp_cmd_peer_add(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_peer_list(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_peer_remove(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_sync(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_recover(struct ssp_cli *cli, const struct ssp_args *a);
 
 /* cmd_conflicts.c: conflicts and agreement between nodes. */
 int ssp_cmd_resolve(struct ssp_cli *cli, const struct ssp_args *a);

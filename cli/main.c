@@ -175,6 +175,16 @@ static const struct ssp_cmd cmds[] = {
      "nothing. A node not enrolled yet joins its central's network by the first\n"
      "bundle the central wrote for it: name that central with --central.\n",
      bundle_import_opts, 1, 1, ssp_cmd_bundle_import},
+    {"recover", "", "recover a node restored from an old backup or cloned",
+     "When 'ssp status' lists a stream of this node's own as quarantined (its\n"
+     "peers hold another history of it: the node was restored from an old backup\n"
+     "and wrote again, or its directory was copied to a second machine), writes\n"
+     "to that scope are refused. 'ssp recover' takes the peers' history of the\n"
+     "stream at the next sync ('ssp sync'): this node's commits that differ are\n"
+     "set aside and their changes written again on top, so nothing is lost. A\n"
+     "cloned machine must then stop being used: give it a new identity ('ssp\n"
+     "init' in a new directory, and enrol it).\n",
+     NULL, 0, 0, ssp_cmd_recover},
     {"types", "[TYPE]", "describe the record types and their fields", NULL, NULL, 0, 1,
      ssp_cmd_types},
     {"add", "TYPE [--scope S] [field=value...]", "add a record and show it", FIELD_HELP, add_opts,

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "node/node_int.h"
+#include "node/quarantine.h"
+#include "node/recover.h"
 #include "node/say.h"
 #include "node/store/keys.h"
 
@@ -126,6 +128,32 @@ check_access(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
     return SSP_OK;
 }
 
+/* Records that the stream of h is in quarantine (node/quarantine.h), as the sender showed. */
+static ssp_err
+quarantine(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit_hdr *h,
+           enum ssp_quarantine_kind kind)
+{
+    struct ssp_quarantine q = {.kind = kind, .seq = h->seq, .at_ms = ssp_wall_ms()};
+    char who[SSP_NODE_ID_TEXT + 1], from[SSP_NODE_ID_TEXT + 1];
+    bool added;
+    snprintf(q.scope, sizeof q.scope, "%s", h->scope);
+    memcpy(q.origin, h->origin, SSP_PK_LEN);
+    memcpy(q.peer, ctx->from, SSP_PK_LEN);
+    ssp_err rc = ssp_quarantine_put(t, &q, &added);
+    if (rc == SSP_OK && added) {
+        ssp_node_id_format(h->origin, who);
+        ssp_node_id_format(ctx->from, from);
+        ssp_say(SSP_WARN,
+                "stream %s/%.8s quarantined: %.8s sent another commit seq %llu than the one held "
+                "(%s); see 'Restored or cloned nodes' in the README",
+                h->scope, who, from, (unsigned long long)h->seq,
+                memcmp(h->origin, ctx->n->kr->pk, SSP_PK_LEN) == 0
+                    ? "this node's own history differs from the network's"
+                    : "its origin signed two histories");
+    }
+    return rc;
+}
+
 /*
  * Where c stands against its stream: next in line (*fresh), a copy of a
  * commit held (*dup), or refused. Checks the chain: prev must be the head.
@@ -159,9 +187,20 @@ check_stream(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
         if (ssp_commit_verify(c, hash) != SSP_OK)
             return refuse(ctx, h, SSP_ERR_AUTH,
                           "its signature or ops digest does not verify (forged or damaged)");
+        if (memcmp(h->origin, ctx->n->kr->pk, SSP_PK_LEN) == 0 &&
+            ssp_recover_active(ctx->n, t, cstr(h->scope))) {
+            /* Our own history parts from the network's here: theirs is taken (node/recover.h). */
+            struct ssp_diag why = {{0}};
+            rc = ssp_recover_rebase(ctx->n, t, h, &why);
+            return rc == SSP_OK ? check_stream(ctx, t, c, bytes, fresh) : rc;
+        }
+        rc = quarantine(ctx, t, h, SSP_QUARANTINE_DIVERGED);
+        if (rc != SSP_OK)
+            return rc;
         return refuse(ctx, h, SSP_ERR_AUTH,
                       "this node holds another commit with that seq: the origin signed two "
-                      "different histories (restored from a backup, or cloned)");
+                      "different histories (restored from a backup, or cloned); the stream is "
+                      "quarantined");
     }
     if (h->seq != pos.seq + 1)
         return refuse(ctx, h, SSP_ERR_PROTO, "out of order: the stream is at seq %llu",
@@ -461,11 +500,32 @@ struct store_one {
     bool roster, readable;
 };
 
+/*
+ * A commit of this node's own stream came back from a peer: once the stream
+ * holds what the peer had seen of it, the node is no longer behind.
+ */
+static ssp_err
+own_commit(struct ssp_txn *t, const struct ssp_commit_hdr *h)
+{
+    struct ssp_slice scope = cstr(h->scope);
+    struct ssp_quarantine q;
+    ssp_err rc = ssp_quarantine_get(t, scope, h->origin, &q);
+    if (rc != SSP_OK || q.kind != SSP_QUARANTINE_BEHIND || h->seq < q.seq)
+        return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+    ssp_say(SSP_INFO,
+            "this node's own stream %s is whole again up to seq %llu (it was restored from an "
+            "older copy; its peers sent back what it had lost)",
+            h->scope, (unsigned long long)h->seq);
+    return ssp_quarantine_del(t, scope, h->origin);
+}
+
 static ssp_err
 store_one(struct ssp_txn *t, void *vone, struct ssp_diag *d)
 {
     struct store_one *one = vone;
     ssp_err rc = append(t, one->c, one->bytes, one->hash);
+    if (rc == SSP_OK && memcmp(one->c->hdr.origin, one->ctx->n->kr->pk, SSP_PK_LEN) == 0)
+        rc = own_commit(t, &one->c->hdr);
     if (rc == SSP_OK && one->roster)
         rc = apply_roster(one->ctx, t, one->c, d);
     else if (rc == SSP_OK && one->readable)

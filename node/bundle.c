@@ -678,9 +678,13 @@ take(struct in_pass *p, struct ssp_slice msg, uint64_t index, bool last, struct 
     const char *name = shown(p->f->path);
     if (ssp_sync_decode(msg, &m) != SSP_OK)
         return ssp_diag_set(d, SSP_ERR_PROTO, "%s holds a message that does not decode", name);
-    /* HELLO first, DONE last (and tagged so), COMMITS between: what a session over a file says. */
+    /*
+     * HELLO first, DONE last (and tagged so), COMMITS between, and NOTICEs
+     * where the sender had something to tell: what a session over a file says.
+     */
     enum ssp_sync_type want = index == 0 ? SSP_SYNC_HELLO : last ? SSP_SYNC_DONE : SSP_SYNC_COMMITS;
-    if (m.type != want || (index == 0 && last))
+    if ((m.type != want && !(m.type == SSP_SYNC_NOTICE && index > 0 && !last)) ||
+        (index == 0 && last))
         return ssp_diag_set(d, SSP_ERR_PROTO,
                             "%s holds its messages out of order (message %llu is not a %s)", name,
                             (unsigned long long)index,

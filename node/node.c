@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "node/node_int.h"
+#include "node/quarantine.h"
 #include "node/store/keys.h"
 #include "proto/base32.h"
 
@@ -284,6 +285,8 @@ struct write_ctx {
     size_t nsc, cap_sc;
     struct ssp_record rec;
     struct ssp_buf norm, body, sealed, fields;
+    ssp_write_fn first; /* run first in the transaction, if set */
+    void *first_arg;
 };
 
 static ssp_err
@@ -303,10 +306,42 @@ lookup_ref(void *vtxn, const uint8_t id[SSP_RECORD_ID_LEN], char type[SSP_TYPE_N
     return SSP_OK;
 }
 
+/*
+ * A stream of ours in quarantine takes no new commit: the seq numbers it
+ * would use may already be taken by the history its peers hold.
+ */
+static ssp_err
+check_quarantine(struct ssp_txn *t, struct ssp_slice scope, const uint8_t self[SSP_PK_LEN],
+                 struct ssp_diag *d)
+{
+    struct ssp_quarantine q;
+    ssp_err rc = ssp_quarantine_get(t, scope, self, &q);
+    if (rc == SSP_ERR_NOTFOUND)
+        return SSP_OK;
+    if (rc != SSP_OK)
+        return rc;
+    if (q.kind == SSP_QUARANTINE_RECOVERING)
+        return ssp_diag_set(d, SSP_ERR_AGAIN,
+                            "this node's stream of scope '%s' is being recovered; sync with a peer "
+                            "that holds it ('ssp sync'), then write again",
+                            q.scope);
+    if (q.kind == SSP_QUARANTINE_BEHIND)
+        return ssp_diag_set(d, SSP_ERR_AGAIN,
+                            "this node was restored from an older copy: its peers have seen seq "
+                            "%llu of its stream in scope '%s'; sync first ('ssp sync') to get "
+                            "back what it lost, then write again",
+                            (unsigned long long)q.seq, q.scope);
+    return ssp_diag_set(d, SSP_ERR_DENIED,
+                        "this node's history of scope '%s' differs from its peers' at seq %llu "
+                        "(restored from an old backup, or cloned); run 'ssp recover' before "
+                        "writing to it again (see 'ssp recover --help')",
+                        q.scope, (unsigned long long)q.seq);
+}
+
 /* Starts the next commit of sc's stream: seq and prev follow what is stored. */
 static ssp_err
 begin_commit(struct write_ctx *ctx, struct ssp_txn *t, struct scope_commit *sc,
-             struct ssp_slice scope)
+             struct ssp_slice scope, struct ssp_diag *d)
 {
     struct ssp_node *n = ctx->n;
     struct ssp_commit_hdr h;
@@ -326,6 +361,9 @@ begin_commit(struct write_ctx *ctx, struct ssp_txn *t, struct scope_commit *sc,
         } else if (rc != SSP_ERR_NOTFOUND) {
             return rc == SSP_OK ? SSP_ERR_CORRUPT : rc;
         }
+        rc = check_quarantine(t, scope, h.origin, d);
+        if (rc != SSP_OK)
+            return rc;
     }
     h.seq = ++sc->seq;
     memcpy(h.prev, sc->head, SSP_HASH_LEN);
@@ -505,7 +543,7 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     if (rc == SSP_OK && sc->open && !ssp_commit_has_room(&sc->b, ctx->body.n))
         rc = finish_commit(ctx, t, sc);
     if (rc == SSP_OK && !sc->open)
-        rc = begin_commit(ctx, t, sc, cstr(r->scope));
+        rc = begin_commit(ctx, t, sc, cstr(r->scope), d);
     if (rc != SSP_OK)
         return rc;
 
@@ -568,7 +606,7 @@ ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t, const struct ssp_b
         if (sc->open && !ssp_commit_has_room(&sc->b, bodies[i].n))
             rc = finish_commit(&ctx, t, sc);
         if (rc == SSP_OK && !sc->open)
-            rc = begin_commit(&ctx, t, sc, cstr(SSP_ROSTER_SCOPE));
+            rc = begin_commit(&ctx, t, sc, cstr(SSP_ROSTER_SCOPE), d);
         new_record_id(n, id);
         if (rc == SSP_OK)
             rc = ssp_commit_add(&sc->b, id, SSP_BUF_SLICE(&bodies[i]));
@@ -600,6 +638,8 @@ write_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
         ssp_commit_builder_fini(&ctx->sc[i].b);
     ctx->nsc = 0;
     ctx->failed = ctx->count;
+    if (ctx->first != NULL)
+        rc = ctx->first(t, ctx->first_arg, d);
     for (size_t i = 0; i < ctx->count && rc == SSP_OK; i++) {
         rc = write_one(ctx, t, &ctx->w[i], i, d);
         if (rc != SSP_OK)
@@ -620,7 +660,21 @@ ssp_err
 ssp_node_write(struct ssp_node *n, const struct ssp_write *w, size_t count,
                uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed, struct ssp_diag *d)
 {
-    struct write_ctx ctx = {.n = n, .w = w, .count = count, .ids = ids, .failed = count};
+    return ssp_node_write_after(n, NULL, NULL, w, count, ids, failed, d);
+}
+
+ssp_err
+ssp_node_write_after(struct ssp_node *n, ssp_write_fn first, void *arg, const struct ssp_write *w,
+                     size_t count, uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed,
+                     struct ssp_diag *d)
+{
+    struct write_ctx ctx = {.n = n,
+                            .w = w,
+                            .count = count,
+                            .ids = ids,
+                            .failed = count,
+                            .first = first,
+                            .first_arg = arg};
     ssp_record_init(&ctx.rec);
     ssp_buf_init(&ctx.norm);
     ssp_buf_init(&ctx.body);

@@ -7,6 +7,7 @@
 
 #include "node/node.h"
 #include "node/roster.h"
+#include "node/store/keys.h"
 
 #define SSP_META(k) SSP_SLICE((k), sizeof(k) - 1)
 
@@ -26,10 +27,41 @@ SSP_MUST_CHECK ssp_err ssp_node_open_record(const struct ssp_keyring *kr, struct
 SSP_MUST_CHECK ssp_err ssp_node_store_record(struct ssp_txn *t, const struct ssp_record *r,
                                              const uint8_t key[SSP_KEY_LEN], bool fresh,
                                              bool live_before, struct ssp_buf *scratch);
+/* ssp_node_write, with first (if not NULL) run before the writes in the same transaction. */
+SSP_MUST_CHECK ssp_err ssp_node_write_after(struct ssp_node *n, ssp_write_fn first, void *arg,
+                                            const struct ssp_write *w, size_t count,
+                                            uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed,
+                                            struct ssp_diag *d);
 /* Appends one commit of clear roster op bodies by this node (the admin), applied at once. */
 SSP_MUST_CHECK ssp_err ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t,
                                               const struct ssp_buf *bodies, size_t count,
                                               struct ssp_diag *d);
+/* Replaying records from the log (verify.c): the commit last read, and scratch. */
+struct ssp_replay {
+    uint8_t key[SSP_KEY_MAX];
+    size_t keylen;
+    struct ssp_commit c;
+    size_t *pos; /* offset of each op in c.ops */
+    uint32_t cap;
+    struct ssp_buf plain;
+};
+
+void ssp_replay_init(struct ssp_replay *rp);
+void ssp_replay_fini(struct ssp_replay *rp);
+
+/* Whether an op is left out of a replay. */
+typedef bool (*ssp_version_skip_fn)(void *arg, const struct ssp_version *v);
+
+/*
+ * Rebuilds into out the record stored (as opened) by applying again, from
+ * the log, every op it lists but those skip (may be NULL) leaves out.
+ * SSP_ERR_CORRUPT if an op is not in the log as listed.
+ */
+SSP_MUST_CHECK ssp_err ssp_replay_record(struct ssp_replay *rp, struct ssp_txn *t,
+                                         const struct ssp_keyring *kr,
+                                         const struct ssp_record *stored, ssp_version_skip_fn skip,
+                                         void *arg, struct ssp_record *out);
+
 /* Picks the default scope: ssp.conf's, else the first area scope of this node's keys. */
 void ssp_node_pick_scope(struct ssp_node *n);
 

@@ -376,7 +376,7 @@ op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
         rc = ssp_node_stats(n, &st, d);
     if (rc != SSP_OK)
         return rc;
-    ssp_mpw_map(out, 16 + state);
+    ssp_mpw_map(out, 17 + state);
     if (state) {
         /* Reading every record takes a while in a large store: only when asked. */
         ssp_mpw_cstr(out, "state");
@@ -393,6 +393,10 @@ op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
     ssp_mpw_cstr(out, ssp_node_role(n));
     ssp_mpw_cstr(out, "peers");
     rc = ssp_ops_write_peers(ctx, out, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mpw_cstr(out, "quarantine");
+    rc = ssp_ops_write_quarantine(ctx, out, d);
     if (rc != SSP_OK)
         return rc;
     ssp_mpw_cstr(out, "node_id");
@@ -972,6 +976,7 @@ static const struct {
     {"peer_remove", ssp_op_peer_remove, true},
     {"peers", ssp_op_peers, false},
     {"sync", ssp_op_sync, true},
+    {"recover", ssp_op_recover, true},
     {"resolve", op_resolve, true},
     {"conflicts", op_conflicts, true},
     {"state", op_state, true},

@@ -39,11 +39,16 @@ ssp_err ssp_op_peer_remove(struct ssp_ops_ctx *ctx, struct ssp_slice params, str
                            struct ssp_diag *d);
 ssp_err ssp_op_peers(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                      struct ssp_diag *d);
+/* The quarantined streams (node/quarantine.h), as an array of maps. */
+SSP_MUST_CHECK ssp_err ssp_ops_write_quarantine(struct ssp_ops_ctx *ctx, struct ssp_mpw *out,
+                                                struct ssp_diag *d);
 /* Writes the peers array of status. */
 SSP_MUST_CHECK ssp_err ssp_ops_write_peers(struct ssp_ops_ctx *ctx, struct ssp_mpw *out,
                                            struct ssp_diag *d);
 ssp_err ssp_op_sync(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                     struct ssp_diag *d);
+ssp_err ssp_op_recover(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                       struct ssp_diag *d);
 
 /* ops_bundle.c: bundles, written and read by the daemon. */
 ssp_err ssp_op_bundle_export(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,

@@ -8,6 +8,8 @@
 
 #include "node/net/peer.h"
 #include "node/ops_int.h"
+#include "node/quarantine.h"
+#include "node/recover.h"
 #include "node/store/keys.h"
 #include "proto/base32.h"
 
@@ -438,6 +440,41 @@ ssp_ops_write_peers(struct ssp_ops_ctx *ctx, struct ssp_mpw *out, struct ssp_dia
 }
 
 ssp_err
+ssp_ops_write_quarantine(struct ssp_ops_ctx *ctx, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    struct ssp_txn *t;
+    struct ssp_quarantine q;
+    bool started = false;
+    uint32_t count = 0;
+    ssp_err rc = ssp_store_read(ctx->node->store, &t);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot read the quarantine: %s", ssp_strerror(rc));
+    while ((rc = ssp_quarantine_next(t, &started, &q)) == SSP_OK)
+        count++;
+    ssp_mpw_array(out, count);
+    started = false;
+    while (count-- > 0 && (rc = ssp_quarantine_next(t, &started, &q)) == SSP_OK) {
+        ssp_mpw_map(out, 6);
+        ssp_mpw_cstr(out, "scope");
+        ssp_mpw_cstr(out, q.scope);
+        ssp_mpw_cstr(out, "origin");
+        ssp_ops_write_node_id(out, q.origin);
+        ssp_mpw_cstr(out, "kind");
+        ssp_mpw_cstr(out, ssp_quarantine_kind_name(q.kind));
+        ssp_mpw_cstr(out, "seq");
+        ssp_mpw_uint(out, q.seq);
+        ssp_mpw_cstr(out, "peer");
+        ssp_ops_write_node_id(out, q.peer);
+        ssp_mpw_cstr(out, "since");
+        ssp_ops_write_time(out, q.at_ms);
+    }
+    ssp_txn_abort(t);
+    if (rc != SSP_OK && rc != SSP_ERR_NOTFOUND)
+        return ssp_diag_set(d, rc, "cannot read the quarantine: %s", ssp_strerror(rc));
+    return SSP_OK;
+}
+
+ssp_err
 ssp_op_peers(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
              struct ssp_diag *d)
 {
@@ -530,5 +567,25 @@ ssp_op_sync(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *ou
         return rc;
     }
     ctx->deferred = true;
+    return SSP_OK;
+}
+
+/* ---- recover ---- */
+
+ssp_err
+ssp_op_recover(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+               struct ssp_diag *d)
+{
+    uint32_t streams = 0;
+    (void)params;
+    ssp_err rc = ssp_recover_start(ctx->node, &streams, d);
+    if (rc != SSP_OK)
+        return rc;
+    /* New sessions, whose HELLO leaves the streams in recovery out. */
+    if (streams > 0 && ctx->net != NULL)
+        ssp_net_restart(ctx->net, "this node started to recover its own streams");
+    ssp_mpw_map(out, 1);
+    ssp_mpw_cstr(out, "streams");
+    ssp_mpw_uint(out, streams);
     return SSP_OK;
 }

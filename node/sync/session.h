@@ -66,8 +66,9 @@ void ssp_session_free(struct ssp_session *s);
  * window (nothing will acknowledge it) and counts each frame as sent once it
  * is handed to send; BUNDLE_IN takes the sender's messages and pushes
  * nothing back (ACKs and NOTICEs still go to send, which drops them). In
- * both the HELLO's clock is not compared with ours: a file is written one
- * day and read another.
+ * both the HELLO's clock is not compared with ours (a file is written one
+ * day and read another), and what it shows of restored or cloned nodes is
+ * found as on a link.
  */
 enum ssp_session_mode {
     SSP_SESSION_LINK,
