@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "node/bundle.h"
 #include "node/peers.h"
+#include "node/quarantine.h"
 #include "node/store/keys.h"
 
 #define PASS "bundle test passphrase"
@@ -562,6 +563,69 @@ test_older_bundle(void)
     fx_free(&c);
 }
 
+/* Runs cmd on f's directory while its node is closed (a backup, a restore). */
+static void
+while_closed(struct fx *f, const char *cmd)
+{
+    struct ssp_diag d = {{0}};
+    ssp_node_close(f->n);
+    CHECK(system(cmd) == 0);
+    CHECK_OK(ssp_node_open(f->dir, PASS, strlen(PASS), 0, &f->n, &d));
+}
+
+static bool
+quarantined(struct fx *f, const uint8_t origin[SSP_PK_LEN], enum ssp_quarantine_kind kind)
+{
+    struct ssp_txn *t;
+    struct ssp_quarantine q;
+    CHECK_OK(ssp_store_read(f->n->store, &t));
+    bool found = ssp_quarantine_get(t, SSP_SLICE_STR("north"), origin, &q) == SSP_OK;
+    ssp_txn_abort(t);
+    return found && q.kind == kind;
+}
+
+/*
+ * An area restored from an old copy writes again: bundles find the two
+ * histories as a link does, on both sides, and tell the area (a NOTICE in
+ * the central's bundle); the other history is never applied.
+ */
+static void
+test_restored_area(void)
+{
+    struct fx c, a;
+    char p[96];
+    struct ssp_bundle_report r;
+    fx_new(&c, true, "north");
+    fx_new(&a, false, "");
+    enrol(&c, &a, "north", SSP_ROLE_MEMBER);
+    path_in(&c, "c2a", p, sizeof p);
+    write_for(&c, &a, NULL, p);
+    read_ok(&a, p, c.id);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "cp -a %s %s.bak", a.dir, a.dir);
+    while_closed(&a, cmd);
+    add(&a, "person", NULL, "alias", "A1");
+    path_in(&c, "a2c", p, sizeof p);
+    write_for(&a, &c, NULL, p);
+    CHECK_INT(read_ok(&c, p, NULL).applied, 1);
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mv %s.bak %s", a.dir, a.dir, a.dir);
+    while_closed(&a, cmd);
+    add(&a, "person", NULL, "alias", "A1-again");
+    write_for(&a, &c, NULL, p);
+    r = read_ok(&c, p, NULL);
+    CHECK_INT(r.applied, 0);
+    CHECK_INT(r.refused, 1);
+    CHECK(quarantined(&c, a.id, SSP_QUARANTINE_DIVERGED));
+    path_in(&c, "c2a.2", p, sizeof p);
+    write_for(&c, &a, NULL, p);
+    read_ok(&a, p, NULL);
+    CHECK(quarantined(&a, a.id, SSP_QUARANTINE_DIVERGED));
+    verify_ok(&a);
+    verify_ok(&c);
+    fx_free(&a);
+    fx_free(&c);
+}
+
 /* One case per line: tests/CMakeLists.txt registers each line as a ctest test. */
 // clang-format off
 static const struct ssp_test tests[] = {
@@ -574,6 +638,7 @@ static const struct ssp_test tests[] = {
     {"every_byte", test_every_byte},
     {"readers_and_carrier", test_readers_and_carrier},
     {"older_bundle", test_older_bundle},
+    {"restored_area", test_restored_area},
 };
 // clang-format on
 
