@@ -127,6 +127,10 @@ int ssp_cmd_resolve(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_conflicts(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_state(struct ssp_cli *cli, const struct ssp_args *a);
 
+/* cmd_bundle.c: sync carried in a file. */
+int ssp_cmd_bundle_export(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_bundle_import(struct ssp_cli *cli, const struct ssp_args *a);
+
 /* cmd_import.c */
 int ssp_cmd_import(struct ssp_cli *cli, const struct ssp_args *a);
 

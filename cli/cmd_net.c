@@ -273,7 +273,8 @@ print_peer(struct ssp_mp *c, void *arg)
     if (rc != SSP_OK)
         return rc;
     printf("  %.*s %.*s (%.*s) %.*s\n", S(short_id(node)), S(name), S(role),
-           addr.n > 0 ? (int)addr.n : 8, addr.n > 0 ? (const char *)addr.p : "dials us");
+           addr.n > 0 ? (int)addr.n : 26,
+           addr.n > 0 ? (const char *)addr.p : "dials us or sends bundles");
     printf("    %.*s%s, last contact %.*s\n", S(state), synced ? ", in sync" : "",
            contact.n > 0 ? (int)contact.n : 5, contact.n > 0 ? (const char *)contact.p : "never");
     if (!synced)

@@ -81,6 +81,23 @@ static const struct ssp_opt sync_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt bundle_export_opts[] = {
+    {"for", "NODE_ID", "the node the bundle is for (its full id; required)", NULL},
+    {"out", "FILE", "write the bundle to FILE, also spelled -o FILE (required)", NULL},
+    {"all", NULL, "everything the node may receive, not only what it lacks as far as we know",
+     NULL},
+    {"via", "NODE_ID[,NODE_ID...]",
+     "carriers (relays or members) that may import it too, to forward what they carry", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt bundle_import_opts[] = {
+    {"central", "NODE_ID",
+     "on a node not enrolled yet: the id of the central whose network it joins by this bundle",
+     NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt resolve_opts[] = {
     {"keep", NULL, "keep a record that was deleted while it was changed elsewhere", NULL},
     {NULL, NULL, NULL, NULL},
@@ -163,6 +180,22 @@ static const struct ssp_cmd cmds[] = {
      "Connects now if need be, waits until both sides hold what the other may\n"
      "send, and prints what moved each way. Exits 1 if a peer did not sync.\n",
      sync_opts, 0, 1, ssp_cmd_sync},
+    {"bundle export", "--for NODE_ID -o FILE [--all] [--via NODE_ID[,NODE_ID...]]",
+     "write what a node lacks to a file, for a place with no link",
+     "The bundle holds the commits the node lacks, as far as this node knows (from\n"
+     "the last bundle or sync it had from it; --all: everything it may receive),\n"
+     "and this node's own frontier, so the node can answer with a bundle back. It\n"
+     "is encrypted to the node (and to each --via carrier, which may import it to\n"
+     "store and forward the scopes it carries, as a relay does) and signed by this\n"
+     "node. The file is written whole or not at all, readable only by its owner.\n",
+     bundle_export_opts, 0, 0, ssp_cmd_bundle_export},
+    {"bundle import", "FILE [--central NODE_ID]", "apply a bundle a node wrote for this one",
+     "The whole file is checked first (its signature covers every byte); a cut or\n"
+     "altered bundle is refused and nothing is applied. Its commits are then\n"
+     "checked and applied as a sync applies them; importing a bundle again changes\n"
+     "nothing. A node not enrolled yet joins its central's network by the first\n"
+     "bundle the central wrote for it: name that central with --central.\n",
+     bundle_import_opts, 1, 1, ssp_cmd_bundle_import},
     {"recover", "", "recover a node restored from an old backup or cloned",
      "When 'ssp status' lists a stream of this node's own as quarantined (its\n"
      "peers hold another history of it: the node was restored from an old backup\n"
@@ -440,11 +473,13 @@ is_choice(const char *choices, const char *val)
     }
 }
 
-/* Parses the option at argv[*i] (which starts with "--"), taking its value. */
+/*
+ * Parses the option at argv[*i], spelled name after its dashes ("name" or
+ * "name=value"), taking its value.
+ */
 static int
-parse_opt(int argc, char **argv, int *i, struct cmdline *cl)
+parse_opt(int argc, char **argv, int *i, char *name, struct cmdline *cl)
 {
-    char *name = argv[*i] + 2;
     char *eq = strchr(name, '=');
     size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
     const struct ssp_opt *o = find_opt(global_opts, name, len);
@@ -496,7 +531,10 @@ parse(int argc, char **argv, struct cmdline *cl)
         } else if (strcmp(arg, "-h") == 0) {
             cl->help = true;
         } else if (arg[1] == '-') {
-            status = parse_opt(argc, argv, &i, cl);
+            status = parse_opt(argc, argv, &i, arg + 2, cl);
+        } else if (strcmp(arg, "-o") == 0) {
+            /* The one short option, as in cc and tar: -o FILE is --out FILE. */
+            status = parse_opt(argc, argv, &i, "out", cl);
         } else {
             status = ssp_out_usage("unknown option %s; options are spelled --name", arg);
         }

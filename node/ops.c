@@ -992,6 +992,8 @@ static const struct {
     {"resolve", op_resolve, true},
     {"conflicts", op_conflicts, true},
     {"state", op_state, true},
+    {"bundle_export", ssp_op_bundle_export, true},
+    {"bundle_import", ssp_op_bundle_import, true},
 };
 
 ssp_err

@@ -15,10 +15,9 @@
 
 #define CLIP(s) (int)((s).n > 60 ? 60 : (s).n), (const char *)(s).p
 
-/* Reads a node id: the 52 characters, or (prefix) the first 8 or more of a known peer's. */
-static ssp_err
-parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text, bool prefix, uint8_t id[SSP_PK_LEN],
-           struct ssp_diag *d)
+ssp_err
+ssp_ops_parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text, bool prefix,
+                   uint8_t id[SSP_PK_LEN], struct ssp_diag *d)
 {
     if (text.n == SSP_NODE_ID_TEXT &&
         ssp_base32_decode((const char *)text.p, text.n, id, SSP_PK_LEN) == SSP_OK)
@@ -136,7 +135,7 @@ ssp_op_enrol(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *o
     };
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_node(ctx, node, false, e.node, d);
+        rc = ssp_ops_parse_node(ctx, node, false, e.node, d);
     if (rc == SSP_OK && role.n > 0 && ssp_role_parse(role, &e.role) != SSP_OK)
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "the role is member or relay, not '%.*s'", CLIP(role));
     if (rc == SSP_OK)
@@ -181,7 +180,7 @@ ssp_op_revoke(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *
     ssp_err rc = PARAMS(params, table, d);
     /* The whole id: revoking the wrong node cannot be undone. */
     if (rc == SSP_OK)
-        rc = parse_node(ctx, node, false, id, d);
+        rc = ssp_ops_parse_node(ctx, node, false, id, d);
     if (rc == SSP_OK)
         rc = ssp_node_revoke(ctx->node, id, reason, &r, d);
     if (rc != SSP_OK)
@@ -312,7 +311,7 @@ ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw
     };
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_node(ctx, node, false, id, d);
+        rc = ssp_ops_parse_node(ctx, node, false, id, d);
     if (rc == SSP_OK && memcmp(id, ctx->node->kr->pk, SSP_PK_LEN) == 0)
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "that is this node's own id");
     if (rc == SSP_OK && addr.n <= SSP_ADDR_MAX) {
@@ -346,7 +345,7 @@ ssp_op_peer_remove(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_
     const struct ssp_mp_key table[] = {{"node", SSP_AS_STR, true, &node}};
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_node(ctx, node, true, id, d);
+        rc = ssp_ops_parse_node(ctx, node, true, id, d);
     struct peer_edit pe = {id, NULL};
     if (rc == SSP_OK)
         rc = edit_peer(ctx, &pe, d);
@@ -612,7 +611,7 @@ ssp_op_sync(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *ou
     (void)out;
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK && peer.p != NULL)
-        rc = parse_node(ctx, peer, true, id, d);
+        rc = ssp_ops_parse_node(ctx, peer, true, id, d);
     if (rc == SSP_OK && (ctx->net == NULL || ctx->reply == NULL))
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "this sspd does not sync");
     if (rc == SSP_OK && (timeout == 0 || timeout > 24u * 3600u * 1000u))

@@ -27,6 +27,7 @@ struct out_stream {
 
 struct ssp_session {
     struct ssp_node *n;
+    enum ssp_session_mode mode;
     uint8_t peer[SSP_PK_LEN];
     char who[SSP_NODE_ID_SHORT + 1];
     ssp_session_send_fn send;
@@ -102,6 +103,12 @@ ssp_session_free(struct ssp_session *s)
     ssp_free(s->list);
     ssp_buf_fini(&s->msg);
     ssp_free(s);
+}
+
+void
+ssp_session_set_mode(struct ssp_session *s, enum ssp_session_mode mode)
+{
+    s->mode = mode;
 }
 
 const struct ssp_session_stats *
@@ -465,7 +472,8 @@ on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag *d
     if (memcmp(m->node, s->peer, SSP_PK_LEN) != 0)
         return ssp_diag_set(d, SSP_ERR_AUTH, "peer %s says hello as another node", s->who);
     s->st.hello = true;
-    s->st.skew_ms = (int64_t)m->clock_ms - (int64_t)ssp_wall_ms();
+    if (s->mode == SSP_SESSION_LINK)
+        s->st.skew_ms = (int64_t)m->clock_ms - (int64_t)ssp_wall_ms();
     if (s->st.skew_ms > 5 * 60 * 1000 || s->st.skew_ms < -5 * 60 * 1000)
         ssp_say(
             SSP_WARN, "peer %s: its clock is %lld s %s ours; check the clocks", s->who,
@@ -624,12 +632,13 @@ ssp_err
 ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
 {
     ssp_err rc = SSP_OK;
-    if (!s->st.hello)
-        return SSP_OK; /* we push from the peer's frontier */
+    if (!s->st.hello || s->mode == SSP_SESSION_BUNDLE_IN)
+        return SSP_OK; /* we push from the peer's frontier, and never back into a bundle */
     if (s->list == NULL && (s->list = ssp_alloc(SSP_SYNC_MAX_COMMITS * sizeof *s->list)) == NULL)
         return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
     struct ssp_slice *list = s->list;
-    while (rc == SSP_OK && s->frame_out - s->acked < SSP_SESSION_WINDOW) {
+    while (rc == SSP_OK &&
+           (s->mode == SSP_SESSION_BUNDLE_OUT || s->frame_out - s->acked < SSP_SESSION_WINDOW)) {
         struct ssp_txn *t = NULL;
         size_t count = 0;
         uint64_t bytes = 0;
@@ -661,6 +670,10 @@ ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
         s->inflight_commits[s->frame_out % SSP_SESSION_WINDOW] = count;
         s->inflight_bytes[s->frame_out % SSP_SESSION_WINDOW] = bytes;
         rc = send_msg(s, d);
+        if (rc == SSP_OK && s->mode == SSP_SESSION_BUNDLE_OUT) {
+            s->st.commits_out += count; /* written: no ACK will come */
+            s->st.bytes_out += bytes;
+        }
     }
     return rc;
 }
