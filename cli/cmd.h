@@ -92,6 +92,10 @@ int ssp_cli_run(struct ssp_cli *cli, const char *op, const struct ssp_mpw *param
 int ssp_cli_print(const struct ssp_cli *cli, const struct ssp_mpw *w, const char *line);
 /* Writes the map entry key: value (both strings). */
 void ssp_cli_kv(struct ssp_mpw *w, const char *key, const char *value);
+/* ssp_cli_run with params a map of the n pairs in kv (key, value, ...); NULL values are left out.
+ */
+int ssp_cli_run_kv(struct ssp_cli *cli, const char *op, const char *const kv[], size_t n,
+                   ssp_out_fn print);
 
 /* cmd_node.c: the node and its daemon. */
 int ssp_cmd_init(struct ssp_cli *cli, const struct ssp_args *a);

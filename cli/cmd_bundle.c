@@ -157,20 +157,10 @@ print_import(struct ssp_mp *c, struct ssp_diag *d)
 int
 ssp_cmd_bundle_import(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    const char *central = ssp_args_get(a, "central");
     char abs[PATH_MAX];
-    struct ssp_buf b;
-    struct ssp_mpw w;
     int status = absolute(a->pos[0], abs);
     if (status != SSP_EXIT_OK)
         return status;
-    ssp_buf_init(&b);
-    ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, central != NULL ? 2 : 1);
-    ssp_cli_kv(&w, "path", abs);
-    if (central != NULL)
-        ssp_cli_kv(&w, "central", central);
-    status = ssp_cli_run(cli, "bundle_import", &w, print_import);
-    ssp_buf_fini(&b);
-    return status;
+    const char *kv[] = {"path", abs, "central", ssp_args_get(a, "central")};
+    return ssp_cli_run_kv(cli, "bundle_import", kv, 2, print_import);
 }

@@ -49,15 +49,8 @@ join(struct ssp_slice arr, char *out, size_t cap)
 int
 ssp_cmd_scope_add(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    struct ssp_buf b;
-    struct ssp_mpw w;
-    ssp_buf_init(&b);
-    ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, 1);
-    ssp_cli_kv(&w, "scope", a->pos[0]);
-    int status = ssp_cli_run(cli, "scope_add", &w, ssp_out_facts);
-    ssp_buf_fini(&b);
-    return status;
+    const char *kv[] = {"scope", a->pos[0]};
+    return ssp_cli_run_kv(cli, "scope_add", kv, 1, ssp_out_facts);
 }
 
 static ssp_err
@@ -157,32 +150,15 @@ print_rotation(struct ssp_mp *c, struct ssp_diag *d)
 int
 ssp_cmd_revoke(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    const char *reason = ssp_args_get(a, "reason");
-    struct ssp_buf b;
-    struct ssp_mpw w;
-    ssp_buf_init(&b);
-    ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, reason != NULL ? 2 : 1);
-    ssp_cli_kv(&w, "node", a->pos[0]);
-    if (reason != NULL)
-        ssp_cli_kv(&w, "reason", reason);
-    int status = ssp_cli_run(cli, "revoke", &w, print_rotation);
-    ssp_buf_fini(&b);
-    return status;
+    const char *kv[] = {"node", a->pos[0], "reason", ssp_args_get(a, "reason")};
+    return ssp_cli_run_kv(cli, "revoke", kv, 2, print_rotation);
 }
 
 int
 ssp_cmd_rotate(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    struct ssp_buf b;
-    struct ssp_mpw w;
-    ssp_buf_init(&b);
-    ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, 1);
-    ssp_cli_kv(&w, "scope", a->pos[0]);
-    int status = ssp_cli_run(cli, "rotate", &w, print_rotation);
-    ssp_buf_fini(&b);
-    return status;
+    const char *kv[] = {"scope", a->pos[0]};
+    return ssp_cli_run_kv(cli, "rotate", kv, 1, print_rotation);
 }
 
 static ssp_err
@@ -218,30 +194,15 @@ ssp_cmd_roster(struct ssp_cli *cli, const struct ssp_args *a)
 int
 ssp_cmd_peer_add(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    struct ssp_buf b;
-    struct ssp_mpw w;
-    ssp_buf_init(&b);
-    ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, 2);
-    ssp_cli_kv(&w, "node", a->pos[0]);
-    ssp_cli_kv(&w, "addr", a->pos[1]);
-    int status = ssp_cli_run(cli, "peer_add", &w, ssp_out_facts);
-    ssp_buf_fini(&b);
-    return status;
+    const char *kv[] = {"node", a->pos[0], "addr", a->pos[1]};
+    return ssp_cli_run_kv(cli, "peer_add", kv, 2, ssp_out_facts);
 }
 
 int
 ssp_cmd_peer_remove(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    struct ssp_buf b;
-    struct ssp_mpw w;
-    ssp_buf_init(&b);
-    ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, 1);
-    ssp_cli_kv(&w, "node", a->pos[0]);
-    int status = ssp_cli_run(cli, "peer_remove", &w, ssp_out_facts);
-    ssp_buf_fini(&b);
-    return status;
+    const char *kv[] = {"node", a->pos[0]};
+    return ssp_cli_run_kv(cli, "peer_remove", kv, 1, ssp_out_facts);
 }
 
 static ssp_err

@@ -375,6 +375,26 @@ ssp_cli_kv(struct ssp_mpw *w, const char *key, const char *value)
     ssp_mpw_cstr(w, value);
 }
 
+int
+ssp_cli_run_kv(struct ssp_cli *cli, const char *op, const char *const kv[], size_t n,
+               ssp_out_fn print)
+{
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    uint32_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += kv[2 * i + 1] != NULL;
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, count);
+    for (size_t i = 0; i < n; i++)
+        if (kv[2 * i + 1] != NULL)
+            ssp_cli_kv(&w, kv[2 * i], kv[2 * i + 1]);
+    int status = ssp_cli_run(cli, op, &w, print);
+    ssp_buf_fini(&b);
+    return status;
+}
+
 static void
 print_opts(const char *title, const struct ssp_opt *opts)
 {
