@@ -92,6 +92,10 @@ int ssp_cli_run(struct ssp_cli *cli, const char *op, const struct ssp_mpw *param
 int ssp_cli_print(const struct ssp_cli *cli, const struct ssp_mpw *w, const char *line);
 /* Writes the map entry key: value (both strings). */
 void ssp_cli_kv(struct ssp_mpw *w, const char *key, const char *value);
+/* ssp_cli_run with params a map of the n pairs in kv (key, value, ...); NULL values are left out.
+ */
+int ssp_cli_run_kv(struct ssp_cli *cli, const char *op, const char *const kv[], size_t n,
+                   ssp_out_fn print);
 
 /* cmd_node.c: the node and its daemon. */
 int ssp_cmd_init(struct ssp_cli *cli, const struct ssp_args *a);
@@ -113,16 +117,23 @@ int ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a);
 /* cmd_net.c: the network. */
 int ssp_cmd_scope_add(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_enrol(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_revoke(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_rotate(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_roster(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_peer_add(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_peer_list(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_peer_remove(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_sync(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_recover(struct ssp_cli *cli, const struct ssp_args *a);
 
 /* cmd_conflicts.c: conflicts and agreement between nodes. */
 int ssp_cmd_resolve(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_conflicts(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_state(struct ssp_cli *cli, const struct ssp_args *a);
+
+/* cmd_bundle.c: sync carried in a file. */
+int ssp_cmd_bundle_export(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_bundle_import(struct ssp_cli *cli, const struct ssp_args *a);
 
 /* cmd_import.c */
 int ssp_cmd_import(struct ssp_cli *cli, const struct ssp_args *a);

@@ -49,15 +49,8 @@ join(struct ssp_slice arr, char *out, size_t cap)
 int
 ssp_cmd_scope_add(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    struct ssp_buf b;
-    struct ssp_mpw w;
-    ssp_buf_init(&b);
-    ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, 1);
-    ssp_cli_kv(&w, "scope", a->pos[0]);
-    int status = ssp_cli_run(cli, "scope_add", &w, ssp_out_facts);
-    ssp_buf_fini(&b);
-    return status;
+    const char *kv[] = {"scope", a->pos[0]};
+    return ssp_cli_run_kv(cli, "scope_add", kv, 1, ssp_out_facts);
 }
 
 static ssp_err
@@ -112,6 +105,62 @@ ssp_cmd_enrol(struct ssp_cli *cli, const struct ssp_args *a)
     return status;
 }
 
+/* "SCOPE now at key epoch N" for each scope a revocation or rotation rotated. */
+static ssp_err
+print_rotated(struct ssp_mp *c, void *arg)
+{
+    struct ssp_slice scope = {0};
+    uint64_t epoch = 0;
+    const struct ssp_mp_key keys[] = {
+        {"scope", SSP_AS_STR, true, &scope},
+        {"epoch", SSP_AS_UINT, true, &epoch},
+    };
+    (void)arg;
+    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    if (rc == SSP_OK)
+        printf("scope %.*s: new key epoch %llu\n", S(scope), (unsigned long long)epoch);
+    return rc;
+}
+
+static ssp_err
+print_rotation(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_slice node = {0}, at = {0}, rotated = {0};
+    uint64_t grants = 0;
+    const struct ssp_mp_key keys[] = {
+        {"node", SSP_AS_STR, false, &node},
+        {"removed_at", SSP_AS_STR, false, &at},
+        {"rotated", SSP_AS_RAW, true, &rotated},
+        {"grants", SSP_AS_UINT, true, &grants},
+    };
+    struct ssp_mp m;
+    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    if (rc == SSP_OK && node.n > 0)
+        printf("node %.*s removed from the network at %.*s\n", S(node), S(at));
+    ssp_mp_init(&m, rotated);
+    if (rc == SSP_OK)
+        rc = each(&m, print_rotated, NULL);
+    if (rc == SSP_OK)
+        printf("%llu grants of the new keys to the members that read them; they take them at "
+               "their next sync\n",
+               (unsigned long long)grants);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+int
+ssp_cmd_revoke(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    const char *kv[] = {"node", a->pos[0], "reason", ssp_args_get(a, "reason")};
+    return ssp_cli_run_kv(cli, "revoke", kv, 2, print_rotation);
+}
+
+int
+ssp_cmd_rotate(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    const char *kv[] = {"scope", a->pos[0]};
+    return ssp_cli_run_kv(cli, "rotate", kv, 1, print_rotation);
+}
+
 static ssp_err
 print_roster(struct ssp_mp *c, struct ssp_diag *d)
 {
@@ -145,33 +194,16 @@ ssp_cmd_roster(struct ssp_cli *cli, const struct ssp_args *a)
 int
 ssp_cmd_peer_add(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    struct ssp_buf b;
-    struct ssp_mpw w;
-    ssp_buf_init(&b);
-    ssp_mpw_init(&w, &b);
     const char *network = ssp_args_get(a, "network");
-    ssp_mpw_map(&w, network != NULL ? 3 : 2);
-    ssp_cli_kv(&w, "node", a->pos[0]);
-    ssp_cli_kv(&w, "addr", a->pos[1]);
-    if (network != NULL)
-        ssp_cli_kv(&w, "network", network);
-    int status = ssp_cli_run(cli, "peer_add", &w, ssp_out_facts);
-    ssp_buf_fini(&b);
-    return status;
+    const char *kv[] = {"node", a->pos[0], "addr", a->pos[1], "network", network};
+    return ssp_cli_run_kv(cli, "peer_add", kv, 3, ssp_out_facts);
 }
 
 int
 ssp_cmd_peer_remove(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    struct ssp_buf b;
-    struct ssp_mpw w;
-    ssp_buf_init(&b);
-    ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, 1);
-    ssp_cli_kv(&w, "node", a->pos[0]);
-    int status = ssp_cli_run(cli, "peer_remove", &w, ssp_out_facts);
-    ssp_buf_fini(&b);
-    return status;
+    const char *kv[] = {"node", a->pos[0]};
+    return ssp_cli_run_kv(cli, "peer_remove", kv, 1, ssp_out_facts);
 }
 
 static ssp_err
@@ -207,7 +239,8 @@ print_peer(struct ssp_mp *c, void *arg)
     if (rc != SSP_OK)
         return rc;
     printf("  %.*s %.*s (%.*s) %.*s\n", S(short_id(node)), S(name), S(role),
-           addr.n > 0 ? (int)addr.n : 8, addr.n > 0 ? (const char *)addr.p : "dials us");
+           addr.n > 0 ? (int)addr.n : 26,
+           addr.n > 0 ? (const char *)addr.p : "dials us or sends bundles");
     printf("    %.*s%s, last contact %.*s\n", S(state), synced ? ", in sync" : "",
            contact.n > 0 ? (int)contact.n : 5, contact.n > 0 ? (const char *)contact.p : "never");
     if (!synced)
@@ -251,19 +284,53 @@ ssp_cmd_peer_list(struct ssp_cli *cli, const struct ssp_args *a)
     return ssp_cli_run(cli, "peers", NULL, print_peers);
 }
 
-/* status: the facts, then the peers. */
+static ssp_err
+print_quarantined(struct ssp_mp *c, void *arg)
+{
+    struct ssp_slice scope = {0}, origin = {0}, kind = {0}, peer = {0}, since = {0};
+    uint64_t seq = 0;
+    const struct ssp_mp_key keys[] = {
+        {"scope", SSP_AS_STR, true, &scope}, {"origin", SSP_AS_STR, true, &origin},
+        {"kind", SSP_AS_STR, true, &kind},   {"seq", SSP_AS_UINT, true, &seq},
+        {"peer", SSP_AS_STR, true, &peer},   {"since", SSP_AS_STR, true, &since},
+    };
+    (void)arg;
+    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    if (rc != SSP_OK)
+        return rc;
+    printf("  stream %.*s/%.*s: ", S(scope), S(short_id(origin)));
+    if (ssp_slice_eq_str(kind, "diverged"))
+        printf("two histories at seq %llu (peer %.*s holds the other); nothing of it is "
+               "merged\n",
+               (unsigned long long)seq, S(short_id(peer)));
+    else if (ssp_slice_eq_str(kind, "behind"))
+        printf("this node was restored from an older copy: peer %.*s has seen seq %llu; writes "
+               "wait until it is back\n",
+               S(short_id(peer)), (unsigned long long)seq);
+    else if (ssp_slice_eq_str(kind, "recovering"))
+        printf("being recovered ('ssp recover'); it finishes at the next sync with a peer that "
+               "holds it\n");
+    else
+        printf("peer %.*s was restored from an older copy (we hold seq %llu of its stream); "
+               "it is being sent back\n",
+               S(short_id(peer)), (unsigned long long)seq);
+    printf("    since %.*s\n", S(since));
+    return SSP_OK;
+}
+
+/* status: the facts, then the quarantined streams and the peers. */
 static ssp_err
 print_status(struct ssp_mp *c, struct ssp_diag *d)
 {
     struct ssp_mp m = *c;
     struct ssp_buf facts;
     struct ssp_mpw w;
-    struct ssp_slice key, peers = {0};
-    uint32_t n;
+    struct ssp_slice key, peers = {0}, quarantine = {0}, removed = {0};
+    uint32_t n, nq = 0;
     ssp_buf_init(&facts);
     ssp_mpw_init(&w, &facts);
     ssp_err rc = ssp_mp_map(&m, &n);
-    ssp_mpw_map(&w, n > 0 ? n - 1 : 0);
+    ssp_mpw_map(&w, n > 1 ? n - 2 : 0);
     for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
         struct ssp_slice raw;
         rc = ssp_mp_str(&m, &key);
@@ -275,16 +342,38 @@ print_status(struct ssp_mp *c, struct ssp_diag *d)
             peers = raw;
             continue;
         }
+        if (ssp_slice_eq_str(key, "quarantine")) {
+            quarantine = raw;
+            continue;
+        }
+        if (ssp_slice_eq_str(key, "removed_at")) {
+            struct ssp_mp r;
+            ssp_mp_init(&r, raw);
+            if (ssp_mp_str(&r, &removed) != SSP_OK)
+                removed.n = 0; /* nil: not removed */
+        }
         ssp_mpw_str(&w, key.p, key.n);
         ssp_mpw_raw(&w, raw);
     }
-    if (rc == SSP_OK && peers.p == NULL)
+    if (rc == SSP_OK && (peers.p == NULL || quarantine.p == NULL))
         rc = SSP_ERR_PROTO;
     if (rc == SSP_OK)
         rc = w.err;
+    if (rc == SSP_OK && removed.n > 0)
+        printf("this node was removed from the network at %.*s: its data of the network was "
+               "purged and it writes nothing more\n",
+               S(removed));
     if (rc == SSP_OK)
         rc = ssp_out_map(SSP_BUF_SLICE(&facts), 0, ":", 0);
     ssp_buf_fini(&facts);
+    if (rc == SSP_OK && quarantine.p != NULL) {
+        ssp_mp_init(&m, quarantine);
+        struct ssp_mp probe = m;
+        if (ssp_mp_array(&probe, &nq) == SSP_OK && nq > 0) {
+            puts("quarantined streams (see 'Restored or cloned nodes' in the README):");
+            rc = each(&m, print_quarantined, NULL);
+        }
+    }
     if (rc == SSP_OK) {
         puts("peers:");
         ssp_mp_init(&m, peers);
@@ -426,4 +515,29 @@ ssp_cmd_sync(struct ssp_cli *cli, const struct ssp_args *a)
     if (status == SSP_EXIT_OK && sync_failed)
         status = SSP_EXIT_REFUSED;
     return status;
+}
+
+static ssp_err
+print_recover(struct ssp_mp *c, struct ssp_diag *d)
+{
+    uint64_t streams = 0;
+    const struct ssp_mp_key keys[] = {{"streams", SSP_AS_UINT, true, &streams}};
+    ssp_err rc = ssp_mp_read_map(c, keys, 1, false, NULL);
+    if (rc != SSP_OK)
+        return ssp_out_bad_result(rc, d);
+    if (streams == 0)
+        puts("nothing to recover: no stream of this node's own is quarantined");
+    else
+        printf("%llu of this node's own streams are in recovery; they are taken again at the "
+               "next sync with a peer that holds them ('ssp sync'), and what this node wrote "
+               "that its peers lack is written again on top; 'ssp status' shows the progress\n",
+               (unsigned long long)streams);
+    return SSP_OK;
+}
+
+int
+ssp_cmd_recover(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    (void)a;
+    return ssp_cli_run(cli, "recover", NULL, print_recover);
 }

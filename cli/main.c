@@ -76,8 +76,33 @@ static const struct ssp_opt peer_add_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt revoke_opts[] = {
+    {"reason", "TEXT",
+     "why, for the logs of every node (it travels in clear in the roster: say what happened, "
+     "not who)",
+     NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt sync_opts[] = {
     {"timeout", "SECONDS", "give up after this long (default 300)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt bundle_export_opts[] = {
+    {"for", "NODE_ID", "the node the bundle is for (its full id; required)", NULL},
+    {"out", "FILE", "write the bundle to FILE, also spelled -o FILE (required)", NULL},
+    {"all", NULL, "everything the node may receive, not only what it lacks as far as we know",
+     NULL},
+    {"via", "NODE_ID[,NODE_ID...]",
+     "carriers (relays or members) that may import it too, to forward what they carry", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt bundle_import_opts[] = {
+    {"central", "NODE_ID",
+     "on a node not enrolled yet: the id of the central whose network it joins by this bundle",
+     NULL},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -138,6 +163,19 @@ static const struct ssp_cmd cmds[] = {
      "Enrolling a node again replaces its entry: scopes can be added, not taken\n"
      "away (that is revocation, which rotates keys).\n",
      enrol_opts, 1, 1, ssp_cmd_enrol},
+    {"revoke", "NODE_ID [--reason TEXT]", "remove a node from the network (on the central)",
+     "For a lost or stolen device. The node leaves the roster for good (its id\n"
+     "cannot be enrolled again), and each scope it could read gets a new key,\n"
+     "granted to every remaining member that reads it. Commits the node makes\n"
+     "after now are refused by every node. Peers still tell it of its removal:\n"
+     "when it learns of it, it deletes the data of its scopes and writes nothing\n"
+     "more. A relay held no keys, so nothing is rotated for it.\n",
+     revoke_opts, 1, 1, ssp_cmd_revoke},
+    {"rotate", "SCOPE", "give a scope a new key (on the central)",
+     "New records and changes of the scope are sealed with the new key, granted\n"
+     "to every member that reads the scope; the old keys stay, to read what they\n"
+     "sealed. 'ssp revoke' does this for a removed node's scopes.\n",
+     NULL, 1, 1, ssp_cmd_rotate},
     {"roster", "", "list the nodes of the network and their scopes", NULL, NULL, 0, 0,
      ssp_cmd_roster},
     {"peer add", "NODE_ID HOST:PORT [--network CENTRAL_ID]", "sync with a node at an address",
@@ -153,6 +191,32 @@ static const struct ssp_cmd cmds[] = {
      "Connects now if need be, waits until both sides hold what the other may\n"
      "send, and prints what moved each way. Exits 1 if a peer did not sync.\n",
      sync_opts, 0, 1, ssp_cmd_sync},
+    {"bundle export", "--for NODE_ID -o FILE [--all] [--via NODE_ID[,NODE_ID...]]",
+     "write what a node lacks to a file, for a place with no link",
+     "The bundle holds the commits the node lacks, as far as this node knows (from\n"
+     "the last bundle or sync it had from it; --all: everything it may receive),\n"
+     "and this node's own frontier, so the node can answer with a bundle back. It\n"
+     "is encrypted to the node (and to each --via carrier, which may import it to\n"
+     "store and forward the scopes it carries, as a relay does) and signed by this\n"
+     "node. The file is written whole or not at all, readable only by its owner.\n",
+     bundle_export_opts, 0, 0, ssp_cmd_bundle_export},
+    {"bundle import", "FILE [--central NODE_ID]", "apply a bundle a node wrote for this one",
+     "The whole file is checked first (its signature covers every byte); a cut or\n"
+     "altered bundle is refused and nothing is applied. Its commits are then\n"
+     "checked and applied as a sync applies them; importing a bundle again changes\n"
+     "nothing. A node not enrolled yet joins its central's network by the first\n"
+     "bundle the central wrote for it: name that central with --central.\n",
+     bundle_import_opts, 1, 1, ssp_cmd_bundle_import},
+    {"recover", "", "recover a node restored from an old backup or cloned",
+     "When 'ssp status' lists a stream of this node's own as quarantined (its\n"
+     "peers hold another history of it: the node was restored from an old backup\n"
+     "and wrote again, or its directory was copied to a second machine), writes\n"
+     "to that scope are refused. 'ssp recover' takes the peers' history of the\n"
+     "stream at the next sync ('ssp sync'): this node's commits that differ are\n"
+     "set aside and their changes written again on top, so nothing is lost. A\n"
+     "cloned machine must then stop being used: give it a new identity ('ssp\n"
+     "init' in a new directory, and enrol it).\n",
+     NULL, 0, 0, ssp_cmd_recover},
     {"types", "[TYPE]", "describe the record types and their fields", NULL, NULL, 0, 1,
      ssp_cmd_types},
     {"add", "TYPE [--scope S] [field=value...]", "add a record and show it", FIELD_HELP, add_opts,
@@ -322,6 +386,26 @@ ssp_cli_kv(struct ssp_mpw *w, const char *key, const char *value)
     ssp_mpw_cstr(w, value);
 }
 
+int
+ssp_cli_run_kv(struct ssp_cli *cli, const char *op, const char *const kv[], size_t n,
+               ssp_out_fn print)
+{
+    struct ssp_buf b;
+    struct ssp_mpw w;
+    uint32_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += kv[2 * i + 1] != NULL;
+    ssp_buf_init(&b);
+    ssp_mpw_init(&w, &b);
+    ssp_mpw_map(&w, count);
+    for (size_t i = 0; i < n; i++)
+        if (kv[2 * i + 1] != NULL)
+            ssp_cli_kv(&w, kv[2 * i], kv[2 * i + 1]);
+    int status = ssp_cli_run(cli, op, &w, print);
+    ssp_buf_fini(&b);
+    return status;
+}
+
 static void
 print_opts(const char *title, const struct ssp_opt *opts)
 {
@@ -420,11 +504,13 @@ is_choice(const char *choices, const char *val)
     }
 }
 
-/* Parses the option at argv[*i] (which starts with "--"), taking its value. */
+/*
+ * Parses the option at argv[*i], spelled name after its dashes ("name" or
+ * "name=value"), taking its value.
+ */
 static int
-parse_opt(int argc, char **argv, int *i, struct cmdline *cl)
+parse_opt(int argc, char **argv, int *i, char *name, struct cmdline *cl)
 {
-    char *name = argv[*i] + 2;
     char *eq = strchr(name, '=');
     size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
     const struct ssp_opt *o = find_opt(global_opts, name, len);
@@ -476,7 +562,10 @@ parse(int argc, char **argv, struct cmdline *cl)
         } else if (strcmp(arg, "-h") == 0) {
             cl->help = true;
         } else if (arg[1] == '-') {
-            status = parse_opt(argc, argv, &i, cl);
+            status = parse_opt(argc, argv, &i, arg + 2, cl);
+        } else if (strcmp(arg, "-o") == 0) {
+            /* The one short option, as in cc and tar: -o FILE is --out FILE. */
+            status = parse_opt(argc, argv, &i, "out", cl);
         } else {
             status = ssp_out_usage("unknown option %s; options are spelled --name", arg);
         }

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "node/node_int.h"
+#include "node/quarantine.h"
+#include "node/recover.h"
 #include "node/say.h"
 #include "node/store/keys.h"
 
@@ -36,8 +38,13 @@ struct apply_ctx {
     struct ssp_apply_result res;
     struct refusal *refusals; /* res.refused of them */
     struct ssp_keyring *next; /* a copy of the keyring for grants to us */
-    bool keys_added;          /* a grant to us added a key to next */
+    bool keys_added;          /* next changed: a grant to us added a key, or our removal */
     bool enrolled;            /* this transaction enrolled us */
+    uint64_t removed_at;      /* this transaction removed us, at this hlc (0: it did not) */
+    uint64_t purged;          /* records deleted by our removal */
+    char purged_scopes[256];  /* the scopes of the data deleted, comma-separated */
+    char reason[SSP_ROSTER_REASON_MAX + 1];
+    uint32_t dropped, rebuilt; /* commits of removed nodes dropped, records rebuilt */
     uint8_t network[SSP_PK_LEN];
     struct ssp_record rec;
     struct ssp_buf plain, sealed, norm;
@@ -116,20 +123,59 @@ check_access(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
      * the relay is from the roster it is handing on.
      */
     bool sender = entry_of(t, ctx->from, &e);
-    if (!ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE) &&
-        !ssp_roster_may_receive(ctx->network, ctx->from, sender ? &e : NULL, scope)) {
+    if (!(ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE) && !sender) &&
+        !ssp_roster_may_send(ctx->network, ctx->from, sender ? &e : NULL, scope)) {
         ssp_node_id_format(ctx->from, who);
-        return refuse(ctx, h, SSP_ERR_DENIED, "the sender %.8s may not hold scope '%s'", who,
-                      h->scope);
+        return refuse(ctx, h, SSP_ERR_DENIED,
+                      sender && e.role == SSP_ROLE_REMOVED
+                          ? "the sender %.8s was removed from the network: nothing is taken from "
+                            "it (scope '%s')"
+                          : "the sender %.8s may not hold scope '%s'",
+                      who, h->scope);
     }
     bool origin = entry_of(t, h->origin, &e);
-    if (!ssp_roster_may_write(ctx->network, h->origin, origin ? &e : NULL, scope))
+    if (!ssp_roster_may_write(ctx->network, h->origin, origin ? &e : NULL, scope, h->hlc)) {
+        char at[SSP_TIME_TEXT];
+        if (origin && e.role == SSP_ROLE_REMOVED && h->hlc > e.since) {
+            ssp_time_text(ssp_hlc_ms(e.since), at);
+            return refuse(ctx, h, SSP_ERR_DENIED,
+                          "its origin was removed from the network at %s, before it made this "
+                          "commit",
+                          at);
+        }
         return refuse(ctx, h, SSP_ERR_DENIED,
                       origin ? "its origin may not write scope '%s'"
                              : "its origin is not in the roster (scope '%s')",
                       h->scope);
+    }
     *ok = true;
     return SSP_OK;
+}
+
+/* Records that the stream of h is in quarantine (node/quarantine.h), as the sender showed. */
+static ssp_err
+quarantine(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit_hdr *h,
+           enum ssp_quarantine_kind kind)
+{
+    struct ssp_quarantine q = {.kind = kind, .seq = h->seq, .at_ms = ssp_wall_ms()};
+    char who[SSP_NODE_ID_TEXT + 1], from[SSP_NODE_ID_TEXT + 1];
+    bool added;
+    snprintf(q.scope, sizeof q.scope, "%s", h->scope);
+    memcpy(q.origin, h->origin, SSP_PK_LEN);
+    memcpy(q.peer, ctx->from, SSP_PK_LEN);
+    ssp_err rc = ssp_quarantine_put(t, &q, &added);
+    if (rc == SSP_OK && added) {
+        ssp_node_id_format(h->origin, who);
+        ssp_node_id_format(ctx->from, from);
+        ssp_say(SSP_WARN,
+                "stream %s/%.8s quarantined: %.8s sent another commit seq %llu than the one held "
+                "(%s); see 'Restored or cloned nodes' in the README",
+                h->scope, who, from, (unsigned long long)h->seq,
+                memcmp(h->origin, ctx->n->kr->pk, SSP_PK_LEN) == 0
+                    ? "this node's own history differs from the network's"
+                    : "its origin signed two histories");
+    }
+    return rc;
 }
 
 /*
@@ -165,9 +211,20 @@ check_stream(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
         if (ssp_commit_verify(c, hash) != SSP_OK)
             return refuse(ctx, h, SSP_ERR_AUTH,
                           "its signature or ops digest does not verify (forged or damaged)");
+        if (memcmp(h->origin, ctx->n->kr->pk, SSP_PK_LEN) == 0 &&
+            ssp_recover_active(ctx->n, t, cstr(h->scope))) {
+            /* Our own history parts from the network's here: theirs is taken (node/recover.h). */
+            struct ssp_diag why = {{0}};
+            rc = ssp_recover_rebase(ctx->n, t, h, &why);
+            return rc == SSP_OK ? check_stream(ctx, t, c, bytes, fresh) : rc;
+        }
+        rc = quarantine(ctx, t, h, SSP_QUARANTINE_DIVERGED);
+        if (rc != SSP_OK)
+            return rc;
         return refuse(ctx, h, SSP_ERR_AUTH,
                       "this node holds another commit with that seq: the origin signed two "
-                      "different histories (restored from a backup, or cloned)");
+                      "different histories (restored from a backup, or cloned); the stream is "
+                      "quarantined");
     }
     if (h->seq != pos.seq + 1)
         return refuse(ctx, h, SSP_ERR_PROTO, "out of order: the stream is at seq %llu",
@@ -358,6 +415,34 @@ merge_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
     return loaded ? ssp_node_store_record(t, r, key->key, fresh, live, &ctx->sealed) : SSP_OK;
 }
 
+/*
+ * A node was removed at hlc. This node: the data of its scopes goes, and
+ * with it every scope key (its identity stays). Another: what it wrote after
+ * its removal, taken before we knew of it, goes.
+ */
+static ssp_err
+on_removed(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_roster_applied *done,
+           uint64_t hlc)
+{
+    if (memcmp(done->node, ctx->n->kr->pk, SSP_PK_LEN) != 0) {
+        uint32_t dropped, rebuilt;
+        ssp_err rc = ssp_node_drop_late(t, ctx->next, done->node, hlc, &dropped, &rebuilt);
+        ctx->dropped += dropped;
+        ctx->rebuilt += rebuilt;
+        return rc;
+    }
+    ssp_err rc = ssp_node_purge(t, &ctx->purged, ctx->purged_scopes, sizeof ctx->purged_scopes);
+    if (rc != SSP_OK)
+        return rc;
+    /* Only the count: the keys are wiped once the keyring without them is stored. */
+    ctx->next->nkeys = 0;
+    ctx->keys_added = true;
+    ctx->removed_at = hlc;
+    snprintf(ctx->reason, sizeof ctx->reason, "%.*s", (int)done->reason.n,
+             (const char *)done->reason.p);
+    return SSP_OK;
+}
+
 /* Applies one roster op body of the commit at hlc and seq; a grant to us goes into ctx->next. */
 static ssp_err
 roster_op(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice body, uint64_t hlc,
@@ -365,19 +450,23 @@ roster_op(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice body, uint6
 {
     struct ssp_node *n = ctx->n;
     struct ssp_diag why = {{0}};
-    bool added = false;
+    struct ssp_roster_applied done;
     if (ctx->next == NULL) {
         ssp_err rc = ssp_keyring_dup(n->kr, &ctx->next);
         if (rc != SSP_OK)
             return rc;
     }
-    ssp_err rc = ssp_roster_apply(t, body, hlc, n->kr->pk, n->kr->sk, ctx->next, &added, &why);
-    ctx->keys_added = ctx->keys_added || added;
+    ssp_err rc = ssp_roster_apply(t, body, hlc, n->kr->pk, n->kr->sk, ctx->next, &done, &why);
+    ctx->keys_added = ctx->keys_added || done.keys_added;
     if (rc == SSP_ERR_AUTH || rc == SSP_ERR_EXISTS || rc == SSP_ERR_FULL) {
         ssp_say(SSP_WARN, "roster op %u of seq %llu: %s", i, (unsigned long long)seq, why.msg);
         return SSP_OK;
     }
-    return rc == SSP_OK ? SSP_OK : ssp_diag_set(d, rc, "%s", why.msg);
+    if (rc == SSP_OK && done.removed)
+        rc = on_removed(ctx, t, &done, hlc);
+    if (rc == SSP_OK || why.msg[0] == '\0')
+        return rc;
+    return ssp_diag_set(d, rc, "%s", why.msg);
 }
 
 /*
@@ -467,11 +556,32 @@ struct store_one {
     bool roster, readable;
 };
 
+/*
+ * A commit of this node's own stream came back from a peer: once the stream
+ * holds what the peer had seen of it, the node is no longer behind.
+ */
+static ssp_err
+own_commit(struct ssp_txn *t, const struct ssp_commit_hdr *h)
+{
+    struct ssp_slice scope = cstr(h->scope);
+    struct ssp_quarantine q;
+    ssp_err rc = ssp_quarantine_get(t, scope, h->origin, &q);
+    if (rc != SSP_OK || q.kind != SSP_QUARANTINE_BEHIND || h->seq < q.seq)
+        return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+    ssp_say(SSP_INFO,
+            "this node's own stream %s is whole again up to seq %llu (it was restored from an "
+            "older copy; its peers sent back what it had lost)",
+            h->scope, (unsigned long long)h->seq);
+    return ssp_quarantine_del(t, scope, h->origin);
+}
+
 static ssp_err
 store_one(struct ssp_txn *t, void *vone, struct ssp_diag *d)
 {
     struct store_one *one = vone;
     ssp_err rc = append(t, one->c, one->bytes, one->hash);
+    if (rc == SSP_OK && memcmp(one->c->hdr.origin, one->ctx->n->kr->pk, SSP_PK_LEN) == 0)
+        rc = own_commit(t, &one->c->hdr);
     if (rc == SSP_OK && one->roster)
         rc = apply_roster(one->ctx, t, one->c, d);
     else if (rc == SSP_OK && one->readable)
@@ -531,6 +641,8 @@ apply_one(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice bytes, stru
     struct store_one one = {ctx, &c, bytes, hash, kr, roster, readable};
     uint32_t nkeys = ctx->next != NULL ? ctx->next->nkeys : 0;
     bool keys_added = ctx->keys_added, enrolled = ctx->enrolled;
+    uint64_t removed_at = ctx->removed_at;
+    uint32_t dropped = ctx->dropped, rebuilt = ctx->rebuilt;
     struct ssp_diag why = {{0}};
     rc = ssp_txn_nested(t, store_one, &one, &why);
     if (rc == SSP_ERR_SCHEMA || rc == SSP_ERR_PROTO) {
@@ -538,6 +650,9 @@ apply_one(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice bytes, stru
             ctx->next->nkeys = nkeys;
         ctx->keys_added = keys_added;
         ctx->enrolled = enrolled;
+        ctx->removed_at = removed_at;
+        ctx->dropped = dropped;
+        ctx->rebuilt = rebuilt;
         return refuse(ctx, &c.hdr, rc, "%s", why.msg);
     }
     if (rc != SSP_OK)
@@ -561,6 +676,8 @@ apply_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     ctx->next = NULL;
     ctx->keys_added = false;
     ctx->enrolled = false;
+    ctx->removed_at = 0;
+    ctx->dropped = ctx->rebuilt = 0;
     for (size_t i = 0; i < ctx->count && rc == SSP_OK; i++)
         rc = apply_one(ctx, t, ctx->commits[i], d);
     ssp_put_be64(hlc, ctx->n->hlc.last);
@@ -577,6 +694,25 @@ apply_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     if (rc != SSP_OK && d->msg[0] == '\0')
         ssp_diag_set(d, rc, "cannot store received commits: %s", ssp_strerror(rc));
     return rc;
+}
+
+/* After the transaction that removed this node: say so once, and leave nothing on disk. */
+static void
+removed(struct ssp_node *n, const struct apply_ctx *ctx)
+{
+    char at[SSP_TIME_TEXT], why[sizeof ctx->reason + 16] = "";
+    struct ssp_diag d = {{0}};
+    n->removed_at = ctx->removed_at;
+    ssp_wipe(n->kr->keys, sizeof n->kr->keys);
+    ssp_time_text(ssp_hlc_ms(ctx->removed_at), at);
+    if (ctx->reason[0] != '\0')
+        snprintf(why, sizeof why, " (reason: %s)", ctx->reason);
+    ssp_say(SSP_WARN,
+            "this node was removed from the network at %s%s; purged %llu records of scopes %s", at,
+            why, (unsigned long long)ctx->purged,
+            ctx->purged_scopes[0] != '\0' ? ctx->purged_scopes : "(none held)");
+    if (ssp_store_compact(n->store, n->dir, &d) != SSP_OK)
+        ssp_say(SSP_ERROR, "the purged data may remain in free pages of the store: %s", d.msg);
 }
 
 ssp_err
@@ -607,6 +743,13 @@ ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN], const struct 
             n->has_network = true;
             memcpy(n->network, ctx.network, SSP_PK_LEN);
         }
+        if (ctx.dropped > 0)
+            ssp_say(SSP_WARN,
+                    "dropped %u commits that removed nodes made after their removal; %u records "
+                    "were rebuilt without them",
+                    ctx.dropped, ctx.rebuilt);
+        if (ctx.removed_at != 0)
+            removed(n, &ctx);
         ssp_node_pick_scope(n);
         for (uint32_t i = 0; i < ctx.res.refused && i < SSP_APPLY_REFUSALS_KEPT; i++)
             on_refuse(arg, ctx.refusals[i].has_hdr ? &ctx.refusals[i].h : NULL, ctx.refusals[i].why,

@@ -55,6 +55,32 @@ write_scope(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     return rc;
 }
 
+/*
+ * Runs fn, which stores *next (the keyring with new keys) and writes the
+ * roster, in one transaction; once it is durable *next becomes the node's
+ * keyring. Frees the keyring left over either way.
+ */
+static ssp_err
+write_keys(struct ssp_node *n, struct ssp_keyring **next, ssp_write_fn fn, void *ctx,
+           struct ssp_diag *d)
+{
+    struct ssp_hlc saved = n->hlc;
+    ssp_err rc = ssp_store_write(n->store, fn, ctx, d);
+    if (rc == SSP_OK) {
+        struct ssp_keyring *old = n->kr;
+        n->kr = *next;
+        *next = old;
+        ssp_node_pick_scope(n);
+        if (n->on_commit != NULL)
+            n->on_commit(n->on_commit_arg);
+    } else {
+        n->hlc = saved;
+    }
+    ssp_keyring_free(*next);
+    *next = NULL;
+    return rc;
+}
+
 ssp_err
 ssp_node_scope_add(struct ssp_node *n, struct ssp_slice scope, struct ssp_diag *d)
 {
@@ -66,20 +92,56 @@ ssp_node_scope_add(struct ssp_node *n, struct ssp_slice scope, struct ssp_diag *
         rc = ssp_keyring_dup(n->kr, &ctx.next);
     if (rc == SSP_OK)
         rc = ssp_keyring_add_scope(ctx.next, scope, d);
-    struct ssp_hlc saved = n->hlc;
     if (rc == SSP_OK)
-        rc = ssp_store_write(n->store, write_scope, &ctx, d);
-    if (rc == SSP_OK) {
-        struct ssp_keyring *old = n->kr;
-        n->kr = ctx.next;
-        ctx.next = old;
-        ssp_node_pick_scope(n);
-        if (n->on_commit != NULL)
-            n->on_commit(n->on_commit_arg);
-    } else {
-        n->hlc = saved;
-    }
+        return write_keys(n, &ctx.next, write_scope, &ctx, d);
     ssp_keyring_free(ctx.next);
+    return rc;
+}
+
+/* The op bodies of one roster transaction, as they are built. */
+struct roster_ops {
+    struct ssp_buf *b;
+    size_t n, cap;
+};
+
+static void
+ops_fini(struct roster_ops *ops)
+{
+    for (size_t i = 0; i < ops->n; i++)
+        ssp_buf_fini(&ops->b[i]);
+    ssp_free(ops->b);
+}
+
+/* A new, empty body at the end of ops; NULL without memory. */
+static struct ssp_buf *
+ops_add(struct roster_ops *ops)
+{
+    if (ops->n == ops->cap) {
+        size_t cap = ops->cap == 0 ? 16 : ops->cap * 2;
+        struct ssp_buf *p = ssp_realloc(ops->b, cap * sizeof *p);
+        if (p == NULL)
+            return NULL;
+        ops->b = p;
+        ops->cap = cap;
+    }
+    ssp_buf_init(&ops->b[ops->n]);
+    return &ops->b[ops->n++];
+}
+
+/* Adds a grant of key (of scope) to node. */
+static ssp_err
+add_grant(struct roster_ops *ops, const uint8_t node[SSP_PK_LEN], const struct ssp_scope_key *key,
+          struct ssp_diag *d)
+{
+    uint8_t sealed[SSP_GRANT_LEN];
+    struct ssp_buf *b = ops_add(ops);
+    if (b == NULL)
+        return SSP_ERR_NOMEM;
+    ssp_err rc = ssp_grant_seal(node, key->key, sealed);
+    if (rc == SSP_ERR_INVAL)
+        return ssp_diag_set(d, rc, "that node id is not a usable public key; check it");
+    if (rc == SSP_OK)
+        rc = ssp_roster_encode_grant(b, node, cstr(key->scope), key->epoch, sealed);
     return rc;
 }
 
@@ -88,39 +150,25 @@ struct enrol {
     const struct ssp_roster_entry *e;
 };
 
-/* The entry, then (for a member) a grant of the newest key of each scope and of network. */
+/*
+ * The entry, then (for a member) grants of every key epoch of each scope and
+ * of network: a member reads what was sealed before a rotation too.
+ */
 static ssp_err
 write_enrol(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
 {
     struct enrol *ctx = vctx;
     const struct ssp_roster_entry *e = ctx->e;
-    struct ssp_buf bodies[SSP_ROSTER_MAX_SCOPES + 2];
-    uint8_t sealed[SSP_GRANT_LEN];
-    size_t count = 0;
-    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
-        ssp_buf_init(&bodies[i]);
-    ssp_err rc = ssp_roster_encode_node(&bodies[count++], e);
-    bool network = false;
-    for (uint32_t i = 0; e->role == SSP_ROLE_MEMBER && i <= e->nscopes && rc == SSP_OK; i++) {
-        struct ssp_slice scope = i < e->nscopes ? e->scopes[i] : cstr("network");
-        if (i == e->nscopes && network)
-            break;
-        network = network || ssp_slice_eq_str(scope, "network");
-        const struct ssp_scope_key *key = ssp_keyring_scope(ctx->n->kr, scope);
-        if (key == NULL)
-            rc = ssp_diag_set(d, SSP_ERR_INTERNAL, "the central holds no key for scope '%.*s'",
-                              (int)scope.n, (const char *)scope.p);
-        if (rc == SSP_OK)
-            rc = ssp_grant_seal(e->node, key->key, sealed);
-        if (rc == SSP_ERR_INVAL)
-            rc = ssp_diag_set(d, rc, "that node id is not a usable public key; check it");
-        if (rc == SSP_OK)
-            rc = ssp_roster_encode_grant(&bodies[count++], e->node, scope, key->epoch, sealed);
-    }
+    const struct ssp_keyring *kr = ctx->n->kr;
+    struct roster_ops ops = {0};
+    struct ssp_buf *b = ops_add(&ops);
+    ssp_err rc = b != NULL ? ssp_roster_encode_node(b, e) : SSP_ERR_NOMEM;
+    for (uint32_t i = 0; i < kr->nkeys && rc == SSP_OK; i++)
+        if (ssp_roster_reads(e, cstr(kr->keys[i].scope)))
+            rc = add_grant(&ops, e->node, &kr->keys[i], d);
     if (rc == SSP_OK)
-        rc = ssp_node_roster_commit(ctx->n, t, bodies, count, d);
-    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
-        ssp_buf_fini(&bodies[i]);
+        rc = ssp_node_roster_commit(ctx->n, t, ops.b, ops.n, d);
+    ops_fini(&ops);
     return rc;
 }
 
@@ -144,6 +192,10 @@ check_no_loss(struct ssp_node *n, const struct ssp_roster_entry *e, struct ssp_d
         ssp_txn_abort(t);
         return SSP_OK;
     }
+    if (rc == SSP_OK && old.role == SSP_ROLE_REMOVED)
+        rc = ssp_diag_set(d, SSP_ERR_DENIED,
+                          "that node was removed from the network: its identity is burnt; run "
+                          "'ssp init' for a new node and enrol that");
     if (rc == SSP_OK && old.role == SSP_ROLE_MEMBER && e->role != SSP_ROLE_MEMBER)
         rc = ssp_diag_set(d, SSP_ERR_DENIED,
                           "the node is a member; it cannot become a relay (revoke it instead)");
@@ -193,4 +245,148 @@ ssp_node_enrol(struct ssp_node *n, const struct ssp_roster_entry *e, struct ssp_
     else if (n->on_commit != NULL)
         n->on_commit(n->on_commit_arg);
     return rc;
+}
+
+/* ---- revocation and rotation ---- */
+
+struct rotate {
+    struct ssp_node *n;
+    struct ssp_keyring *next; /* the keyring with the new keys, swapped in once stored */
+    const uint8_t *removed;   /* revoke: the node removed; NULL for a rotation */
+    struct ssp_slice reason;
+    struct ssp_rotation *out;
+};
+
+/* The "scope" op of the new epoch of scope, and its grants to every member that reads it. */
+static ssp_err
+rotate_scope(struct rotate *ctx, struct ssp_txn *t, const struct ssp_scope_key *key,
+             struct roster_ops *ops, struct ssp_diag *d)
+{
+    struct ssp_roster_entry e;
+    uint8_t pos[SSP_PK_LEN] = {0};
+    bool started = false;
+    struct ssp_buf *b = ops_add(ops);
+    ssp_err rc =
+        b != NULL ? ssp_roster_encode_scope(b, cstr(key->scope), key->epoch) : SSP_ERR_NOMEM;
+    while (rc == SSP_OK && (rc = ssp_roster_next(t, pos, &started, &e)) == SSP_OK) {
+        bool gone = ctx->removed != NULL && memcmp(e.node, ctx->removed, SSP_PK_LEN) == 0;
+        if (gone || !ssp_roster_reads(&e, cstr(key->scope)))
+            continue;
+        rc = add_grant(ops, e.node, key, d);
+        ctx->out->grants += rc == SSP_OK;
+    }
+    return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+}
+
+static ssp_err
+write_rotate(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
+{
+    struct rotate *ctx = vctx;
+    struct roster_ops ops = {0};
+    ssp_err rc = SSP_OK;
+    /* This may be a second run after the map grew. */
+    ctx->out->grants = 0;
+    if (ctx->removed != NULL) {
+        struct ssp_buf *b = ops_add(&ops);
+        rc = b != NULL ? ssp_roster_encode_remove(b, ctx->removed, ctx->reason) : SSP_ERR_NOMEM;
+    }
+    for (uint32_t i = 0; i < ctx->out->nscopes && rc == SSP_OK; i++) {
+        const struct ssp_scope_key *key = ssp_keyring_scope(ctx->next, cstr(ctx->out->scopes[i]));
+        rc = rotate_scope(ctx, t, key, &ops, d);
+    }
+    if (rc == SSP_OK)
+        rc = put_keyring(t, ctx->next);
+    if (rc == SSP_OK)
+        rc = ssp_node_roster_commit(ctx->n, t, ops.b, ops.n, d);
+    ctx->out->hlc = ctx->n->hlc.last;
+    /* The removal's time is that of the commit that holds it, the first. */
+    struct ssp_roster_entry e;
+    if (rc == SSP_OK && ctx->removed != NULL && ssp_roster_get(t, ctx->removed, &e) == SSP_OK)
+        ctx->out->hlc = e.since;
+    ops_fini(&ops);
+    return rc;
+}
+
+/* Gives each scope of out a new key in ctx->next and writes it all in one transaction. */
+static ssp_err
+rotate_and_write(struct rotate *ctx, struct ssp_diag *d)
+{
+    ssp_err rc = ssp_keyring_dup(ctx->n->kr, &ctx->next);
+    for (uint32_t i = 0; i < ctx->out->nscopes && rc == SSP_OK; i++) {
+        rc = ssp_keyring_rotate(ctx->next, cstr(ctx->out->scopes[i]), d);
+        if (rc == SSP_OK)
+            ctx->out->epochs[i] = ssp_keyring_scope(ctx->next, cstr(ctx->out->scopes[i]))->epoch;
+    }
+    if (rc == SSP_OK)
+        return write_keys(ctx->n, &ctx->next, write_rotate, ctx, d);
+    ssp_keyring_free(ctx->next);
+    return rc;
+}
+
+/* Adds scope to what out rotates. */
+static void
+rotate_add(struct ssp_rotation *out, struct ssp_slice scope)
+{
+    memcpy(out->scopes[out->nscopes], scope.p, scope.n);
+    out->scopes[out->nscopes++][scope.n] = '\0';
+}
+
+ssp_err
+ssp_node_revoke(struct ssp_node *n, const uint8_t node[SSP_PK_LEN], struct ssp_slice reason,
+                struct ssp_rotation *out, struct ssp_diag *d)
+{
+    struct rotate ctx = {.n = n, .removed = node, .reason = reason, .out = out};
+    struct ssp_txn *t;
+    struct ssp_roster_entry e;
+    char at[SSP_TIME_TEXT];
+    memset(out, 0, sizeof *out);
+    ssp_err rc = must_be_central(n, "revoke nodes", d);
+    if (rc != SSP_OK)
+        return rc;
+    if (memcmp(node, n->kr->pk, SSP_PK_LEN) == 0)
+        return ssp_diag_set(d, SSP_ERR_INVAL,
+                            "the central cannot revoke itself: it holds the network's admin key");
+    if (!ssp_roster_reason_valid(reason))
+        return ssp_diag_set(d, SSP_ERR_INVAL,
+                            "give a reason of at most %d characters on one line, or none",
+                            SSP_ROSTER_REASON_MAX);
+    rc = ssp_store_read(n->store, &t);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot read the roster: %s", ssp_strerror(rc));
+    rc = ssp_roster_get(t, node, &e);
+    if (rc == SSP_ERR_NOTFOUND)
+        rc = ssp_diag_set(d, rc, "that node is not in the roster; see 'ssp roster'");
+    else if (rc != SSP_OK)
+        rc = ssp_diag_set(d, rc, "cannot read the roster: %s", ssp_strerror(rc));
+    if (rc == SSP_OK && e.role == SSP_ROLE_REMOVED) {
+        ssp_time_text(ssp_hlc_ms(e.since), at);
+        rc = ssp_diag_set(d, SSP_ERR_EXISTS, "that node was removed already, at %s", at);
+    }
+    /* What it could read gets new keys: its scopes and network; a relay read nothing. */
+    for (uint32_t i = 0; rc == SSP_OK && e.role == SSP_ROLE_MEMBER && i < e.nscopes; i++)
+        rotate_add(out, e.scopes[i]);
+    if (rc == SSP_OK && e.role == SSP_ROLE_MEMBER && !ssp_roster_has_scope(&e, cstr("network")))
+        rotate_add(out, cstr("network"));
+    ssp_txn_abort(t);
+    return rc == SSP_OK ? rotate_and_write(&ctx, d) : rc;
+}
+
+ssp_err
+ssp_node_rotate(struct ssp_node *n, struct ssp_slice scope, struct ssp_rotation *out,
+                struct ssp_diag *d)
+{
+    struct rotate ctx = {.n = n, .out = out};
+    memset(out, 0, sizeof *out);
+    ssp_err rc = must_be_central(n, "rotate keys", d);
+    if (rc != SSP_OK)
+        return rc;
+    if (ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE))
+        return ssp_diag_set(d, SSP_ERR_INVAL,
+                            "the roster has no key: its grants are sealed to "
+                            "each node");
+    if (!ssp_scope_name_valid(scope) || ssp_keyring_scope(n->kr, scope) == NULL)
+        return ssp_diag_set(d, SSP_ERR_NOTFOUND, "there is no scope '%.*s'; see 'ssp roster'",
+                            (int)(scope.n > 48 ? 48 : scope.n), (const char *)scope.p);
+    rotate_add(out, scope);
+    return rotate_and_write(&ctx, d);
 }

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include "node/node_int.h"
+#include "node/quarantine.h"
+#include "node/say.h"
 #include "node/store/keys.h"
 #include "proto/base32.h"
 
@@ -189,6 +191,10 @@ load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag 
         n->joining = true;
         memcpy(n->network, id.p, SSP_PK_LEN);
     }
+    struct ssp_roster_entry self;
+    if (rc == SSP_OK && ssp_roster_get(t, n->kr->pk, &self) == SSP_OK &&
+        self.role == SSP_ROLE_REMOVED)
+        n->removed_at = self.since;
     ssp_txn_abort(t);
     return rc;
 }
@@ -211,7 +217,8 @@ ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size, st
         rc = ssp_store_open(dir, false, map_size, &n->store, d);
     if (rc == SSP_OK)
         rc = load_identity(n, pass, len, d);
-    if (rc == SSP_OK && n->cfg.scope[0] != '\0' &&
+    /* A removed node holds no scope key any more, whatever ssp.conf says. */
+    if (rc == SSP_OK && n->cfg.scope[0] != '\0' && n->removed_at == 0 &&
         ssp_keyring_scope(n->kr, cstr(n->cfg.scope)) == NULL)
         rc = ssp_diag_set(d, SSP_ERR_INVAL,
                           "the default scope '%s' in ssp.conf is not one this node holds",
@@ -319,6 +326,8 @@ struct write_ctx {
     size_t nsc, cap_sc;
     struct ssp_record rec;
     struct ssp_buf norm, body, sealed, fields;
+    ssp_write_fn first; /* run first in the transaction, if set */
+    void *first_arg;
 };
 
 static ssp_err
@@ -338,10 +347,42 @@ lookup_ref(void *vtxn, const uint8_t id[SSP_RECORD_ID_LEN], char type[SSP_TYPE_N
     return SSP_OK;
 }
 
+/*
+ * A stream of ours in quarantine takes no new commit: the seq numbers it
+ * would use may already be taken by the history its peers hold.
+ */
+static ssp_err
+check_quarantine(struct ssp_txn *t, struct ssp_slice scope, const uint8_t self[SSP_PK_LEN],
+                 struct ssp_diag *d)
+{
+    struct ssp_quarantine q;
+    ssp_err rc = ssp_quarantine_get(t, scope, self, &q);
+    if (rc == SSP_ERR_NOTFOUND)
+        return SSP_OK;
+    if (rc != SSP_OK)
+        return rc;
+    if (q.kind == SSP_QUARANTINE_RECOVERING)
+        return ssp_diag_set(d, SSP_ERR_AGAIN,
+                            "this node's stream of scope '%s' is being recovered; sync with a peer "
+                            "that holds it ('ssp sync'), then write again",
+                            q.scope);
+    if (q.kind == SSP_QUARANTINE_BEHIND)
+        return ssp_diag_set(d, SSP_ERR_AGAIN,
+                            "this node was restored from an older copy: its peers have seen seq "
+                            "%llu of its stream in scope '%s'; sync first ('ssp sync') to get "
+                            "back what it lost, then write again",
+                            (unsigned long long)q.seq, q.scope);
+    return ssp_diag_set(d, SSP_ERR_DENIED,
+                        "this node's history of scope '%s' differs from its peers' at seq %llu "
+                        "(restored from an old backup, or cloned); run 'ssp recover' before "
+                        "writing to it again (see 'ssp recover --help')",
+                        q.scope, (unsigned long long)q.seq);
+}
+
 /* Starts the next commit of sc's stream: seq and prev follow what is stored. */
 static ssp_err
 begin_commit(struct write_ctx *ctx, struct ssp_txn *t, struct scope_commit *sc,
-             struct ssp_slice scope)
+             struct ssp_slice scope, struct ssp_diag *d)
 {
     struct ssp_node *n = ctx->n;
     struct ssp_commit_hdr h;
@@ -361,6 +402,9 @@ begin_commit(struct write_ctx *ctx, struct ssp_txn *t, struct scope_commit *sc,
         } else if (rc != SSP_ERR_NOTFOUND) {
             return rc == SSP_OK ? SSP_ERR_CORRUPT : rc;
         }
+        rc = check_quarantine(t, scope, h.origin, d);
+        if (rc != SSP_OK)
+            return rc;
     }
     h.seq = ++sc->seq;
     memcpy(h.prev, sc->head, SSP_HASH_LEN);
@@ -540,7 +584,7 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     if (rc == SSP_OK && sc->open && !ssp_commit_has_room(&sc->b, ctx->body.n))
         rc = finish_commit(ctx, t, sc);
     if (rc == SSP_OK && !sc->open)
-        rc = begin_commit(ctx, t, sc, cstr(r->scope));
+        rc = begin_commit(ctx, t, sc, cstr(r->scope), d);
     if (rc != SSP_OK)
         return rc;
 
@@ -603,13 +647,23 @@ ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t, const struct ssp_b
         if (sc->open && !ssp_commit_has_room(&sc->b, bodies[i].n))
             rc = finish_commit(&ctx, t, sc);
         if (rc == SSP_OK && !sc->open)
-            rc = begin_commit(&ctx, t, sc, cstr(SSP_ROSTER_SCOPE));
+            rc = begin_commit(&ctx, t, sc, cstr(SSP_ROSTER_SCOPE), d);
         new_record_id(n, id);
         if (rc == SSP_OK)
             rc = ssp_commit_add(&sc->b, id, SSP_BUF_SLICE(&bodies[i]));
+        struct ssp_roster_applied done;
         if (rc == SSP_OK)
             rc = ssp_roster_apply(t, SSP_BUF_SLICE(&bodies[i]), sc->b.hdr.hlc, n->kr->pk, n->kr->sk,
-                                  NULL, NULL, d);
+                                  NULL, &done, d);
+        /* Its clock may be far enough ahead that we took commits it made after this. */
+        uint32_t dropped = 0, rebuilt = 0;
+        if (rc == SSP_OK && done.removed)
+            rc = ssp_node_drop_late(t, n->kr, done.node, sc->b.hdr.hlc, &dropped, &rebuilt);
+        if (dropped > 0)
+            ssp_say(SSP_WARN,
+                    "dropped %u commits the removed node made after its removal; %u records were "
+                    "rebuilt without them",
+                    dropped, rebuilt);
     }
     if (rc == SSP_OK && sc->open)
         rc = finish_commit(&ctx, t, sc);
@@ -635,6 +689,8 @@ write_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
         ssp_commit_builder_fini(&ctx->sc[i].b);
     ctx->nsc = 0;
     ctx->failed = ctx->count;
+    if (ctx->first != NULL)
+        rc = ctx->first(t, ctx->first_arg, d);
     for (size_t i = 0; i < ctx->count && rc == SSP_OK; i++) {
         rc = write_one(ctx, t, &ctx->w[i], i, d);
         if (rc != SSP_OK)
@@ -655,7 +711,30 @@ ssp_err
 ssp_node_write(struct ssp_node *n, const struct ssp_write *w, size_t count,
                uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed, struct ssp_diag *d)
 {
-    struct write_ctx ctx = {.n = n, .w = w, .count = count, .ids = ids, .failed = count};
+    return ssp_node_write_after(n, NULL, NULL, w, count, ids, failed, d);
+}
+
+ssp_err
+ssp_node_write_after(struct ssp_node *n, ssp_write_fn first, void *arg, const struct ssp_write *w,
+                     size_t count, uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed,
+                     struct ssp_diag *d)
+{
+    struct write_ctx ctx = {.n = n,
+                            .w = w,
+                            .count = count,
+                            .ids = ids,
+                            .failed = count,
+                            .first = first,
+                            .first_arg = arg};
+    if (n->removed_at != 0) {
+        char at[SSP_TIME_TEXT];
+        ssp_time_text(ssp_hlc_ms(n->removed_at), at);
+        *failed = count;
+        return ssp_diag_set(d, SSP_ERR_DENIED,
+                            "this node was removed from the network at %s and writes nothing "
+                            "more; to work again, init a new node and have the central enrol it",
+                            at);
+    }
     ssp_record_init(&ctx.rec);
     ssp_buf_init(&ctx.norm);
     ssp_buf_init(&ctx.body);

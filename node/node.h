@@ -36,6 +36,7 @@ struct ssp_node {
     bool joining;                  /* not enrolled, but told network (ssp peer add --network) */
     uint8_t network[SSP_PK_LEN];   /* the network id: the central's node id */
     char scope[SSP_SCOPE_MAX + 1]; /* the default scope, "" while it has none */
+    uint64_t removed_at; /* hlc of this node's removal from the network (0: not removed) */
     ssp_node_commit_fn on_commit;
     void *on_commit_arg;
 };
@@ -105,7 +106,8 @@ struct ssp_write {
 /*
  * Applies count writes atomically. ids (count entries, may be NULL) receives
  * each written record's id. On failure *failed is the index of the write that
- * failed (count if the batch as a whole did) and d says why.
+ * failed (count if the batch as a whole did) and d says why. A node removed
+ * from its network writes nothing (SSP_ERR_DENIED).
  */
 SSP_MUST_CHECK ssp_err ssp_node_write(struct ssp_node *n, const struct ssp_write *w, size_t count,
                                       uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed,
@@ -208,9 +210,37 @@ SSP_MUST_CHECK ssp_err ssp_node_verify(struct ssp_node *n, struct ssp_node_stats
 /* Creates scope with a first key and announces it in the roster. */
 SSP_MUST_CHECK ssp_err ssp_node_scope_add(struct ssp_node *n, struct ssp_slice scope,
                                           struct ssp_diag *d);
-/* Writes e (its since is ignored) to the roster, with grants of its scopes' keys for a member. */
+/*
+ * Writes e (its since is ignored) to the roster, with grants of its scopes'
+ * keys (every epoch) for a member. A removed node cannot be enrolled again.
+ */
 SSP_MUST_CHECK ssp_err ssp_node_enrol(struct ssp_node *n, const struct ssp_roster_entry *e,
                                       struct ssp_diag *d);
+
+/* What a revocation or a rotation wrote. */
+struct ssp_rotation {
+    uint32_t nscopes; /* scopes rotated */
+    char scopes[SSP_ROSTER_MAX_SCOPES + 1][SSP_SCOPE_MAX + 1];
+    uint32_t epochs[SSP_ROSTER_MAX_SCOPES + 1]; /* each one's new key epoch */
+    uint32_t grants;                            /* new keys sealed to members */
+    uint64_t hlc;                               /* of the roster commit */
+};
+
+/*
+ * Revocation (DESIGN §8), in one roster transaction: node leaves the roster
+ * (a "remove" op with reason, which may be empty), and each scope it could
+ * read (a member's scopes and `network`; none for a relay) gets a new key
+ * epoch, granted to every remaining member that reads it and kept in the
+ * central's keyring. What the node wrote after its removal is refused
+ * everywhere (node/roster.h). Refused: the central itself, a node not in
+ * the roster, one removed already.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_revoke(struct ssp_node *n, const uint8_t node[SSP_PK_LEN],
+                                       struct ssp_slice reason, struct ssp_rotation *out,
+                                       struct ssp_diag *d);
+/* Gives scope a new key epoch, granted to every member that reads it: one roster commit. */
+SSP_MUST_CHECK ssp_err ssp_node_rotate(struct ssp_node *n, struct ssp_slice scope,
+                                       struct ssp_rotation *out, struct ssp_diag *d);
 
 /* ---- receiving commits (node/apply.c) ---- */
 
@@ -239,6 +269,10 @@ struct ssp_apply_result {
  * nothing and is reported through refuse; later commits of its stream then
  * refuse as out of order. Returns an error only when the store fails (then
  * nothing at all was applied).
+ * A roster commit that removes a node drops what that node wrote after its
+ * removal (node/revoke.c); one that removes this node purges its data and
+ * rewrites the store file (ssp_store_compact), so the caller may hold no
+ * store transaction open across this call.
  */
 SSP_MUST_CHECK ssp_err ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN],
                                       const struct ssp_slice *commits, size_t count,

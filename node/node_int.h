@@ -7,6 +7,7 @@
 
 #include "node/node.h"
 #include "node/roster.h"
+#include "node/store/keys.h"
 
 #define SSP_META(k) SSP_SLICE((k), sizeof(k) - 1)
 
@@ -27,11 +28,80 @@ SSP_MUST_CHECK ssp_err ssp_node_open_record(const struct ssp_keyring *kr, struct
 SSP_MUST_CHECK ssp_err ssp_node_store_record(struct ssp_txn *t, const struct ssp_record *r,
                                              const uint8_t key[SSP_KEY_LEN], bool fresh,
                                              bool live_before, struct ssp_buf *scratch);
+/* ssp_node_write, with first (if not NULL) run before the writes in the same transaction. */
+SSP_MUST_CHECK ssp_err ssp_node_write_after(struct ssp_node *n, ssp_write_fn first, void *arg,
+                                            const struct ssp_write *w, size_t count,
+                                            uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed,
+                                            struct ssp_diag *d);
 /* Appends one commit of clear roster op bodies by this node (the admin), applied at once. */
 SSP_MUST_CHECK ssp_err ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t,
                                               const struct ssp_buf *bodies, size_t count,
                                               struct ssp_diag *d);
 /* Picks the default scope: ssp.conf's, else the first area scope of this node's keys. */
 void ssp_node_pick_scope(struct ssp_node *n);
+
+/* ---- rebuilding records from the log (verify.c) ---- */
+
+/*
+ * Replays records from the log. It keeps the last commit it read (a record's
+ * ops mostly share commits), borrowed from the transaction: after a write
+ * to that transaction, call ssp_replay_forget.
+ */
+struct ssp_replay {
+    uint8_t key[SSP_KEY_MAX];
+    size_t keylen;
+    struct ssp_commit c;
+    size_t *pos; /* offset of each op in c.ops */
+    uint32_t cap;
+    struct ssp_buf plain;
+};
+
+void ssp_replay_init(struct ssp_replay *rp);
+void ssp_replay_forget(struct ssp_replay *rp);
+void ssp_replay_fini(struct ssp_replay *rp);
+/*
+ * Rebuilds into out (emptied first; its type comes from the ops, its id,
+ * scope and key epoch are left for the caller) the state that the ops
+ * (nops versions) of record id in scope give: each is read from the log,
+ * checked against its commit (signature, hlc, seq, origin, record id) and
+ * opened with kr. SSP_ERR_CORRUPT if one is missing, damaged or does not open.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_replay(struct ssp_replay *rp, struct ssp_txn *t,
+                                       const struct ssp_keyring *kr,
+                                       const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice scope,
+                                       const struct ssp_version *ops, uint32_t nops,
+                                       struct ssp_record *out);
+
+/* ---- removals (revoke.c) ---- */
+
+/*
+ * Another node was removed at hlc removed: drops the commits it made after
+ * that (and any later commit of the same streams, which must stay dense)
+ * from every scope's log, sets those streams back to the last commit kept,
+ * and rebuilds from the log the records they touched (those kr opens; a
+ * record left with no op is deleted). *dropped and *rebuilt count them.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_drop_late(struct ssp_txn *t, const struct ssp_keyring *kr,
+                                          const uint8_t node[SSP_PK_LEN], uint64_t removed,
+                                          uint32_t *dropped, uint32_t *rebuilt);
+/* Told of a commit about to be dropped (bytes borrowed from t until it writes). */
+typedef ssp_err (*ssp_dropped_fn)(void *arg, struct ssp_txn *t, uint64_t seq,
+                                  struct ssp_slice bytes);
+/*
+ * Drops the commits of stream (scope, origin) from seq from on (on_drop, if
+ * not NULL, is told of each first), sets the stream back to the commit
+ * before, and rebuilds the records they touched as ssp_node_drop_late does.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_drop_from(struct ssp_txn *t, const struct ssp_keyring *kr,
+                                          struct ssp_slice scope, const uint8_t origin[SSP_PK_LEN],
+                                          uint64_t from, ssp_dropped_fn on_drop, void *arg,
+                                          uint32_t *dropped, uint32_t *rebuilt);
+/*
+ * This node was removed: deletes the records, index, log commits and streams
+ * of every scope but the roster. *records counts the records; scopes (cap
+ * bytes) receives the scopes whose streams it held, comma-separated.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_purge(struct ssp_txn *t, uint64_t *records, char *scopes,
+                                      size_t cap);
 
 #endif

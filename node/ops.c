@@ -3,7 +3,6 @@
 #include "node/ops_int.h"
 
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define LIST_PAGE_MAX 1000
@@ -76,11 +75,8 @@ map_or_empty(struct ssp_slice m)
 void
 ssp_ops_write_time(struct ssp_mpw *w, uint64_t ms)
 {
-    char buf[32];
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char buf[SSP_TIME_TEXT];
+    size_t n = ssp_time_text(ms, buf);
     ssp_mpw_str(w, buf, n);
 }
 
@@ -339,14 +335,22 @@ scope_names(const struct ssp_keyring *kr, const char *names[SSP_KEYRING_MAX_KEYS
     return n;
 }
 
+/* "scopes": the scopes it reads; "key_epochs": the newest key epoch of each, which writes use. */
 static void
 write_scopes(struct ssp_mpw *w, const struct ssp_keyring *kr)
 {
     const char *names[SSP_KEYRING_MAX_KEYS];
     uint32_t n = scope_names(kr, names);
+    ssp_mpw_cstr(w, "scopes");
     ssp_mpw_array(w, n);
     for (uint32_t i = 0; i < n; i++)
         ssp_mpw_cstr(w, names[i]);
+    ssp_mpw_cstr(w, "key_epochs");
+    ssp_mpw_map(w, n);
+    for (uint32_t i = 0; i < n; i++) {
+        ssp_mpw_cstr(w, names[i]);
+        ssp_mpw_uint(w, ssp_keyring_scope(kr, SSP_SLICE(names[i], strlen(names[i])))->epoch);
+    }
 }
 
 /*
@@ -398,7 +402,7 @@ op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
         rc = ssp_node_stats(n, &st, d);
     if (rc != SSP_OK)
         return rc;
-    ssp_mpw_map(out, 17 + state);
+    ssp_mpw_map(out, 20 + state);
     if (state) {
         /* Reading every record takes a while in a large store: only when asked. */
         ssp_mpw_cstr(out, "state");
@@ -413,8 +417,17 @@ op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
         ssp_mpw_nil(out);
     ssp_mpw_cstr(out, "role");
     ssp_mpw_cstr(out, ssp_node_role(n));
+    ssp_mpw_cstr(out, "removed_at");
+    if (n->removed_at != 0)
+        ssp_ops_write_time(out, ssp_hlc_ms(n->removed_at));
+    else
+        ssp_mpw_nil(out);
     ssp_mpw_cstr(out, "peers");
     rc = ssp_ops_write_peers(ctx, out, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mpw_cstr(out, "quarantine");
+    rc = ssp_ops_write_quarantine(ctx, out, d);
     if (rc != SSP_OK)
         return rc;
     ssp_mpw_cstr(out, "node_id");
@@ -425,7 +438,6 @@ op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
     ssp_mpw_cstr(out, n->dir);
     ssp_mpw_cstr(out, "default_scope");
     ssp_mpw_cstr(out, n->scope);
-    ssp_mpw_cstr(out, "scopes");
     write_scopes(out, n->kr);
     ssp_mpw_cstr(out, "carries");
     write_carried(out, n);
@@ -727,9 +739,11 @@ history_one(void *vctx, const struct ssp_commit_hdr *h, uint32_t op, const struc
     static const char *const actions[] = {"create", "update", "delete"};
     struct history_ctx *hc = vctx;
     struct ssp_mpw *w = hc->w;
-    ssp_mpw_map(w, 6);
+    ssp_mpw_map(w, 7);
     ssp_mpw_cstr(w, "at");
     ssp_ops_write_time(w, ssp_hlc_ms(h->hlc));
+    ssp_mpw_cstr(w, "key_epoch");
+    ssp_mpw_uint(w, h->key_epoch);
     ssp_mpw_cstr(w, "author");
     ssp_ops_write_node_id(w, h->origin);
     ssp_mpw_cstr(w, "seq");
@@ -991,14 +1005,19 @@ static const struct {
     {"stop", op_stop, false},
     {"scope_add", ssp_op_scope_add, true},
     {"enrol", ssp_op_enrol, true},
+    {"revoke", ssp_op_revoke, true},
+    {"rotate", ssp_op_rotate, true},
     {"roster", ssp_op_roster, false},
     {"peer_add", ssp_op_peer_add, true},
     {"peer_remove", ssp_op_peer_remove, true},
     {"peers", ssp_op_peers, false},
     {"sync", ssp_op_sync, true},
+    {"recover", ssp_op_recover, true},
     {"resolve", op_resolve, true},
     {"conflicts", op_conflicts, true},
     {"state", op_state, true},
+    {"bundle_export", ssp_op_bundle_export, true},
+    {"bundle_import", ssp_op_bundle_import, true},
 };
 
 ssp_err

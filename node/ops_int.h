@@ -24,10 +24,17 @@ void ssp_ops_write_time(struct ssp_mpw *w, uint64_t ms);
 void ssp_ops_write_node_id(struct ssp_mpw *w, const uint8_t id[SSP_PK_LEN]);
 
 /* ops_net.c: the network and its peers. */
+/* Reads a node id: the 52 characters, or (prefix) the first 8 or more of a known peer's. */
+SSP_MUST_CHECK ssp_err ssp_ops_parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text,
+                                          bool prefix, uint8_t id[SSP_PK_LEN], struct ssp_diag *d);
 ssp_err ssp_op_scope_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                          struct ssp_diag *d);
 ssp_err ssp_op_enrol(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                      struct ssp_diag *d);
+ssp_err ssp_op_revoke(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                      struct ssp_diag *d);
+ssp_err ssp_op_rotate(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                      struct ssp_diag *d);
 ssp_err ssp_op_roster(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                       struct ssp_diag *d);
 ssp_err ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
@@ -36,10 +43,21 @@ ssp_err ssp_op_peer_remove(struct ssp_ops_ctx *ctx, struct ssp_slice params, str
                            struct ssp_diag *d);
 ssp_err ssp_op_peers(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                      struct ssp_diag *d);
+/* The quarantined streams (node/quarantine.h), as an array of maps. */
+SSP_MUST_CHECK ssp_err ssp_ops_write_quarantine(struct ssp_ops_ctx *ctx, struct ssp_mpw *out,
+                                                struct ssp_diag *d);
 /* Writes the peers array of status. */
 SSP_MUST_CHECK ssp_err ssp_ops_write_peers(struct ssp_ops_ctx *ctx, struct ssp_mpw *out,
                                            struct ssp_diag *d);
 ssp_err ssp_op_sync(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                     struct ssp_diag *d);
+ssp_err ssp_op_recover(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                       struct ssp_diag *d);
+
+/* ops_bundle.c: bundles, written and read by the daemon. */
+ssp_err ssp_op_bundle_export(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                             struct ssp_diag *d);
+ssp_err ssp_op_bundle_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                             struct ssp_diag *d);
 
 #endif

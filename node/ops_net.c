@@ -8,6 +8,8 @@
 
 #include "node/net/peer.h"
 #include "node/ops_int.h"
+#include "node/quarantine.h"
+#include "node/recover.h"
 #include "node/store/keys.h"
 #include "proto/base32.h"
 
@@ -15,10 +17,9 @@
 /* Under this many bytes per second a session with something left to move is slow (status). */
 #define SLOW_RATE (64u << 10)
 
-/* Reads a node id: the 52 characters, or (prefix) the first 8 or more of a known peer's. */
-static ssp_err
-parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text, bool prefix, uint8_t id[SSP_PK_LEN],
-           struct ssp_diag *d)
+ssp_err
+ssp_ops_parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text, bool prefix,
+                   uint8_t id[SSP_PK_LEN], struct ssp_diag *d)
 {
     if (text.n == SSP_NODE_ID_TEXT &&
         ssp_base32_decode((const char *)text.p, text.n, id, SSP_PK_LEN) == SSP_OK)
@@ -136,7 +137,7 @@ ssp_op_enrol(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *o
     };
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_node(ctx, node, false, e.node, d);
+        rc = ssp_ops_parse_node(ctx, node, false, e.node, d);
     if (rc == SSP_OK && role.n > 0 && ssp_role_parse(role, &e.role) != SSP_OK)
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "the role is member or relay, not '%.*s'", CLIP(role));
     if (rc == SSP_OK)
@@ -147,6 +148,68 @@ ssp_op_enrol(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *o
         return rc;
     e.since = ctx->node->hlc.last;
     write_entry(out, &e, "");
+    return SSP_OK;
+}
+
+/* The new key epochs and grants of a revocation or rotation (two entries of a map). */
+static void
+write_rotation(struct ssp_mpw *w, const struct ssp_rotation *r)
+{
+    ssp_mpw_cstr(w, "rotated");
+    ssp_mpw_array(w, r->nscopes);
+    for (uint32_t i = 0; i < r->nscopes; i++) {
+        ssp_mpw_map(w, 2);
+        ssp_mpw_cstr(w, "scope");
+        ssp_mpw_cstr(w, r->scopes[i]);
+        ssp_mpw_cstr(w, "epoch");
+        ssp_mpw_uint(w, r->epochs[i]);
+    }
+    ssp_mpw_cstr(w, "grants");
+    ssp_mpw_uint(w, r->grants);
+}
+
+ssp_err
+ssp_op_revoke(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+              struct ssp_diag *d)
+{
+    struct ssp_slice node = {0}, reason = {0};
+    uint8_t id[SSP_PK_LEN];
+    struct ssp_rotation r;
+    const struct ssp_mp_key table[] = {
+        {"node", SSP_AS_STR, true, &node},
+        {"reason", SSP_AS_STR, false, &reason},
+    };
+    ssp_err rc = PARAMS(params, table, d);
+    /* The whole id: revoking the wrong node cannot be undone. */
+    if (rc == SSP_OK)
+        rc = ssp_ops_parse_node(ctx, node, false, id, d);
+    if (rc == SSP_OK)
+        rc = ssp_node_revoke(ctx->node, id, reason, &r, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mpw_map(out, 4);
+    ssp_mpw_cstr(out, "node");
+    ssp_ops_write_node_id(out, id);
+    ssp_mpw_cstr(out, "removed_at");
+    ssp_ops_write_time(out, ssp_hlc_ms(r.hlc));
+    write_rotation(out, &r);
+    return SSP_OK;
+}
+
+ssp_err
+ssp_op_rotate(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+              struct ssp_diag *d)
+{
+    struct ssp_slice scope = {0};
+    struct ssp_rotation r;
+    const struct ssp_mp_key table[] = {{"scope", SSP_AS_STR, true, &scope}};
+    ssp_err rc = PARAMS(params, table, d);
+    if (rc == SSP_OK)
+        rc = ssp_node_rotate(ctx->node, scope, &r, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mpw_map(out, 2);
+    write_rotation(out, &r);
     return SSP_OK;
 }
 
@@ -252,9 +315,9 @@ ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw
     };
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_node(ctx, node, false, id, d);
+        rc = ssp_ops_parse_node(ctx, node, false, id, d);
     if (rc == SSP_OK && network.p != NULL)
-        rc = parse_node(ctx, network, false, net, d);
+        rc = ssp_ops_parse_node(ctx, network, false, net, d);
     if (rc == SSP_OK && memcmp(id, ctx->node->kr->pk, SSP_PK_LEN) == 0)
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "that is this node's own id");
     if (rc == SSP_OK && addr.n <= SSP_ADDR_MAX) {
@@ -291,7 +354,7 @@ ssp_op_peer_remove(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_
     const struct ssp_mp_key table[] = {{"node", SSP_AS_STR, true, &node}};
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_node(ctx, node, true, id, d);
+        rc = ssp_ops_parse_node(ctx, node, true, id, d);
     struct peer_edit pe = {id, NULL};
     if (rc == SSP_OK)
         rc = edit_peer(ctx, &pe, d);
@@ -487,6 +550,41 @@ ssp_ops_write_peers(struct ssp_ops_ctx *ctx, struct ssp_mpw *out, struct ssp_dia
 }
 
 ssp_err
+ssp_ops_write_quarantine(struct ssp_ops_ctx *ctx, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    struct ssp_txn *t;
+    struct ssp_quarantine q;
+    bool started = false;
+    uint32_t count = 0;
+    ssp_err rc = ssp_store_read(ctx->node->store, &t);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot read the quarantine: %s", ssp_strerror(rc));
+    while ((rc = ssp_quarantine_next(t, &started, &q)) == SSP_OK)
+        count++;
+    ssp_mpw_array(out, count);
+    started = false;
+    while (count-- > 0 && (rc = ssp_quarantine_next(t, &started, &q)) == SSP_OK) {
+        ssp_mpw_map(out, 6);
+        ssp_mpw_cstr(out, "scope");
+        ssp_mpw_cstr(out, q.scope);
+        ssp_mpw_cstr(out, "origin");
+        ssp_ops_write_node_id(out, q.origin);
+        ssp_mpw_cstr(out, "kind");
+        ssp_mpw_cstr(out, ssp_quarantine_kind_name(q.kind));
+        ssp_mpw_cstr(out, "seq");
+        ssp_mpw_uint(out, q.seq);
+        ssp_mpw_cstr(out, "peer");
+        ssp_ops_write_node_id(out, q.peer);
+        ssp_mpw_cstr(out, "since");
+        ssp_ops_write_time(out, q.at_ms);
+    }
+    ssp_txn_abort(t);
+    if (rc != SSP_OK && rc != SSP_ERR_NOTFOUND)
+        return ssp_diag_set(d, rc, "cannot read the quarantine: %s", ssp_strerror(rc));
+    return SSP_OK;
+}
+
+ssp_err
 ssp_op_peers(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
              struct ssp_diag *d)
 {
@@ -561,7 +659,7 @@ ssp_op_sync(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *ou
     (void)out;
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK && peer.p != NULL)
-        rc = parse_node(ctx, peer, true, id, d);
+        rc = ssp_ops_parse_node(ctx, peer, true, id, d);
     if (rc == SSP_OK && (ctx->net == NULL || ctx->reply == NULL))
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "this sspd does not sync");
     if (rc == SSP_OK && (timeout == 0 || timeout > 24u * 3600u * 1000u))
@@ -579,5 +677,25 @@ ssp_op_sync(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *ou
         return rc;
     }
     ctx->deferred = true;
+    return SSP_OK;
+}
+
+/* ---- recover ---- */
+
+ssp_err
+ssp_op_recover(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+               struct ssp_diag *d)
+{
+    uint32_t streams = 0;
+    (void)params;
+    ssp_err rc = ssp_recover_start(ctx->node, &streams, d);
+    if (rc != SSP_OK)
+        return rc;
+    /* New sessions, whose HELLO leaves the streams in recovery out. */
+    if (streams > 0 && ctx->net != NULL)
+        ssp_net_restart(ctx->net, "this node started to recover its own streams");
+    ssp_mpw_map(out, 1);
+    ssp_mpw_cstr(out, "streams");
+    ssp_mpw_uint(out, streams);
     return SSP_OK;
 }

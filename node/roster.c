@@ -3,9 +3,10 @@
 #include <string.h>
 
 #include "node/store/keys.h"
+#include "proto/base32.h"
 #include "proto/mp.h"
 
-static const char *const role_names[] = {"member", "relay", "central"};
+static const char *const role_names[] = {"member", "relay", "removed", "central"};
 
 const char *
 ssp_role_name(enum ssp_role role)
@@ -70,6 +71,19 @@ ssp_roster_encode_scope(struct ssp_buf *out, struct ssp_slice scope, uint32_t ep
     return w.err;
 }
 
+ssp_err
+ssp_roster_encode_remove(struct ssp_buf *out, const uint8_t node[SSP_PK_LEN],
+                         struct ssp_slice reason)
+{
+    struct ssp_mpw w;
+    ssp_mpw_init(&w, out);
+    ssp_mpw_array(&w, 3);
+    ssp_mpw_cstr(&w, "remove");
+    ssp_mpw_bin(&w, node, SSP_PK_LEN);
+    ssp_mpw_str(&w, reason.p, reason.n);
+    return w.err;
+}
+
 /* ---- stored form ---- */
 
 static size_t
@@ -105,15 +119,26 @@ read_scopes(struct ssp_mp *c, struct ssp_roster_entry *e)
     return SSP_OK;
 }
 
+/* Text that goes to logs and terminals: no control characters. */
+static bool
+printable(struct ssp_slice text)
+{
+    for (size_t i = 0; i < text.n; i++)
+        if (text.p[i] < 0x20 || text.p[i] == 0x7f)
+            return false;
+    return true;
+}
+
 static bool
 name_valid(struct ssp_slice name)
 {
-    if (name.n == 0 || name.n > SSP_ROSTER_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < name.n; i++)
-        if (name.p[i] < 0x20 || name.p[i] == 0x7f)
-            return false;
-    return true;
+    return name.n > 0 && name.n <= SSP_ROSTER_NAME_MAX && printable(name);
+}
+
+bool
+ssp_roster_reason_valid(struct ssp_slice reason)
+{
+    return reason.n <= SSP_ROSTER_REASON_MAX && printable(reason);
 }
 
 static ssp_err
@@ -121,14 +146,21 @@ decode_entry(struct ssp_slice v, const uint8_t node[SSP_PK_LEN], struct ssp_rost
 {
     struct ssp_mp c;
     uint32_t n;
-    uint64_t role;
+    uint64_t role, was;
     memcpy(e->node, node, SSP_PK_LEN);
     ssp_mp_init(&c, v);
-    if (ssp_mp_array(&c, &n) != SSP_OK || n != 4 || ssp_mp_str(&c, &e->name) != SSP_OK ||
-        ssp_mp_uint(&c, &role) != SSP_OK || role > SSP_ROLE_RELAY || read_scopes(&c, e) != SSP_OK ||
-        ssp_mp_uint(&c, &e->since) != SSP_OK || !ssp_mp_done(&c))
+    if (ssp_mp_array(&c, &n) != SSP_OK || n < 4 || n > 5 || ssp_mp_str(&c, &e->name) != SSP_OK ||
+        ssp_mp_uint(&c, &role) != SSP_OK || role > SSP_ROLE_REMOVED ||
+        (role == SSP_ROLE_REMOVED) != (n == 5) || read_scopes(&c, e) != SSP_OK ||
+        ssp_mp_uint(&c, &e->since) != SSP_OK)
+        return SSP_ERR_CORRUPT;
+    was = role;
+    if (n == 5 && (ssp_mp_uint(&c, &was) != SSP_OK || was > SSP_ROLE_RELAY))
+        return SSP_ERR_CORRUPT;
+    if (!ssp_mp_done(&c))
         return SSP_ERR_CORRUPT;
     e->role = (enum ssp_role)role;
+    e->was = (enum ssp_role)was;
     return SSP_OK;
 }
 
@@ -140,13 +172,15 @@ put_entry(struct ssp_txn *t, const struct ssp_roster_entry *e)
     struct ssp_mpw w;
     ssp_buf_init(&v);
     ssp_mpw_init(&w, &v);
-    ssp_mpw_array(&w, 4);
+    ssp_mpw_array(&w, e->role == SSP_ROLE_REMOVED ? 5 : 4);
     ssp_mpw_str(&w, e->name.p, e->name.n);
     ssp_mpw_uint(&w, e->role);
     ssp_mpw_array(&w, e->nscopes);
     for (uint32_t i = 0; i < e->nscopes; i++)
         ssp_mpw_str(&w, e->scopes[i].p, e->scopes[i].n);
     ssp_mpw_uint(&w, e->since);
+    if (e->role == SSP_ROLE_REMOVED)
+        ssp_mpw_uint(&w, e->was);
     ssp_err rc = w.err;
     if (rc == SSP_OK)
         rc = ssp_txn_put(t, SSP_DB_ROSTER, SSP_SLICE(k, node_key(k, e->node)), SSP_BUF_SLICE(&v));
@@ -156,8 +190,24 @@ put_entry(struct ssp_txn *t, const struct ssp_roster_entry *e)
 
 /* ---- applying ---- */
 
+/* SSP_ERR_EXISTS when node was removed (d says so): its identity is burnt. */
 static ssp_err
-apply_node(struct ssp_txn *t, struct ssp_mp *c, uint64_t hlc)
+not_removed(struct ssp_txn *t, const uint8_t node[SSP_PK_LEN], const char *what, struct ssp_diag *d)
+{
+    struct ssp_roster_entry old;
+    char who[SSP_BASE32_LEN(SSP_PK_LEN) + 1];
+    ssp_err rc = ssp_roster_get(t, node, &old);
+    if (rc == SSP_ERR_NOTFOUND)
+        return SSP_OK;
+    if (rc != SSP_OK || old.role != SSP_ROLE_REMOVED)
+        return rc;
+    ssp_base32_encode(node, SSP_PK_LEN, who);
+    return ssp_diag_set(d, SSP_ERR_EXISTS, "the roster %s node %.8s, which was removed; ignored",
+                        what, who);
+}
+
+static ssp_err
+apply_node(struct ssp_txn *t, struct ssp_mp *c, uint64_t hlc, struct ssp_diag *d)
 {
     struct ssp_roster_entry e;
     struct ssp_slice role;
@@ -165,13 +215,52 @@ apply_node(struct ssp_txn *t, struct ssp_mp *c, uint64_t hlc)
         !name_valid(e.name) || ssp_mp_str(c, &role) != SSP_OK ||
         ssp_role_parse(role, &e.role) != SSP_OK || read_scopes(c, &e) != SSP_OK || !ssp_mp_done(c))
         return SSP_ERR_PROTO;
+    if (t == NULL)
+        return SSP_OK;
     e.since = hlc;
-    return t != NULL ? put_entry(t, &e) : SSP_OK;
+    e.was = e.role;
+    ssp_err rc = not_removed(t, e.node, "enrols again", d);
+    return rc == SSP_OK ? put_entry(t, &e) : rc;
+}
+
+static ssp_err
+apply_remove(struct ssp_txn *t, struct ssp_mp *c, uint64_t hlc, struct ssp_roster_applied *out,
+             struct ssp_diag *d)
+{
+    uint8_t node[SSP_PK_LEN];
+    struct ssp_slice reason;
+    struct ssp_roster_entry e;
+    char who[SSP_BASE32_LEN(SSP_PK_LEN) + 1];
+    if (ssp_mp_bin_n(c, node, SSP_PK_LEN) != SSP_OK || ssp_mp_str(c, &reason) != SSP_OK ||
+        !ssp_roster_reason_valid(reason) || !ssp_mp_done(c))
+        return SSP_ERR_PROTO;
+    if (t == NULL)
+        return SSP_OK;
+    ssp_err rc = not_removed(t, node, "removes again", d);
+    if (rc == SSP_OK)
+        rc = ssp_roster_get(t, node, &e);
+    if (rc == SSP_ERR_NOTFOUND) {
+        ssp_base32_encode(node, SSP_PK_LEN, who);
+        return ssp_diag_set(d, SSP_ERR_EXISTS,
+                            "the roster removes node %.8s, which it never enrolled; ignored", who);
+    }
+    if (rc != SSP_OK)
+        return rc;
+    e.was = e.role;
+    e.role = SSP_ROLE_REMOVED;
+    e.since = hlc;
+    rc = put_entry(t, &e);
+    if (rc == SSP_OK && out != NULL) {
+        out->removed = true;
+        memcpy(out->node, node, SSP_PK_LEN);
+        out->reason = reason;
+    }
+    return rc;
 }
 
 static ssp_err
 apply_grant(struct ssp_txn *t, struct ssp_mp *c, const uint8_t pk[SSP_PK_LEN],
-            const uint8_t sk[SSP_SK_LEN], struct ssp_keyring *kr, bool *keys_added,
+            const uint8_t sk[SSP_SK_LEN], struct ssp_keyring *kr, struct ssp_roster_applied *out,
             struct ssp_diag *d)
 {
     uint8_t node[SSP_PK_LEN], key[SSP_KEY_LEN];
@@ -191,8 +280,8 @@ apply_grant(struct ssp_txn *t, struct ssp_mp *c, const uint8_t pk[SSP_PK_LEN],
                             (int)scope.n, (const char *)scope.p);
     rc = ssp_keyring_add_key(kr, scope, (uint32_t)epoch, key, d);
     ssp_wipe(key, sizeof key);
-    if (rc == SSP_OK)
-        *keys_added = true;
+    if (rc == SSP_OK && out != NULL)
+        out->keys_added = true;
     return rc;
 }
 
@@ -214,21 +303,25 @@ apply_scope(struct ssp_txn *t, struct ssp_mp *c)
 ssp_err
 ssp_roster_apply(struct ssp_txn *t, struct ssp_slice body, uint64_t hlc,
                  const uint8_t pk[SSP_PK_LEN], const uint8_t sk[SSP_SK_LEN], struct ssp_keyring *kr,
-                 bool *keys_added, struct ssp_diag *d)
+                 struct ssp_roster_applied *out, struct ssp_diag *d)
 {
     struct ssp_mp c;
     struct ssp_slice kind;
     uint32_t n;
     ssp_err rc = SSP_ERR_PROTO;
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
     ssp_mp_init(&c, body);
     if (ssp_mp_array(&c, &n) != SSP_OK || ssp_mp_str(&c, &kind) != SSP_OK)
         rc = SSP_ERR_PROTO;
     else if (n == 5 && ssp_slice_eq_str(kind, "node"))
-        rc = apply_node(t, &c, hlc);
+        rc = apply_node(t, &c, hlc, d);
     else if (n == 5 && ssp_slice_eq_str(kind, "grant"))
-        rc = apply_grant(t, &c, pk, sk, kr, keys_added, d);
+        rc = apply_grant(t, &c, pk, sk, kr, out, d);
     else if (n == 3 && ssp_slice_eq_str(kind, "scope"))
         rc = apply_scope(t, &c);
+    else if (n == 3 && ssp_slice_eq_str(kind, "remove"))
+        rc = apply_remove(t, &c, hlc, out, d);
     if (rc == SSP_ERR_PROTO)
         return ssp_diag_set(d, rc, "a roster entry is not well-formed");
     return rc;
@@ -337,6 +430,20 @@ ssp_roster_has_scope(const struct ssp_roster_entry *e, struct ssp_slice scope)
     return false;
 }
 
+/* What a member may write, or (was) could write before its removal. */
+static bool
+member_writes(enum ssp_role role, const struct ssp_roster_entry *e, struct ssp_slice scope)
+{
+    return role == SSP_ROLE_MEMBER && !ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE) &&
+           (ssp_slice_eq_str(scope, "network") || ssp_roster_has_scope(e, scope));
+}
+
+bool
+ssp_roster_reads(const struct ssp_roster_entry *e, struct ssp_slice scope)
+{
+    return member_writes(e->role, e, scope);
+}
+
 bool
 ssp_roster_may_receive(const uint8_t network[SSP_PK_LEN], const uint8_t node[SSP_PK_LEN],
                        const struct ssp_roster_entry *e, struct ssp_slice scope)
@@ -345,18 +452,32 @@ ssp_roster_may_receive(const uint8_t network[SSP_PK_LEN], const uint8_t node[SSP
         return true;
     if (e == NULL)
         return false;
-    if (ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE) || ssp_roster_has_scope(e, scope))
+    /* A removed node is told of its removal, nothing more. */
+    if (ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE))
         return true;
-    return e->role == SSP_ROLE_MEMBER && ssp_slice_eq_str(scope, "network");
+    if (e->role == SSP_ROLE_REMOVED)
+        return false;
+    return ssp_roster_has_scope(e, scope) || member_writes(e->role, e, scope);
+}
+
+bool
+ssp_roster_may_send(const uint8_t network[SSP_PK_LEN], const uint8_t node[SSP_PK_LEN],
+                    const struct ssp_roster_entry *e, struct ssp_slice scope)
+{
+    return (e == NULL || e->role != SSP_ROLE_REMOVED) &&
+           ssp_roster_may_receive(network, node, e, scope);
 }
 
 bool
 ssp_roster_may_write(const uint8_t network[SSP_PK_LEN], const uint8_t origin[SSP_PK_LEN],
-                     const struct ssp_roster_entry *e, struct ssp_slice scope)
+                     const struct ssp_roster_entry *e, struct ssp_slice scope, uint64_t hlc)
 {
     if (memcmp(origin, network, SSP_PK_LEN) == 0)
         return true;
-    if (e == NULL || e->role != SSP_ROLE_MEMBER || ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE))
+    if (e == NULL)
         return false;
-    return ssp_slice_eq_str(scope, "network") || ssp_roster_has_scope(e, scope);
+    /* Commits made up to the removal count; later ones are refused everywhere. */
+    if (e->role == SSP_ROLE_REMOVED)
+        return hlc <= e->since && member_writes(e->was, e, scope);
+    return member_writes(e->role, e, scope);
 }

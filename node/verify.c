@@ -9,22 +9,35 @@
  */
 #include <string.h>
 
-#include "node/node.h"
-#include "node/store/keys.h"
+#include "node/node_int.h"
 
 #define SCOPE_FMT(s) (int)(s).n, (const char *)(s).p
 
-/* The last commit read while rebuilding records: they mostly share commits. */
-struct commit_cache {
-    uint8_t key[SSP_KEY_MAX];
-    size_t keylen;
-    struct ssp_commit c;
-    size_t *pos; /* offset of each op in c.ops */
-    uint32_t cap;
-};
+void
+ssp_replay_init(struct ssp_replay *rp)
+{
+    memset(rp, 0, sizeof *rp);
+    ssp_buf_init(&rp->plain);
+}
 
+void
+ssp_replay_forget(struct ssp_replay *rp)
+{
+    rp->keylen = 0;
+}
+
+void
+ssp_replay_fini(struct ssp_replay *rp)
+{
+    ssp_free(rp->pos);
+    /* What ops said, in clear: not left behind in freed memory. */
+    ssp_wipe(rp->plain.p, rp->plain.cap);
+    ssp_buf_fini(&rp->plain);
+}
+
+/* The commit of version v, cached: the ops of a record mostly share commits. */
 static ssp_err
-cached_commit(struct ssp_txn *t, struct commit_cache *cc, struct ssp_slice scope,
+cached_commit(struct ssp_txn *t, struct ssp_replay *cc, struct ssp_slice scope,
               const struct ssp_version *v)
 {
     uint8_t k[SSP_KEY_MAX], hash[SSP_HASH_LEN];
@@ -107,13 +120,44 @@ same_state(const struct ssp_record *a, const struct ssp_record *b)
     return true;
 }
 
+ssp_err
+ssp_node_replay(struct ssp_replay *rp, struct ssp_txn *t, const struct ssp_keyring *kr,
+                const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice scope,
+                const struct ssp_version *ops, uint32_t nops, struct ssp_record *out)
+{
+    ssp_record_reset(out);
+    for (uint32_t i = 0; i < nops; i++) {
+        const struct ssp_version *ver = &ops[i];
+        struct ssp_op op;
+        struct ssp_op_body body;
+        ssp_err rc = cached_commit(t, rp, scope, ver);
+        if (rc != SSP_OK)
+            return rc;
+        if (ver->op >= rp->c.hdr.nops)
+            return SSP_ERR_CORRUPT;
+        size_t pos = rp->pos[ver->op];
+        if (ssp_commit_next_op(&rp->c, &pos, &op) != SSP_OK ||
+            memcmp(op.id, id, SSP_RECORD_ID_LEN) != 0)
+            return SSP_ERR_CORRUPT;
+        const struct ssp_scope_key *key = ssp_keyring_scope_epoch(kr, scope, rp->c.hdr.key_epoch);
+        rp->plain.n = 0;
+        if (key == NULL || ssp_op_open(&rp->c, &op, key->key, &rp->plain) != SSP_OK ||
+            ssp_op_body_decode(SSP_BUF_SLICE(&rp->plain), &body) != SSP_OK)
+            return SSP_ERR_CORRUPT;
+        /* The body's slices point into plain; apply copies what it keeps. */
+        rc = ssp_record_apply(out, ver, &body);
+        if (rc != SSP_OK)
+            return rc == SSP_ERR_NOMEM ? rc : SSP_ERR_CORRUPT;
+    }
+    return SSP_OK;
+}
+
 struct verify {
     struct ssp_node *n;
     struct ssp_txn *t;
     struct ssp_node_stats *st;
-    struct commit_cache cc;
+    struct ssp_replay rp;
     struct ssp_record stored, replay;
-    struct ssp_buf plain;
     uint64_t log_ops; /* ops in the streams of scopes this node reads */
     uint64_t commits; /* commits reached through the streams */
     uint64_t indexed; /* live records whose index entry is there */
@@ -130,31 +174,11 @@ rebuild(struct verify *v, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_slice 
         return SSP_OK; /* a scope this node does not read: the log check covers it */
     if (rc != SSP_OK)
         return SSP_ERR_CORRUPT;
-    ssp_record_reset(&v->replay);
-    for (uint32_t i = 0; i < v->stored.nops; i++) {
-        const struct ssp_version *ver = &v->stored.ops[i];
-        struct ssp_op op;
-        struct ssp_op_body body;
-        rc = cached_commit(v->t, &v->cc, SSP_SLICE(v->stored.scope, strlen(v->stored.scope)), ver);
-        if (rc != SSP_OK)
-            return rc;
-        if (ver->op >= v->cc.c.hdr.nops)
-            return SSP_ERR_CORRUPT;
-        size_t pos = v->cc.pos[ver->op];
-        if (ssp_commit_next_op(&v->cc.c, &pos, &op) != SSP_OK ||
-            memcmp(op.id, id, SSP_RECORD_ID_LEN) != 0)
-            return SSP_ERR_CORRUPT;
-        const struct ssp_scope_key *key = ssp_keyring_scope_epoch(
-            v->n->kr, SSP_SLICE(v->stored.scope, strlen(v->stored.scope)), v->cc.c.hdr.key_epoch);
-        v->plain.n = 0;
-        if (key == NULL || ssp_op_open(&v->cc.c, &op, key->key, &v->plain) != SSP_OK ||
-            ssp_op_body_decode(SSP_BUF_SLICE(&v->plain), &body) != SSP_OK)
-            return SSP_ERR_CORRUPT;
-        /* The body's slices point into plain; apply copies what it keeps. */
-        rc = ssp_record_apply(&v->replay, ver, &body);
-        if (rc != SSP_OK)
-            return rc == SSP_ERR_NOMEM ? rc : SSP_ERR_CORRUPT;
-    }
+    rc = ssp_node_replay(&v->rp, v->t, v->n->kr, id,
+                         SSP_SLICE(v->stored.scope, strlen(v->stored.scope)), v->stored.ops,
+                         v->stored.nops, &v->replay);
+    if (rc != SSP_OK)
+        return rc;
     *ops = v->stored.nops;
     return same_state(&v->stored, &v->replay) ? SSP_OK : SSP_ERR_CORRUPT;
 }
@@ -304,9 +328,9 @@ ssp_node_verify(struct ssp_node *n, struct ssp_node_stats *st, struct ssp_diag *
     ssp_err rc = ssp_node_stats(n, st, d);
     if (rc != SSP_OK)
         return rc;
+    ssp_replay_init(&v.rp);
     ssp_record_init(&v.stored);
     ssp_record_init(&v.replay);
-    ssp_buf_init(&v.plain);
     rc = ssp_store_read(n->store, &v.t);
     if (rc == SSP_OK)
         rc = check_streams(&v, d);
@@ -320,8 +344,7 @@ ssp_node_verify(struct ssp_node *n, struct ssp_node_stats *st, struct ssp_diag *
     if (rc != SSP_OK)
         ssp_diag_set(d, rc, "verification failed: %s", ssp_strerror(rc));
     ssp_txn_abort(v.t);
-    ssp_free(v.cc.pos);
-    ssp_buf_fini(&v.plain);
+    ssp_replay_fini(&v.rp);
     ssp_record_fini(&v.stored);
     ssp_record_fini(&v.replay);
     return rc;

@@ -573,6 +573,59 @@ done:
     return rc;
 }
 
+/* A stream of one of the two HELLOs merged; from_b breaks a tie of seqs in b's favour. */
+struct merged {
+    struct ssp_frontier_entry e;
+    bool from_b;
+};
+
+/* By stream, then the furthest first. */
+static int
+cmp_merged(const void *a, const void *b)
+{
+    const struct merged *x = a, *y = b;
+    int r = cmp_entry(&x->e, &y->e);
+    if (r != 0)
+        return r;
+    if (x->e.seq != y->e.seq)
+        return x->e.seq > y->e.seq ? -1 : 1;
+    return (int)y->from_b - (int)x->from_b;
+}
+
+ssp_err
+ssp_sync_merge_hello(struct ssp_buf *out, struct ssp_slice a, struct ssp_slice b)
+{
+    struct ssp_sync_msg ma, mb;
+    struct merged *all = NULL;
+    struct ssp_frontier_entry *keep = NULL;
+    size_t n = 0, nkeep = 0;
+    if (ssp_sync_decode(a, &ma) != SSP_OK || ssp_sync_decode(b, &mb) != SSP_OK ||
+        ma.type != SSP_SYNC_HELLO || mb.type != SSP_SYNC_HELLO ||
+        memcmp(ma.node, mb.node, SSP_SYNC_NODE_LEN) != 0)
+        return SSP_ERR_INVAL;
+    size_t total = (size_t)ma.nstreams + mb.nstreams;
+    all = ssp_calloc(total + 1, sizeof *all);
+    keep = ssp_calloc(total + 1, sizeof *keep);
+    ssp_err rc = all != NULL && keep != NULL ? SSP_OK : SSP_ERR_NOMEM;
+    for (int which = 0; which < 2 && rc == SSP_OK; which++) {
+        const struct ssp_sync_msg *m = which == 0 ? &ma : &mb;
+        struct ssp_sync_iter it = SSP_SYNC_ITER_INIT;
+        /* Decoded above: the iterator cannot fail before the end. */
+        while (n < total && ssp_sync_frontier_next(m, &it, &all[n].e) == SSP_OK)
+            all[n++].from_b = which == 1;
+    }
+    if (rc == SSP_OK) {
+        qsort(all, n, sizeof *all, cmp_merged);
+        for (size_t i = 0; i < n; i++)
+            if (i == 0 || cmp_entry(&all[i - 1].e, &all[i].e) != 0)
+                keep[nkeep++] = all[i].e;
+        rc = ssp_sync_encode_hello(out, mb.node, mb.schema, mb.clock_ms, keep, nkeep);
+    }
+    ssp_free(keep);
+    ssp_free(all);
+    return rc;
+}
+
 size_t
 ssp_sync_commit_cost(size_t len)
 {

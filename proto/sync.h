@@ -148,6 +148,14 @@ SSP_MUST_CHECK ssp_err ssp_sync_encode_hello(struct ssp_buf *out,
                                              const uint8_t node[SSP_SYNC_NODE_LEN], uint32_t schema,
                                              uint64_t clock_ms, const struct ssp_frontier_entry *e,
                                              size_t n);
+/*
+ * What two HELLOs of one node say it holds, taken together: for each stream
+ * the further of the two (the greater seq, with its epoch and head; b's on
+ * a tie), and b's schema and clock. Appends it to out as a HELLO of that
+ * node. SSP_ERR_INVAL when a or b is not a HELLO or they are of two nodes.
+ */
+SSP_MUST_CHECK ssp_err ssp_sync_merge_hello(struct ssp_buf *out, struct ssp_slice a,
+                                            struct ssp_slice b);
 /* A COMMITS message: frame >= 1, 1..65535 commits of 1..SSP_SYNC_MAX_COMMIT bytes each. */
 SSP_MUST_CHECK ssp_err ssp_sync_encode_commits(struct ssp_buf *out, uint32_t frame,
                                                const struct ssp_slice *commits, size_t n);

@@ -247,8 +247,8 @@ ssp_sstream_pull_new(const uint8_t key[SSP_KEY_LEN], const uint8_t header[SSP_SS
     return SSP_OK;
 }
 
-ssp_err
-ssp_sstream_push(struct ssp_sstream *st, struct ssp_slice pt, struct ssp_buf *out)
+static ssp_err
+sstream_push(struct ssp_sstream *st, struct ssp_slice pt, unsigned char tag, struct ssp_buf *out)
 {
     if (!st->push || pt.n > crypto_secretstream_xchacha20poly1305_MESSAGEBYTES_MAX)
         return SSP_ERR_INVAL;
@@ -256,16 +256,31 @@ ssp_sstream_push(struct ssp_sstream *st, struct ssp_slice pt, struct ssp_buf *ou
     ssp_err rc = ssp_buf_reserve(out, pt.n + SSP_SSTREAM_ABYTES);
     if (rc != SSP_OK)
         return rc;
-    if (crypto_secretstream_xchacha20poly1305_push(
-            &st->st, out->p + out->n, NULL, pt.p, pt.n, NULL, 0,
-            crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) != 0)
+    if (crypto_secretstream_xchacha20poly1305_push(&st->st, out->p + out->n, NULL, pt.p, pt.n, NULL,
+                                                   0, tag) != 0)
         return SSP_ERR_INTERNAL;
     out->n += pt.n + SSP_SSTREAM_ABYTES;
     return SSP_OK;
 }
 
 ssp_err
-ssp_sstream_pull(struct ssp_sstream *st, struct ssp_slice ct, struct ssp_buf *out)
+ssp_sstream_push(struct ssp_sstream *st, struct ssp_slice pt, struct ssp_buf *out)
+{
+    return sstream_push(st, pt, crypto_secretstream_xchacha20poly1305_TAG_MESSAGE, out);
+}
+
+ssp_err
+ssp_sstream_push_end(struct ssp_sstream *st, struct ssp_slice pt, bool last, struct ssp_buf *out)
+{
+    return sstream_push(st, pt,
+                        last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+                             : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE,
+                        out);
+}
+
+/* Pulls one message; *last (if not NULL) takes FINAL, else only MESSAGE is accepted. */
+static ssp_err
+sstream_pull(struct ssp_sstream *st, struct ssp_slice ct, bool *last, struct ssp_buf *out)
 {
     unsigned char tag;
     if (st->push)
@@ -279,13 +294,31 @@ ssp_sstream_pull(struct ssp_sstream *st, struct ssp_slice ct, struct ssp_buf *ou
     if (crypto_secretstream_xchacha20poly1305_pull(&st->st, out->p + out->n, NULL, &tag, ct.p, ct.n,
                                                    NULL, 0) != 0)
         return SSP_ERR_AUTH;
-    /* FINAL, PUSH and REKEY have no meaning in our protocol: a peer sending one is misbehaving. */
-    if (tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) {
+    /*
+     * PUSH and REKEY have no meaning in our protocol, nor FINAL on a link:
+     * a peer sending one is misbehaving.
+     */
+    bool final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL && last != NULL;
+    if (tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE && !final) {
         sodium_memzero(out->p + out->n, n);
         return SSP_ERR_AUTH;
     }
+    if (last != NULL)
+        *last = final;
     out->n += n;
     return SSP_OK;
+}
+
+ssp_err
+ssp_sstream_pull(struct ssp_sstream *st, struct ssp_slice ct, struct ssp_buf *out)
+{
+    return sstream_pull(st, ct, NULL, out);
+}
+
+ssp_err
+ssp_sstream_pull_end(struct ssp_sstream *st, struct ssp_slice ct, bool *last, struct ssp_buf *out)
+{
+    return sstream_pull(st, ct, last, out);
 }
 
 void

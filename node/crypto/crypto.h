@@ -115,7 +115,8 @@ void ssp_kx_session_keys(const uint8_t shared[SSP_KX_SHARED_LEN], const uint8_t 
  * makes a pull stream from that header. Each message is authenticated and
  * bound to its position, so a message that is altered, dropped, reordered or
  * replayed fails to pull. The state lives in ssp_secret_alloc memory.
- * Every message is tagged MESSAGE; the other tags are refused when pulled.
+ * On a link every message is tagged MESSAGE and the other tags are refused
+ * when pulled; a stream with an end (a file) tags its last message FINAL.
  */
 #define SSP_SSTREAM_HEADER_LEN 24
 #define SSP_SSTREAM_ABYTES 17
@@ -144,6 +145,16 @@ SSP_MUST_CHECK ssp_err ssp_sstream_push(struct ssp_sstream *st, struct ssp_slice
  */
 SSP_MUST_CHECK ssp_err ssp_sstream_pull(struct ssp_sstream *st, struct ssp_slice ct,
                                         struct ssp_buf *out);
+/*
+ * For a stream that has an end (a bundle's body, in a file): as
+ * ssp_sstream_push, tagged FINAL when last, so that a reader can tell the
+ * whole stream from one cut short.
+ */
+SSP_MUST_CHECK ssp_err ssp_sstream_push_end(struct ssp_sstream *st, struct ssp_slice pt, bool last,
+                                            struct ssp_buf *out);
+/* As ssp_sstream_pull, but a FINAL message is taken too: *last says whether it was one. */
+SSP_MUST_CHECK ssp_err ssp_sstream_pull_end(struct ssp_sstream *st, struct ssp_slice ct, bool *last,
+                                            struct ssp_buf *out);
 /* Wipes and frees; NULL is ignored. */
 void ssp_sstream_free(struct ssp_sstream *st);
 

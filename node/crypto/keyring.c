@@ -270,6 +270,23 @@ ssp_keyring_add_scope(struct ssp_keyring *kr, struct ssp_slice scope, struct ssp
     return rc;
 }
 
+ssp_err
+ssp_keyring_rotate(struct ssp_keyring *kr, struct ssp_slice scope, struct ssp_diag *d)
+{
+    uint8_t key[SSP_KEY_LEN];
+    const struct ssp_scope_key *now = ssp_keyring_scope(kr, scope);
+    if (now == NULL)
+        return ssp_diag_set(d, SSP_ERR_NOTFOUND, "there is no scope '%.*s'",
+                            (int)(scope.n > 64 ? 64 : scope.n), (const char *)scope.p);
+    if (now->epoch == UINT32_MAX)
+        return ssp_diag_set(d, SSP_ERR_FULL, "scope '%s' has used up its key epochs", now->scope);
+    uint32_t epoch = now->epoch + 1;
+    ssp_random(key, sizeof key);
+    ssp_err rc = ssp_keyring_add_key(kr, scope, epoch, key, d);
+    ssp_wipe(key, sizeof key);
+    return rc;
+}
+
 /* Reads at most SSP_PASSPHRASE_MAX bytes up to the first newline from fd. */
 static ssp_err
 read_line_fd(int fd, char *pass, size_t *len)

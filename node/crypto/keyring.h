@@ -59,6 +59,13 @@ SSP_MUST_CHECK ssp_err ssp_keyring_add_key(struct ssp_keyring *kr, struct ssp_sl
 /* Creates a first key (epoch 1) for a new scope the node owns. */
 SSP_MUST_CHECK ssp_err ssp_keyring_add_scope(struct ssp_keyring *kr, struct ssp_slice scope,
                                              struct ssp_diag *d);
+/*
+ * Adds a fresh key for scope at its newest epoch plus one (rotation: the old
+ * keys stay, to read what they sealed). SSP_ERR_NOTFOUND if kr holds no key
+ * of scope, SSP_ERR_FULL at SSP_KEYRING_MAX_KEYS; d says so.
+ */
+SSP_MUST_CHECK ssp_err ssp_keyring_rotate(struct ssp_keyring *kr, struct ssp_slice scope,
+                                          struct ssp_diag *d);
 /* Whether name is a valid scope name: 1-48 of [a-z0-9_-], starting with a letter. */
 bool ssp_scope_name_valid(struct ssp_slice name);
 

@@ -38,3 +38,12 @@ ssp_wall_ms(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
+
+size_t
+ssp_time_text(uint64_t ms, char out[SSP_TIME_TEXT])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    return strftime(out, SSP_TIME_TEXT, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

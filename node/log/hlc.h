@@ -7,6 +7,7 @@
 #define SSP_NODE_HLC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ssp_hlc {
@@ -26,5 +27,10 @@ bool ssp_hlc_observe(struct ssp_hlc *h, uint64_t remote, uint64_t wall_ms, uint6
 uint64_t ssp_hlc_ms(uint64_t hlc);
 /* The wall clock in milliseconds (CLOCK_REALTIME), or the test clock SSP_TEST_CLOCK_MS. */
 uint64_t ssp_wall_ms(void);
+
+/* Room for a time in text: "2026-05-04T10:20:30Z" and a NUL. */
+#define SSP_TIME_TEXT 32
+/* Writes ms since the epoch as UTC in ISO 8601 ("2026-05-04T10:20:30Z"); returns its length. */
+size_t ssp_time_text(uint64_t ms, char out[SSP_TIME_TEXT]);
 
 #endif

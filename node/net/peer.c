@@ -833,6 +833,17 @@ ssp_net_reload(struct ssp_net *net)
 }
 
 void
+ssp_net_restart(struct ssp_net *net, const char *why)
+{
+    for (struct conn *c = net->conns; c != NULL;) {
+        struct conn *next = c->next;
+        if (!c->closing)
+            conn_fail(c, SSP_ERR_AGAIN, why);
+        c = next;
+    }
+}
+
+void
 ssp_net_notify(void *arg)
 {
     struct ssp_net *net = arg;

@@ -54,6 +54,8 @@ SSP_MUST_CHECK ssp_err ssp_net_start(uv_loop_t *loop, struct ssp_node *n, const 
 void ssp_net_close(struct ssp_net *net);
 /* The stored peers changed: dial new ones, drop removed ones. */
 void ssp_net_reload(struct ssp_net *net);
+/* Ends every session (why is logged); the peers are dialled again. */
+void ssp_net_restart(struct ssp_net *net, const char *why);
 /* New commits are stored: push them to every open session. */
 void ssp_net_notify(void *net);
 /*

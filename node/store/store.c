@@ -3,12 +3,14 @@
 #include "node/store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define DEFAULT_MAP_SIZE ((size_t)256 << 20)
 #define MAX_MAP_GROWTHS 16
@@ -119,13 +121,41 @@ check_format(struct ssp_store *s, bool create, struct ssp_diag *d)
     return SSP_OK;
 }
 
+/* Opens the environment in dir into s (s->env NULL on failure). */
+static ssp_err
+open_env(struct ssp_store *s, const char *dir, bool create, struct ssp_diag *d)
+{
+    int rc = mdb_env_create(&s->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(s->env, SSP_DB_COUNT);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(s->env, s->map_size);
+    /* MDB_NOTLS: read transactions are not tied to threads (the loop owns them all). */
+    if (rc == 0)
+        rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
+    ssp_err err = SSP_OK;
+    if (rc != 0) {
+        err =
+            ssp_diag_set(d, from_mdb(rc), "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+    } else {
+        /* Another process may have grown the map: adopt its size. */
+        MDB_envinfo info;
+        if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+            s->map_size = info.me_mapsize;
+        err = check_format(s, create, d);
+    }
+    if (err != SSP_OK && s->env != NULL) {
+        mdb_env_close(s->env);
+        s->env = NULL;
+    }
+    return err;
+}
+
 ssp_err
 ssp_store_open(const char *dir, bool create, size_t map_size, struct ssp_store **out,
                struct ssp_diag *d)
 {
     struct ssp_store *s = ssp_calloc(1, sizeof *s);
-    int rc;
-    ssp_err err;
     if (s == NULL)
         return SSP_ERR_NOMEM;
     s->map_size = map_size != 0 ? map_size : DEFAULT_MAP_SIZE;
@@ -140,31 +170,65 @@ ssp_store_open(const char *dir, bool create, size_t map_size, struct ssp_store *
                                 dir);
         }
     }
-    rc = mdb_env_create(&s->env);
-    if (rc == 0)
-        rc = mdb_env_set_maxdbs(s->env, SSP_DB_COUNT);
-    if (rc == 0)
-        rc = mdb_env_set_mapsize(s->env, s->map_size);
-    /* MDB_NOTLS: read transactions are not tied to threads (the loop owns them all). */
-    if (rc == 0)
-        rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
-    if (rc != 0) {
-        err =
-            ssp_diag_set(d, from_mdb(rc), "cannot open the store in %s: %s", dir, mdb_strerror(rc));
-        ssp_store_close(s);
-        return err;
-    }
-    /* Another process may have grown the map: adopt its size. */
-    MDB_envinfo info;
-    if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
-        s->map_size = info.me_mapsize;
-    err = check_format(s, create, d);
+    ssp_err err = open_env(s, dir, create, d);
     if (err != SSP_OK) {
         ssp_store_close(s);
         return err;
     }
     *out = s;
     return SSP_OK;
+}
+
+/* Writes a compacted copy of the store to path and makes it durable. */
+static ssp_err
+copy_compact(struct ssp_store *s, const char *path, struct ssp_diag *d)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ssp_diag_set(d, SSP_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+    int rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+    if (rc == 0 && fsync(fd) != 0)
+        rc = errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = errno;
+    if (rc != 0) {
+        (void)unlink(path);
+        return ssp_diag_set(d, from_mdb(rc), "cannot write a compacted store to %s: %s", path,
+                            mdb_strerror(rc));
+    }
+    return SSP_OK;
+}
+
+ssp_err
+ssp_store_compact(struct ssp_store *s, const char *dir, struct ssp_diag *d)
+{
+    char tmp[4096], path[4096];
+    if (s->env == NULL)
+        return ssp_diag_set(d, SSP_ERR_IO, "the store is closed; restart sspd");
+    if (snprintf(tmp, sizeof tmp, "%s/data.mdb.compact", dir) >= (int)sizeof tmp)
+        return ssp_diag_set(d, SSP_ERR_INVAL, "the node directory's path is too long");
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    ssp_err err = copy_compact(s, tmp, d);
+    if (err != SSP_OK)
+        return err;
+    mdb_env_close(s->env);
+    s->env = NULL;
+    /* The rename is atomic: data.mdb is the old store or the new, never a mix. */
+    if (rename(tmp, path) != 0) {
+        err = ssp_diag_set(d, SSP_ERR_IO, "cannot replace %s: %s", path, strerror(errno));
+        (void)unlink(tmp);
+    } else {
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            (void)fsync(dfd);
+            close(dfd);
+        }
+    }
+    struct ssp_diag why = {{0}};
+    ssp_err oerr = open_env(s, dir, false, &why);
+    if (oerr != SSP_OK)
+        return ssp_diag_set(d, oerr, "%s; restart sspd", why.msg);
+    return err;
 }
 
 void
@@ -214,7 +278,7 @@ ssp_store_unmap_pages(struct ssp_store *s)
     MDB_txn *txn;
     MDB_val key = {.mv_size = 6, .mv_data = "format"}, val;
     uintptr_t lo, hi;
-    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+    if (s->env == NULL || mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
         return;
     int rc = mdb_get(txn, s->dbi[SSP_DB_META], &key, &val);
     mdb_txn_abort(txn);
@@ -225,6 +289,8 @@ ssp_store_unmap_pages(struct ssp_store *s)
 static ssp_err
 txn_begin(struct ssp_store *s, unsigned flags, struct ssp_txn **out)
 {
+    if (s->env == NULL)
+        return SSP_ERR_IO; /* a compaction could not reopen the store */
     struct ssp_txn *t = ssp_alloc(sizeof *t);
     if (t == NULL)
         return SSP_ERR_NOMEM;
@@ -366,6 +432,31 @@ ssp_txn_del(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key)
 {
     MDB_val k = val_of(key);
     int rc = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
+    return rc == MDB_NOTFOUND ? SSP_OK : note(t, rc);
+}
+
+ssp_err
+ssp_txn_del_prefix(struct ssp_txn *t, enum ssp_db db, struct ssp_slice prefix, uint64_t *count)
+{
+    MDB_cursor *cur;
+    MDB_val k = val_of(prefix), v;
+    uint64_t n = 0;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur);
+    if (rc != 0)
+        return note(t, rc);
+    rc = mdb_cursor_get(cur, &k, &v, prefix.n == 0 ? MDB_FIRST : MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size >= prefix.n &&
+           (prefix.n == 0 || memcmp(k.mv_data, prefix.p, prefix.n) == 0)) {
+        rc = mdb_cursor_del(cur, 0);
+        n += rc == 0;
+        /* After a delete the cursor stands on the next key: MDB_NEXT reads it, not the one after.
+         */
+        if (rc == 0)
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (count != NULL)
+        *count = n;
     return rc == MDB_NOTFOUND ? SSP_OK : note(t, rc);
 }
 

@@ -57,6 +57,16 @@ size_t ssp_store_map_size(const struct ssp_store *s);
  * LMDB's map is read-only and pointers into it stay valid.
  */
 void ssp_store_unmap_pages(struct ssp_store *s);
+/*
+ * Rewrites the store in dir without its free pages, where LMDB keeps what
+ * was deleted until it reuses them: after a purge, nothing deleted is left in
+ * data.mdb (written to data.mdb.compact, made durable, then renamed over it).
+ * No transaction may be open, and no other process may have the store open
+ * (sspd is its one user). On failure the store is as it was, except when the
+ * compacted file cannot be opened after the rename: then every later
+ * transaction fails with SSP_ERR_IO and d says to restart sspd.
+ */
+SSP_MUST_CHECK ssp_err ssp_store_compact(struct ssp_store *s, const char *dir, struct ssp_diag *d);
 
 SSP_MUST_CHECK ssp_err ssp_store_read(struct ssp_store *s, struct ssp_txn **out);
 void ssp_txn_abort(struct ssp_txn *t);
@@ -78,6 +88,11 @@ SSP_MUST_CHECK ssp_err ssp_store_write(struct ssp_store *s, ssp_write_fn fn, voi
  */
 SSP_MUST_CHECK ssp_err ssp_txn_nested(struct ssp_txn *t, ssp_write_fn fn, void *ctx,
                                       struct ssp_diag *d);
+
+/* Deletes every key of db that starts with prefix (every key: empty); *count (may be NULL) says how
+ * many. */
+SSP_MUST_CHECK ssp_err ssp_txn_del_prefix(struct ssp_txn *t, enum ssp_db db,
+                                          struct ssp_slice prefix, uint64_t *count);
 
 /* SSP_ERR_NOTFOUND when the key is absent. */
 SSP_MUST_CHECK ssp_err ssp_txn_get(struct ssp_txn *t, enum ssp_db db, struct ssp_slice key,

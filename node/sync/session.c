@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "node/quarantine.h"
+#include "node/recover.h"
 #include "node/say.h"
 #include "node/store/keys.h"
 
@@ -20,10 +22,12 @@ struct out_stream {
     uint64_t known; /* the peer holds up to here: its HELLO, or frames it acked */
     bool blocked;   /* the peer's history differs from ours: nothing is sent */
     bool noticed;   /* a refusal of the peer's commits in this stream was logged */
+    uint64_t lost;  /* the peer's own stream: it was restored and lacks up to here */
 };
 
 struct ssp_session {
     struct ssp_node *n;
+    enum ssp_session_mode mode;
     uint8_t peer[SSP_PK_LEN];
     char who[SSP_NODE_ID_SHORT + 1];
     ssp_session_send_fn send;
@@ -53,6 +57,9 @@ struct ssp_session {
     uint32_t nqueued;
     struct ssp_buf msg;
     char notice[SSP_SYNC_NOTICE_MAX + 1];
+    /* Our own streams in recovery (node/recover.h) that the peer holds. */
+    char recover[SSP_ROSTER_MAX_SCOPES][SSP_SCOPE_MAX + 1];
+    uint32_t nrecover;
 };
 
 static struct ssp_slice
@@ -97,6 +104,12 @@ ssp_session_free(struct ssp_session *s)
     ssp_free(s->list);
     ssp_buf_fini(&s->msg);
     ssp_free(s);
+}
+
+void
+ssp_session_set_mode(struct ssp_session *s, enum ssp_session_mode mode)
+{
+    s->mode = mode;
 }
 
 const struct ssp_session_stats *
@@ -248,6 +261,9 @@ ssp_session_start(struct ssp_session *s, struct ssp_diag *d)
         }
         if (!peer_may_receive(s, t, scope))
             continue;
+        /* A stream in recovery is left out: the peer sends all it holds of it. */
+        if (memcmp(origin, s->n->kr->pk, SSP_PK_LEN) == 0 && ssp_recover_active(s->n, t, scope))
+            continue;
         if (n == cap) {
             cap = cap == 0 ? 64 : cap * 2;
             struct ssp_frontier_entry *p = ssp_realloc(e, cap * sizeof *p);
@@ -299,18 +315,160 @@ same_history(struct ssp_txn *t, const struct ssp_frontier_entry *e, bool *same)
     return SSP_OK;
 }
 
+/* What a HELLO showed about restored or cloned nodes, to be kept (node/quarantine.h). */
+struct findings {
+    struct ssp_quarantine *q;
+    size_t n, cap;
+    struct ssp_session *s;
+};
+
+static ssp_err
+add_finding(struct findings *f, const struct ssp_frontier_entry *e, enum ssp_quarantine_kind kind,
+            uint64_t seq)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap == 0 ? 4 : f->cap * 2;
+        struct ssp_quarantine *p = ssp_realloc(f->q, cap * sizeof *p);
+        if (p == NULL)
+            return SSP_ERR_NOMEM;
+        f->q = p;
+        f->cap = cap;
+    }
+    struct ssp_quarantine *q = &f->q[f->n++];
+    *q = (struct ssp_quarantine){.kind = kind, .seq = seq, .at_ms = ssp_wall_ms()};
+    memcpy(q->scope, e->scope.p, e->scope.n);
+    q->scope[e->scope.n] = '\0';
+    memcpy(q->origin, e->origin, SSP_PK_LEN);
+    memcpy(q->peer, f->s->peer, SSP_PK_LEN);
+    return SSP_OK;
+}
+
+/*
+ * Compares the peer's view of a stream whose origin is one of the two of us
+ * with ours: a node restored from an older copy holds less of its own stream
+ * than its peers have seen.
+ */
+static ssp_err
+check_own(struct findings *f, struct ssp_txn *t, const struct ssp_frontier_entry *e)
+{
+    const uint8_t *self = f->s->n->kr->pk;
+    bool mine = memcmp(e->origin, self, SSP_PK_LEN) == 0;
+    if (!mine && memcmp(e->origin, f->s->peer, SSP_PK_LEN) != 0)
+        return SSP_OK;
+    uint8_t k[SSP_KEY_MAX];
+    struct ssp_slice v;
+    struct ssp_stream_pos pos = {0, 0, {0}};
+    struct ssp_quarantine q;
+    ssp_err rc =
+        ssp_txn_get(t, SSP_DB_STREAMS, SSP_SLICE(k, ssp_key_stream(k, e->scope, e->origin)), &v);
+    if (rc == SSP_OK && !ssp_stream_pos_decode(v, &pos))
+        rc = SSP_ERR_CORRUPT;
+    if (rc != SSP_OK && rc != SSP_ERR_NOTFOUND)
+        return rc;
+    if (mine && e->seq > pos.seq)
+        return add_finding(f, e, SSP_QUARANTINE_BEHIND, e->seq);
+    if (!mine && e->seq < pos.seq)
+        return add_finding(f, e, SSP_QUARANTINE_PEER_BEHIND, pos.seq);
+    /*
+     * The peer's own stream agrees with ours again (it caught up with what it
+     * had lost, or recovered from a second history): a finding of 0 clears it.
+     */
+    rc = mine ? SSP_ERR_NOTFOUND : ssp_quarantine_get(t, e->scope, e->origin, &q);
+    if (rc == SSP_OK && (q.kind == SSP_QUARANTINE_PEER_BEHIND || q.kind == SSP_QUARANTINE_DIVERGED))
+        return add_finding(f, e, SSP_QUARANTINE_PEER_BEHIND, 0);
+    return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+}
+
+static ssp_err
+keep_findings(struct ssp_txn *t, void *vf, struct ssp_diag *d)
+{
+    struct findings *f = vf;
+    char origin[SSP_NODE_ID_TEXT + 1];
+    (void)d;
+    for (size_t i = 0; i < f->n; i++) {
+        struct ssp_quarantine *q = &f->q[i];
+        struct ssp_slice scope = SSP_SLICE(q->scope, strlen(q->scope));
+        bool added = false;
+        ssp_err rc = q->seq == 0 ? ssp_quarantine_del(t, scope, q->origin)
+                                 : ssp_quarantine_put(t, q, &added);
+        if (rc != SSP_OK)
+            return rc;
+        if (q->seq == 0)
+            ssp_say(SSP_INFO,
+                    "peer %s: its own stream %s agrees with ours again; quarantine lifted",
+                    f->s->who, q->scope);
+        if (!added)
+            continue;
+        ssp_node_id_format(q->origin, origin);
+        if (q->kind == SSP_QUARANTINE_DIVERGED)
+            ssp_say(SSP_WARN,
+                    "peer %s holds a different history of stream %s/%.8s at seq %llu (a restored "
+                    "or cloned node?); the stream is quarantined and nothing of it is sent to it",
+                    f->s->who, q->scope, origin, (unsigned long long)q->seq);
+        else if (q->kind == SSP_QUARANTINE_BEHIND)
+            ssp_say(SSP_WARN,
+                    "peer %s has seen seq %llu of this node's own stream %s, more than this node "
+                    "holds: it was restored from an older copy; writes to scope '%s' wait until "
+                    "the lost commits are back",
+                    f->s->who, (unsigned long long)q->seq, q->scope, q->scope);
+        else
+            ssp_say(SSP_WARN,
+                    "peer %s holds less of its own stream %s than this node (seq %llu): it was "
+                    "restored from an older copy; sending it back what it lost",
+                    f->s->who, q->scope, (unsigned long long)q->seq);
+    }
+    return SSP_OK;
+}
+
+static ssp_err
+clear_lost(struct ssp_txn *t, void *vo, struct ssp_diag *d)
+{
+    const struct out_stream *o = vo;
+    (void)d;
+    return ssp_quarantine_del(t, cstr(o->scope), o->origin);
+}
+
+/* A restored peer has acknowledged all it had lost of its own stream. */
+static ssp_err
+given_back(struct ssp_session *s, struct out_stream *o, struct ssp_diag *d)
+{
+    ssp_err rc = ssp_store_write(s->n->store, clear_lost, o, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_say(SSP_INFO, "peer %s has its own stream %s back up to seq %llu", s->who, o->scope,
+            (unsigned long long)o->lost);
+    o->lost = 0;
+    return SSP_OK;
+}
+
+/* The peer itself signed what we hold of its stream: it should know it was restored or cloned. */
+static ssp_err
+tell_diverged(struct ssp_session *s, const struct ssp_quarantine *q, struct ssp_diag *d)
+{
+    char text[SSP_SYNC_NOTICE_MAX + 1];
+    snprintf(text, sizeof text,
+             "this node holds another history of your own stream %s at seq %llu: your node was "
+             "restored from an old backup or cloned; see 'ssp recover --help'",
+             q->scope, (unsigned long long)q->seq);
+    s->msg.n = 0;
+    ssp_err rc = ssp_sync_encode_notice(&s->msg, SSP_ERR_AUTH, cstr(text));
+    return rc == SSP_OK ? send_msg(s, d) : ssp_diag_set(d, rc, "cannot encode a notice");
+}
+
 static ssp_err
 on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag *d)
 {
     struct ssp_txn *t = NULL;
     struct ssp_sync_iter it = SSP_SYNC_ITER_INIT;
     struct ssp_frontier_entry e;
+    struct findings f = {NULL, 0, 0, s};
     if (s->st.hello)
         return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s said hello twice", s->who);
     if (memcmp(m->node, s->peer, SSP_PK_LEN) != 0)
         return ssp_diag_set(d, SSP_ERR_AUTH, "peer %s says hello as another node", s->who);
     s->st.hello = true;
-    s->st.skew_ms = (int64_t)m->clock_ms - (int64_t)ssp_wall_ms();
+    if (s->mode == SSP_SESSION_LINK)
+        s->st.skew_ms = (int64_t)m->clock_ms - (int64_t)ssp_wall_ms();
     if (s->st.skew_ms > 5 * 60 * 1000 || s->st.skew_ms < -5 * 60 * 1000)
         ssp_say(
             SSP_WARN, "peer %s: its clock is %lld s %s ours; check the clocks", s->who,
@@ -325,20 +483,32 @@ on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag *d
             break;
         }
         o->sent = o->known = e.seq;
+        if (memcmp(e.origin, s->n->kr->pk, SSP_PK_LEN) == 0 &&
+            s->nrecover < SSP_ROSTER_MAX_SCOPES && ssp_recover_active(s->n, t, e.scope)) {
+            memcpy(s->recover[s->nrecover], e.scope.p, e.scope.n);
+            s->recover[s->nrecover++][e.scope.n] = '\0';
+        }
         rc = same_history(t, &e, &same);
-        if (rc == SSP_OK && !same && !o->blocked) {
+        if (rc == SSP_OK && !same) {
             o->blocked = true;
-            char origin[SSP_NODE_ID_TEXT + 1];
-            ssp_node_id_format(e.origin, origin);
-            ssp_say(SSP_WARN,
-                    "peer %s holds a different history of stream %s/%.8s at seq %llu (a restored "
-                    "or cloned node?); nothing of that stream is sent to it",
-                    s->who, o->scope, origin, (unsigned long long)e.seq);
+            rc = add_finding(&f, &e, SSP_QUARANTINE_DIVERGED, e.seq);
+        } else if (rc == SSP_OK) {
+            size_t before = f.n;
+            rc = check_own(&f, t, &e);
+            if (rc == SSP_OK && f.n > before && f.q[before].kind == SSP_QUARANTINE_PEER_BEHIND)
+                o->lost = f.q[before].seq;
         }
     }
     ssp_txn_abort(t);
     if (rc == SSP_ERR_NOTFOUND)
         rc = SSP_OK;
+    if (rc == SSP_OK && f.n > 0)
+        rc = ssp_store_write(s->n->store, keep_findings, &f, d);
+    for (size_t i = 0; rc == SSP_OK && i < f.n; i++)
+        if (f.q[i].kind == SSP_QUARANTINE_DIVERGED &&
+            memcmp(f.q[i].origin, s->peer, SSP_PK_LEN) == 0)
+            rc = tell_diverged(s, &f.q[i], d);
+    ssp_free(f.q);
     if (rc != SSP_OK)
         return ssp_diag_set(d, rc, "cannot take the hello of %s: %s", s->who, ssp_strerror(rc));
     return ssp_session_pump(s, d);
@@ -461,12 +631,13 @@ ssp_err
 ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
 {
     ssp_err rc = SSP_OK;
-    if (!s->st.hello)
-        return SSP_OK; /* we push from the peer's frontier */
+    if (!s->st.hello || s->mode == SSP_SESSION_BUNDLE_IN)
+        return SSP_OK; /* we push from the peer's frontier, and never back into a bundle */
     if (s->list == NULL && (s->list = ssp_alloc(SSP_SYNC_MAX_COMMITS * sizeof *s->list)) == NULL)
         return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
     struct ssp_slice *list = s->list;
-    while (rc == SSP_OK && s->frame_out - s->acked < SSP_SESSION_WINDOW) {
+    while (rc == SSP_OK &&
+           (s->mode == SSP_SESSION_BUNDLE_OUT || s->frame_out - s->acked < SSP_SESSION_WINDOW)) {
         struct ssp_txn *t = NULL;
         size_t count = 0;
         uint64_t bytes = 0;
@@ -500,6 +671,10 @@ ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
         s->inflight_bytes[s->frame_out % SSP_SESSION_WINDOW] = bytes;
         ssp_pace_sent(&s->pace, s->frame_out, s->msg.n, full, ssp_pace_now_ms());
         rc = send_msg(s, d);
+        if (rc == SSP_OK && s->mode == SSP_SESSION_BUNDLE_OUT) {
+            s->st.commits_out += count; /* written: no ACK will come */
+            s->st.bytes_out += bytes;
+        }
     }
     return rc;
 }
@@ -656,8 +831,8 @@ on_commits(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_slice
     return s->nqueued == SSP_SESSION_QUEUE ? ssp_session_flush(s, d) : SSP_OK;
 }
 
-ssp_err
-ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *d)
+static ssp_err
+input_one(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *d)
 {
     struct ssp_sync_msg m;
     ssp_err rc = ssp_sync_decode(raw, &m);
@@ -681,8 +856,11 @@ ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *
         s->acked = m.frame;
         for (size_t i = 0; i < s->nmarks[m.frame % SSP_SESSION_WINDOW]; i++) {
             const struct sent_mark *mk = &s->marks[m.frame % SSP_SESSION_WINDOW][i];
-            if (s->out[mk->out].known < mk->seq)
-                s->out[mk->out].known = mk->seq;
+            struct out_stream *o = &s->out[mk->out];
+            if (o->known < mk->seq)
+                o->known = mk->seq;
+            if (o->lost != 0 && o->known >= o->lost && (rc = given_back(s, o, d)) != SSP_OK)
+                return rc;
         }
         s->st.commits_out += s->inflight_commits[m.frame % SSP_SESSION_WINDOW];
         s->st.bytes_out += s->inflight_bytes[m.frame % SSP_SESSION_WINDOW];
@@ -709,4 +887,35 @@ ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *
         return SSP_OK;
     }
     return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s sent an unknown message", s->who);
+}
+
+/*
+ * Our own streams in recovery that the peer holds are whole once the session
+ * is synced: the changes set aside are written again on top, and a new
+ * session starts, whose HELLOs show the streams again.
+ */
+static ssp_err
+finish_recovery(struct ssp_session *s, struct ssp_diag *d)
+{
+    uint32_t changes = 0, all = 0;
+    for (uint32_t i = 0; i < s->nrecover; i++) {
+        ssp_err rc = ssp_recover_finish(s->n, cstr(s->recover[i]), &changes, d);
+        if (rc != SSP_OK)
+            return rc;
+        all += changes;
+    }
+    s->nrecover = 0;
+    return ssp_diag_set(d, SSP_ERR_AGAIN,
+                        "this node's own streams are recovered (%u changes written again); a new "
+                        "session starts",
+                        all);
+}
+
+ssp_err
+ssp_session_input(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *d)
+{
+    ssp_err rc = input_one(s, raw, d);
+    if (rc == SSP_OK && s->nrecover > 0 && ssp_session_synced(s))
+        rc = finish_recovery(s, d);
+    return rc;
 }

@@ -65,6 +65,25 @@ SSP_MUST_CHECK ssp_err ssp_session_new(struct ssp_node *n, const uint8_t peer[SS
                                        struct ssp_session **out);
 void ssp_session_free(struct ssp_session *s);
 
+/*
+ * How a session is carried: over a link (the default), or over a file by a
+ * bundle (node/bundle.h). BUNDLE_OUT writes what the peer lacks with no
+ * window (nothing will acknowledge it) and counts each frame as sent once it
+ * is handed to send; BUNDLE_IN takes the sender's messages and pushes
+ * nothing back (ACKs and NOTICEs still go to send, which drops them). In
+ * both the HELLO's clock is not compared with ours (a file is written one
+ * day and read another), and what it shows of restored or cloned nodes is
+ * found as on a link.
+ */
+enum ssp_session_mode {
+    SSP_SESSION_LINK,
+    SSP_SESSION_BUNDLE_OUT,
+    SSP_SESSION_BUNDLE_IN,
+};
+
+/* Sets the mode; before ssp_session_start and any input. */
+void ssp_session_set_mode(struct ssp_session *s, enum ssp_session_mode mode);
+
 /* Sends our HELLO. */
 SSP_MUST_CHECK ssp_err ssp_session_start(struct ssp_session *s, struct ssp_diag *d);
 /*

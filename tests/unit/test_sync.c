@@ -3,7 +3,10 @@
  * (node/apply.c) without a network: real nodes in temp dirs, their sessions
  * joined by in-memory queues, messages delivered one at a time.
  */
+#define _GNU_SOURCE /* memmem */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -403,6 +406,298 @@ test_refusals(void)
     fx_free(&c);
 }
 
+/* ---- revocation ---- */
+
+static void
+sync_pair(struct fx *a, struct fx *b)
+{
+    struct link l;
+    link_up(&l, a, b);
+    run(&l);
+    link_down(&l);
+}
+
+static void
+state_of(struct fx *f, const char *scope, uint8_t out[SSP_HASH_LEN])
+{
+    uint64_t records;
+    struct ssp_diag d = {{0}};
+    CHECK_OK(ssp_node_state_hash(f->n, SSP_SLICE(scope, strlen(scope)), out, &records, &d));
+}
+
+static void
+revoke_node(struct fx *c, struct fx *x, struct ssp_rotation *r)
+{
+    struct ssp_diag d = {{0}};
+    ssp_err rc = ssp_node_revoke(c->n, x->id, SSP_SLICE("laptop stolen", 13), r, &d);
+    if (rc != SSP_OK)
+        fprintf(stderr, "revoke: %s\n", d.msg);
+    CHECK_OK(rc);
+}
+
+static uint32_t
+epoch_of(struct fx *f, const char *scope)
+{
+    const struct ssp_scope_key *k = ssp_keyring_scope(f->n->kr, SSP_SLICE(scope, strlen(scope)));
+    return k != NULL ? k->epoch : 0;
+}
+
+/* Whether the store file holds bytes (n of them at p), free pages included. */
+static bool
+file_holds(struct fx *f, const void *p, size_t n)
+{
+    char path[128];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/data.mdb", f->dir);
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0);
+    CHECK_INT(fstat(fd, &sb), 0);
+    size_t len = (size_t)sb.st_size, got = 0;
+    uint8_t *buf = malloc(len);
+    CHECK(buf != NULL);
+    while (got < len) {
+        ssize_t r = read(fd, buf + got, len - got);
+        CHECK(r > 0);
+        got += (size_t)r;
+    }
+    CHECK_INT(close(fd), 0);
+    bool found = memmem(buf, len, p, n) != NULL;
+    free(buf);
+    return found;
+}
+
+/*
+ * Revoking a member rotates the keys of its scopes to the others, refuses
+ * what it writes next, and the node, once it hears of it, purges its data.
+ */
+static void
+test_revoke(void)
+{
+    struct fx c, a, b, r;
+    struct ssp_rotation rot;
+    struct ssp_diag d = {{0}};
+    uint8_t id[SSP_RECORD_ID_LEN], bid[SSP_RECORD_ID_LEN];
+    fx_new(&c, "central", true, "north,south");
+    fx_new(&a, "a", false, "");
+    fx_new(&b, "b", false, "");
+    fx_new(&r, "relay", false, "");
+    enrol(&c, &a, "north", SSP_ROLE_MEMBER);
+    enrol(&c, &b, "north", SSP_ROLE_MEMBER);
+    enrol(&c, &r, "north", SSP_ROLE_RELAY);
+    add(&c, "person", "north", (const char *const[]){"alias", "C1", NULL}, id);
+    sync_pair(&a, &c);
+    sync_pair(&b, &c);
+    add(&b, "person", NULL, (const char *const[]){"alias", "B1", NULL}, bid);
+    sync_pair(&b, &c);
+    CHECK(file_holds(&b, bid, SSP_RECORD_ID_LEN));
+
+    /* What cannot be revoked. */
+    uint8_t stranger[SSP_PK_LEN];
+    memcpy(stranger, b.id, SSP_PK_LEN);
+    stranger[0] ^= 1;
+    CHECK_INT(ssp_node_revoke(c.n, c.id, SSP_SLICE(NULL, 0), &rot, &d), SSP_ERR_INVAL);
+    CHECK_CONTAINS(d.msg, "central");
+    CHECK_INT(ssp_node_revoke(c.n, stranger, SSP_SLICE(NULL, 0), &rot, &d), SSP_ERR_NOTFOUND);
+    CHECK_INT(ssp_node_revoke(c.n, b.id, SSP_SLICE("a\nb", 3), &rot, &d), SSP_ERR_INVAL);
+    CHECK_INT(ssp_node_revoke(a.n, b.id, SSP_SLICE(NULL, 0), &rot, &d), SSP_ERR_DENIED);
+
+    revoke_node(&c, &b, &rot);
+    CHECK_INT(rot.nscopes, 2); /* north and network */
+    CHECK_INT(rot.epochs[0], 2);
+    CHECK_INT(rot.grants, 2); /* to a, for each: not to b, not to the relay */
+    CHECK_INT(epoch_of(&c, "north"), 2);
+    CHECK_INT(epoch_of(&c, "network"), 2);
+    CHECK_INT(epoch_of(&c, "south"), 1);
+    memset(&d, 0, sizeof d);
+    CHECK_INT(ssp_node_revoke(c.n, b.id, SSP_SLICE(NULL, 0), &rot, &d), SSP_ERR_EXISTS);
+    CHECK_CONTAINS(d.msg, "removed already");
+    struct ssp_roster_entry e = {.name = SSP_SLICE("b", 1), .role = SSP_ROLE_MEMBER, .nscopes = 1};
+    memcpy(e.node, b.id, SSP_PK_LEN);
+    e.scopes[0] = SSP_SLICE("north", 5);
+    memset(&d, 0, sizeof d);
+    CHECK_INT(ssp_node_enrol(c.n, &e, &d), SSP_ERR_DENIED);
+    CHECK_CONTAINS(d.msg, "burnt");
+
+    /* a takes the new keys; its writes and the central's use them. */
+    sync_pair(&a, &c);
+    CHECK_INT(epoch_of(&a, "north"), 2);
+    CHECK_INT(epoch_of(&a, "network"), 2);
+    CHECK(ssp_keyring_scope_epoch(a.n->kr, SSP_SLICE("north", 5), 1) != NULL);
+    add(&a, "person", NULL, (const char *const[]){"alias", "A2", NULL}, id);
+    struct ssp_record rec;
+    ssp_record_init(&rec);
+    CHECK_OK(ssp_node_get(a.n, id, &rec, &d));
+    CHECK_INT(rec.key_epoch, 2);
+    ssp_record_fini(&rec);
+    sync_pair(&a, &c);
+    get_alias(&c, id, "A2", 0);
+    /* The relay carries the new ciphertext without any key. */
+    sync_pair(&r, &c);
+    CHECK(stream_seq(&r, "north", a.id) == stream_seq(&c, "north", a.id));
+    CHECK_INT(r.n->kr->nkeys, 0);
+
+    /* b learns of its removal from a: it is offered the roster, nothing else. */
+    uint64_t before = stream_seq(&b, "north", c.id);
+    sync_pair(&b, &a);
+    CHECK(b.n->removed_at != 0);
+    CHECK_STR(ssp_node_role(b.n), "removed");
+    CHECK_INT(b.n->kr->nkeys, 0);
+    CHECK(stream_seq(&b, "north", c.id) == 0 && before > 0);
+    CHECK(stream_seq(&b, "north", a.id) == 0);
+    CHECK(stream_seq(&b, SSP_ROSTER_SCOPE, c.id) > 0);
+    struct ssp_node_stats st;
+    CHECK_OK(ssp_node_stats(b.n, &st, &d));
+    CHECK_INT(st.records, 0);
+    CHECK_INT(st.live, 0);
+    CHECK_INT(st.streams, 1); /* the roster's */
+    verify_ok(&b);
+    /* The compaction left nothing of the purged records in the file. */
+    CHECK(!file_holds(&b, bid, SSP_RECORD_ID_LEN));
+    memset(&d, 0, sizeof d);
+    size_t failed;
+    struct ssp_write w = {.action = SSP_ACT_CREATE, .type = SSP_SLICE("person", 6)};
+    CHECK_INT(ssp_node_write(b.n, &w, 1, NULL, &failed, &d), SSP_ERR_DENIED);
+    CHECK_CONTAINS(d.msg, "removed from the network");
+    /* It stays so across a restart. */
+    ssp_node_close(b.n);
+    CHECK_OK(ssp_node_open(b.dir, PASS, strlen(PASS), 0, &b.n, &d));
+    CHECK(b.n->removed_at != 0);
+
+    /* A relay held no key: nothing rotates; it drops the ciphertext it carried. */
+    revoke_node(&c, &r, &rot);
+    CHECK_INT(rot.nscopes, 0);
+    CHECK_INT(rot.grants, 0);
+    CHECK_INT(epoch_of(&c, "north"), 2);
+    CHECK(stream_seq(&r, "north", a.id) > 0);
+    sync_pair(&r, &c);
+    CHECK(r.n->removed_at != 0);
+    CHECK(stream_seq(&r, "north", a.id) == 0);
+    verify_ok(&r);
+    verify_ok(&a);
+    verify_ok(&c);
+    fx_free(&r);
+    fx_free(&b);
+    fx_free(&a);
+    fx_free(&c);
+}
+
+/*
+ * What a removed node writes after its removal is refused everywhere, and a
+ * member that took some before it heard of the removal drops it, ending
+ * with the central's state. What it wrote before its removal still counts.
+ */
+static void
+test_revoke_converges(void)
+{
+    struct fx c, a, b;
+    struct ssp_rotation rot;
+    uint8_t early[SSP_RECORD_ID_LEN], late[SSP_RECORD_ID_LEN], shared[SSP_RECORD_ID_LEN];
+    uint8_t ha[SSP_HASH_LEN], hc[SSP_HASH_LEN];
+    struct ssp_diag d = {{0}};
+    struct link l;
+    fx_new(&c, "central", true, "north");
+    fx_new(&a, "a", false, "");
+    fx_new(&b, "b", false, "");
+    enrol(&c, &a, "north", SSP_ROLE_MEMBER);
+    enrol(&c, &b, "north", SSP_ROLE_MEMBER);
+    sync_pair(&a, &c);
+    sync_pair(&b, &c);
+    add(&c, "person", "north", (const char *const[]){"alias", "Shared", NULL}, shared);
+    sync_pair(&b, &c);
+    /* Before its removal b writes; only a hears of it for now. */
+    add(&b, "person", NULL, (const char *const[]){"alias", "Early", NULL}, early);
+    sync_pair(&a, &b);
+
+    revoke_node(&c, &b, &rot);
+    nanosleep(&(struct timespec){0, 3000000}, NULL); /* b's next writes come after it */
+    add(&b, "person", NULL, (const char *const[]){"alias", "Late", NULL}, late);
+    add(&b, NULL, NULL, (const char *const[]){"alias", "LateEdit", NULL}, shared);
+    /* a has not heard: it takes them, and builds on them. */
+    sync_pair(&a, &b);
+    struct ssp_txn *t;
+    uint8_t k[SSP_KEY_MAX];
+    struct ssp_slice bytes;
+    struct ssp_buf msg;
+    uint64_t kept = stream_seq(&a, "north", b.id);
+    ssp_buf_init(&msg);
+    CHECK_OK(ssp_store_read(b.n->store, &t));
+    CHECK_OK(ssp_txn_get(t, SSP_DB_LOG,
+                         SSP_SLICE(k, ssp_key_log(k, SSP_SLICE("north", 5), b.id, kept - 1)),
+                         &bytes));
+    CHECK_OK(ssp_sync_encode_commits(&msg, 1, &bytes, 1));
+    ssp_txn_abort(t);
+    get_alias(&a, late, "Late", 0);
+    get_alias(&a, shared, "LateEdit", 0);
+    add(&a, NULL, NULL, (const char *const[]){"alias", "OnTopOfLate", NULL}, late);
+
+    /* The central refuses b's commits: b was removed. */
+    link_up(&l, &b, &c);
+    run(&l);
+    uint64_t refused = ssp_session_stats(l.s[1])->refused;
+    link_down(&l);
+    CHECK(refused >= 1);
+    struct ssp_record rec;
+    ssp_record_init(&rec);
+    CHECK_INT(ssp_node_get(c.n, late, &rec, &d), SSP_ERR_NOTFOUND);
+
+    /* a hears of the removal from the central: it drops b's late commits. */
+    sync_pair(&a, &c);
+    CHECK(stream_seq(&a, "north", b.id) == kept - 2);
+    CHECK(stream_seq(&c, "north", b.id) == kept - 2); /* the early one, relayed by a */
+    get_alias(&c, early, "Early", 0);
+    get_alias(&a, early, "Early", 0);
+    get_alias(&a, shared, "Shared", 0);
+    get_alias(&c, shared, "Shared", 0);
+    /* a's own edit of the late record stays, on both: it is a's. */
+    get_alias(&a, late, "OnTopOfLate", 0);
+    get_alias(&c, late, "OnTopOfLate", 0);
+    state_of(&a, "north", ha);
+    state_of(&c, "north", hc);
+    CHECK(memcmp(ha, hc, SSP_HASH_LEN) == 0);
+    verify_ok(&a);
+    verify_ok(&c);
+
+    /* The late commit, relayed by a node that has not heard (by hand): refused by the rule. */
+    link_up(&l, &a, &c);
+    run(&l);
+    CHECK_OK(ssp_session_input(l.s[1], SSP_BUF_SLICE(&msg), &d));
+    CHECK_OK(ssp_session_flush(l.s[1], &d));
+    CHECK_INT(ssp_session_stats(l.s[1])->refused, 1);
+    CHECK(stream_seq(&c, "north", b.id) == kept - 2);
+    link_down(&l);
+    ssp_buf_fini(&msg);
+    ssp_record_fini(&rec);
+    fx_free(&b);
+    fx_free(&a);
+    fx_free(&c);
+}
+
+/* The roster's rule for a removed origin: commits up to its removal, in scopes it wrote. */
+static void
+test_removed_rules(void)
+{
+    uint8_t net[SSP_PK_LEN] = {1}, node[SSP_PK_LEN] = {2};
+    struct ssp_roster_entry e = {
+        .role = SSP_ROLE_REMOVED, .was = SSP_ROLE_MEMBER, .nscopes = 1, .since = 1000};
+    struct ssp_slice north = SSP_SLICE("north", 5), south = SSP_SLICE("south", 5);
+    struct ssp_slice network = SSP_SLICE("network", 7), roster = SSP_SLICE("roster", 6);
+    e.scopes[0] = north;
+    CHECK(ssp_roster_may_write(net, node, &e, north, 1000));
+    CHECK(ssp_roster_may_write(net, node, &e, network, 999));
+    CHECK(!ssp_roster_may_write(net, node, &e, north, 1001));
+    CHECK(!ssp_roster_may_write(net, node, &e, south, 999));
+    e.was = SSP_ROLE_RELAY;
+    CHECK(!ssp_roster_may_write(net, node, &e, north, 999));
+    /* Told of its removal, nothing more; and nothing is taken from it. */
+    CHECK(ssp_roster_may_receive(net, node, &e, roster));
+    CHECK(!ssp_roster_may_receive(net, node, &e, north));
+    CHECK(!ssp_roster_may_send(net, node, &e, roster));
+    CHECK(!ssp_roster_reads(&e, north));
+    e.role = SSP_ROLE_MEMBER;
+    CHECK(ssp_roster_may_send(net, node, &e, north));
+    CHECK(ssp_roster_may_write(net, node, &e, north, 5000));
+}
+
 /* One case per line: tests/CMakeLists.txt registers each line as a ctest test. */
 // clang-format off
 static const struct ssp_test tests[] = {
@@ -411,6 +706,9 @@ static const struct ssp_test tests[] = {
     {"cut_and_resume", test_cut_and_resume},
     {"refusals", test_refusals},
     {"enrol_again", test_enrol_again},
+    {"revoke", test_revoke},
+    {"revoke_converges", test_revoke_converges},
+    {"removed_rules", test_removed_rules},
 };
 // clang-format on
 
