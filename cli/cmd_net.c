@@ -194,8 +194,9 @@ ssp_cmd_roster(struct ssp_cli *cli, const struct ssp_args *a)
 int
 ssp_cmd_peer_add(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    const char *kv[] = {"node", a->pos[0], "addr", a->pos[1]};
-    return ssp_cli_run_kv(cli, "peer_add", kv, 2, ssp_out_facts);
+    const char *network = ssp_args_get(a, "network");
+    const char *kv[] = {"node", a->pos[0], "addr", a->pos[1], "network", network};
+    return ssp_cli_run_kv(cli, "peer_add", kv, 3, ssp_out_facts);
 }
 
 int
@@ -210,8 +211,8 @@ print_peer(struct ssp_mp *c, void *arg)
 {
     struct ssp_slice node = {0}, name = {0}, role = {0}, addr = {0}, state = {0}, contact = {0},
                      error = {0}, warning = {0};
-    uint64_t they = 0, we = 0, refused = 0, ahead = 0;
-    bool synced = false;
+    uint64_t they = 0, we = 0, refused = 0, ahead = 0, send_rate = 0, receive_rate = 0, left = 0;
+    bool synced = false, slow = false;
     int64_t skew = 0;
     const struct ssp_mp_key keys[] = {
         {"node", SSP_AS_STR, true, &node},
@@ -228,6 +229,10 @@ print_peer(struct ssp_mp *c, void *arg)
         {"clock_warning", SSP_AS_STR, false, &warning},
         {"refused", SSP_AS_UINT, true, &refused},
         {"clock_ahead", SSP_AS_UINT, true, &ahead},
+        {"send_rate", SSP_AS_UINT, false, &send_rate},
+        {"receive_rate", SSP_AS_UINT, false, &receive_rate},
+        {"slow", SSP_AS_BOOL, true, &slow},
+        {"time_left_s", SSP_AS_UINT, false, &left},
     };
     (void)arg;
     ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
@@ -242,6 +247,13 @@ print_peer(struct ssp_mp *c, void *arg)
         printf("    they lack %llu commits of ours, we lack %llu of theirs (as of their last "
                "hello)\n",
                (unsigned long long)they, (unsigned long long)we);
+    if (slow && left > 0)
+        printf("    slow link: sending %.1f KiB/s, receiving %.1f KiB/s; about %llu s left at "
+               "that rate\n",
+               (double)send_rate / 1024.0, (double)receive_rate / 1024.0, (unsigned long long)left);
+    else if (slow)
+        printf("    slow link: sending %.1f KiB/s, receiving %.1f KiB/s\n",
+               (double)send_rate / 1024.0, (double)receive_rate / 1024.0);
     if (refused > 0)
         printf("    refused %llu of their commits (see sspd.log)\n", (unsigned long long)refused);
     if (error.n > 0)
@@ -446,6 +458,34 @@ print_sync(struct ssp_mp *c, struct ssp_diag *d)
     return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
 }
 
+static ssp_err
+note_failed(struct ssp_mp *c, void *arg)
+{
+    bool ok = false;
+    const struct ssp_mp_key keys[] = {{"ok", SSP_AS_BOOL, true, &ok}};
+    ssp_err rc = ssp_mp_read_map(c, keys, 1, false, NULL);
+    if (rc == SSP_OK && !ok)
+        *(int *)arg = 1;
+    return rc;
+}
+
+/* --json: the reports as they came; the exit status as without it. */
+static ssp_err
+print_sync_json(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_slice peers = {0};
+    const struct ssp_mp_key keys[] = {{"peers", SSP_AS_RAW, true, &peers}};
+    struct ssp_mp m = *c;
+    ssp_err rc = ssp_out_json(c, "\n", d);
+    if (rc != SSP_OK)
+        return rc;
+    rc = ssp_mp_read_map(&m, keys, 1, false, NULL);
+    ssp_mp_init(&m, peers);
+    if (rc == SSP_OK)
+        rc = each(&m, note_failed, &sync_failed);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
 int
 ssp_cmd_sync(struct ssp_cli *cli, const struct ssp_args *a)
 {
@@ -462,7 +502,14 @@ ssp_cmd_sync(struct ssp_cli *cli, const struct ssp_args *a)
     ssp_mpw_uint(&w, (uint64_t)timeout * 1000);
     if (a->npos > 0)
         ssp_cli_kv(&w, "peer", a->pos[0]);
-    status = ssp_cli_run(cli, "sync", &w, print_sync);
+    if (cli->json) {
+        /* ssp_cli_run prints JSON without looking at it: the failures are counted here. */
+        cli->json = false;
+        status = ssp_cli_run(cli, "sync", &w, print_sync_json);
+        cli->json = true;
+    } else {
+        status = ssp_cli_run(cli, "sync", &w, print_sync);
+    }
     ssp_buf_fini(&b);
     /* A peer that did not sync makes the command fail, for scripts. */
     if (status == SSP_EXIT_OK && sync_failed)

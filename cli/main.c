@@ -68,6 +68,14 @@ static const struct ssp_opt enrol_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt peer_add_opts[] = {
+    {"network", "CENTRAL_ID",
+     "the network to join, by its central's id, when the peer is not the central (a relay); "
+     "only before enrolment",
+     NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt revoke_opts[] = {
     {"reason", "TEXT",
      "why, for the logs of every node (it travels in clear in the roster: say what happened, "
@@ -140,7 +148,9 @@ static const struct ssp_cmd cmds[] = {
     {"stop", "", "stop sspd and wait until it has stopped", NULL, NULL, 0, 0, ssp_cmd_stop},
     {"status", "", "show what the node holds, how it is set up and how its peers stand",
      "For each peer: its state, last contact and last error, what it lacks from us\n"
-     "and we from it (as of its last hello), and a warning when its clock is off.\n",
+     "and we from it (as of its last hello), a warning when its clock is off, and\n"
+     "while a sync crawls (under 64 KiB/s) the measured rates and the time left.\n"
+     "A relay lists the scopes it carries (stores and forwards without their key).\n",
      NULL, 0, 0, ssp_cmd_status},
     {"scope add", "AREA", "create a scope (on the central)",
      "Creates the scope's key and announces the scope in the roster. Area scopes\n"
@@ -168,11 +178,12 @@ static const struct ssp_cmd cmds[] = {
      NULL, 1, 1, ssp_cmd_rotate},
     {"roster", "", "list the nodes of the network and their scopes", NULL, NULL, 0, 0,
      ssp_cmd_roster},
-    {"peer add", "NODE_ID HOST:PORT", "sync with a node at an address",
+    {"peer add", "NODE_ID HOST:PORT [--network CENTRAL_ID]", "sync with a node at an address",
      "sspd connects to the peer, keeps the connection open and pushes changes live;\n"
      "when it cannot reach it, it tries again, waiting up to a minute. A node that\n"
-     "is not enrolled yet talks only to the central it is given here.\n",
-     NULL, 2, 2, ssp_cmd_peer_add},
+     "is not enrolled yet takes the peer given here for the central, unless told the\n"
+     "central's id with --network: then it can join through a relay of the network.\n",
+     peer_add_opts, 2, 2, ssp_cmd_peer_add},
     {"peer list", "", "list the peers and how they stand", NULL, NULL, 0, 0, ssp_cmd_peer_list},
     {"peer remove", "NODE_ID", "stop syncing with a peer (its first 8 characters will do)", NULL,
      NULL, 1, 1, ssp_cmd_peer_remove},

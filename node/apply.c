@@ -117,8 +117,14 @@ check_access(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
                       "this node is not enrolled yet and takes only the roster");
     if (!we_hold(ctx, t, scope))
         return refuse(ctx, h, SSP_ERR_DENIED, "this node does not hold scope '%s'", h->scope);
+    /*
+     * Any node may hand on the roster: its only writer is the admin, whose
+     * signature is checked, and a node joining through a relay learns who
+     * the relay is from the roster it is handing on.
+     */
     bool sender = entry_of(t, ctx->from, &e);
-    if (!ssp_roster_may_send(ctx->network, ctx->from, sender ? &e : NULL, scope)) {
+    if (!(ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE) && !sender) &&
+        !ssp_roster_may_send(ctx->network, ctx->from, sender ? &e : NULL, scope)) {
         ssp_node_id_format(ctx->from, who);
         return refuse(ctx, h, SSP_ERR_DENIED,
                       sender && e.role == SSP_ROLE_REMOVED
@@ -595,7 +601,7 @@ apply_one(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice bytes, stru
     ssp_err rc = check_access(ctx, t, &c, &ok);
     if (rc != SSP_OK || !ok)
         return rc;
-    if (!n->has_network && !ctx->enrolled && memcmp(c.hdr.origin, ctx->from, SSP_PK_LEN) != 0)
+    if (!n->has_network && !ctx->enrolled && memcmp(c.hdr.origin, ctx->network, SSP_PK_LEN) != 0)
         return refuse(ctx, &c.hdr, SSP_ERR_DENIED,
                       "before enrolment only the central's own roster is taken");
     rc = check_stream(ctx, t, &c, bytes, &fresh);
@@ -715,7 +721,7 @@ ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN], const struct 
                struct ssp_diag *d)
 {
     struct apply_ctx ctx = {.n = n, .from = from, .commits = commits, .count = count};
-    memcpy(ctx.network, n->has_network ? n->network : from, SSP_PK_LEN);
+    memcpy(ctx.network, ssp_node_network_for(n, from), SSP_PK_LEN);
     ctx.refusals = ssp_calloc(count < SSP_APPLY_REFUSALS_KEPT ? count + 1 : SSP_APPLY_REFUSALS_KEPT,
                               sizeof *ctx.refusals);
     if (ctx.refusals == NULL)

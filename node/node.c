@@ -186,6 +186,10 @@ load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag 
         id.n == SSP_PK_LEN) {
         n->has_network = true;
         memcpy(n->network, id.p, SSP_PK_LEN);
+    } else if (rc == SSP_OK && ssp_txn_get(t, SSP_DB_META, META(SSP_META_JOINING), &id) == SSP_OK &&
+               id.n == SSP_PK_LEN) {
+        n->joining = true;
+        memcpy(n->network, id.p, SSP_PK_LEN);
     }
     struct ssp_roster_entry self;
     if (rc == SSP_OK && ssp_roster_get(t, n->kr->pk, &self) == SSP_OK &&
@@ -233,6 +237,37 @@ bool
 ssp_node_is_central(const struct ssp_node *n)
 {
     return n->has_network && memcmp(n->network, n->kr->pk, SSP_PK_LEN) == 0;
+}
+
+const uint8_t *
+ssp_node_network_for(const struct ssp_node *n, const uint8_t *peer)
+{
+    return n->has_network || n->joining ? n->network : peer;
+}
+
+static ssp_err
+put_joining(struct ssp_txn *t, void *network, struct ssp_diag *d)
+{
+    (void)d;
+    return ssp_txn_put(t, SSP_DB_META, META(SSP_META_JOINING), SSP_SLICE(network, SSP_PK_LEN));
+}
+
+ssp_err
+ssp_node_join(struct ssp_node *n, const uint8_t network[SSP_PK_LEN], struct ssp_diag *d)
+{
+    if (n->has_network)
+        return memcmp(network, n->network, SSP_PK_LEN) == 0
+                   ? SSP_OK
+                   : ssp_diag_set(d, SSP_ERR_INVAL,
+                                  "this node is enrolled in another network; leave out --network");
+    ssp_err rc = ssp_store_write(n->store, put_joining, (void *)network, d);
+    if (rc != SSP_OK)
+        return d->msg[0] != '\0'
+                   ? rc
+                   : ssp_diag_set(d, rc, "cannot store the network to join: %s", ssp_strerror(rc));
+    n->joining = true;
+    memcpy(n->network, network, SSP_PK_LEN);
+    return SSP_OK;
 }
 
 const char *

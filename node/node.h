@@ -33,8 +33,9 @@ struct ssp_node {
     struct ssp_hlc hlc;
     uint8_t last_id[SSP_RECORD_ID_LEN]; /* the last record id made, to keep ids increasing */
     bool has_network;                   /* created as central, or enrolled */
-    uint8_t network[SSP_PK_LEN];        /* the network id: the central's node id */
-    char scope[SSP_SCOPE_MAX + 1];      /* the default scope, "" while it has none */
+    bool joining;                  /* not enrolled, but told network (ssp peer add --network) */
+    uint8_t network[SSP_PK_LEN];   /* the network id: the central's node id */
+    char scope[SSP_SCOPE_MAX + 1]; /* the default scope, "" while it has none */
     uint64_t removed_at; /* hlc of this node's removal from the network (0: not removed) */
     ssp_node_commit_fn on_commit;
     void *on_commit_arg;
@@ -50,6 +51,19 @@ struct ssp_node_init {
 
 /* Whether n is its network's central (holds the admin key). */
 bool ssp_node_is_central(const struct ssp_node *n);
+/*
+ * The network id as n knows it, talking to peer: once enrolled, or told it
+ * (n->joining), n->network; before that, the peer it was pointed at is
+ * taken to be the central.
+ */
+const uint8_t *ssp_node_network_for(const struct ssp_node *n, const uint8_t *peer);
+/*
+ * Tells a node that is not enrolled yet the network it joins (the central's
+ * id), so that it can join through a relay; kept until enrolment makes it
+ * the node's network. SSP_ERR_INVAL for an enrolled node of another network.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_join(struct ssp_node *n, const uint8_t network[SSP_PK_LEN],
+                                     struct ssp_diag *d);
 /* "central", "member", "relay", "not enrolled" or "removed" (from the roster). */
 const char *ssp_node_role(struct ssp_node *n);
 

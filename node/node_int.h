@@ -14,6 +14,7 @@
 /* Names in the meta database (node/store/store.h). */
 #define SSP_META_KEYRING "keyring"
 #define SSP_META_NETWORK "network"
+#define SSP_META_JOINING "joining" /* before enrolment: the network we were told to join */
 #define SSP_META_HLC "hlc"
 
 /* Reads and opens record id; d says what is wrong in words for the user. */

@@ -353,6 +353,28 @@ write_scopes(struct ssp_mpw *w, const struct ssp_keyring *kr)
     }
 }
 
+/*
+ * The scopes the roster has this node store and forward without their key
+ * (a relay's): their commits are kept as they came, unread.
+ */
+static void
+write_carried(struct ssp_mpw *w, struct ssp_node *n)
+{
+    struct ssp_txn *t = NULL;
+    struct ssp_roster_entry e;
+    struct ssp_slice carried[SSP_ROSTER_MAX_SCOPES];
+    uint32_t count = 0;
+    if (n->has_network && ssp_store_read(n->store, &t) == SSP_OK &&
+        ssp_roster_get(t, n->kr->pk, &e) == SSP_OK)
+        for (uint32_t i = 0; i < e.nscopes; i++)
+            if (ssp_keyring_scope(n->kr, e.scopes[i]) == NULL)
+                carried[count++] = e.scopes[i];
+    ssp_mpw_array(w, count);
+    for (uint32_t i = 0; i < count; i++)
+        ssp_mpw_str(w, carried[i].p, carried[i].n);
+    ssp_txn_abort(t);
+}
+
 static void
 write_stats(struct ssp_mpw *w, const struct ssp_node_stats *st)
 {
@@ -380,7 +402,7 @@ op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
         rc = ssp_node_stats(n, &st, d);
     if (rc != SSP_OK)
         return rc;
-    ssp_mpw_map(out, 19 + state);
+    ssp_mpw_map(out, 20 + state);
     if (state) {
         /* Reading every record takes a while in a large store: only when asked. */
         ssp_mpw_cstr(out, "state");
@@ -417,6 +439,8 @@ op_status(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
     ssp_mpw_cstr(out, "default_scope");
     ssp_mpw_cstr(out, n->scope);
     write_scopes(out, n->kr);
+    ssp_mpw_cstr(out, "carries");
+    write_carried(out, n);
     write_stats(out, &st);
     ssp_mpw_cstr(out, "map_bytes");
     ssp_mpw_uint(out, ssp_store_map_size(n->store));

@@ -14,6 +14,8 @@
 #include "proto/base32.h"
 
 #define CLIP(s) (int)((s).n > 60 ? 60 : (s).n), (const char *)(s).p
+/* Under this many bytes per second a session with something left to move is slow (status). */
+#define SLOW_RATE (64u << 10)
 
 ssp_err
 ssp_ops_parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text, bool prefix,
@@ -302,16 +304,20 @@ ssp_err
 ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                 struct ssp_diag *d)
 {
-    struct ssp_slice node = {0}, addr = {0};
-    uint8_t id[SSP_PK_LEN];
+    struct ssp_slice node = {0}, addr = {0}, network = {0};
+    uint8_t id[SSP_PK_LEN], net[SSP_PK_LEN];
     char text[SSP_ADDR_MAX + 1];
+    struct ssp_node *n = ctx->node;
     const struct ssp_mp_key table[] = {
         {"node", SSP_AS_STR, true, &node},
         {"addr", SSP_AS_STR, true, &addr},
+        {"network", SSP_AS_STR, false, &network},
     };
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
         rc = ssp_ops_parse_node(ctx, node, false, id, d);
+    if (rc == SSP_OK && network.p != NULL)
+        rc = ssp_ops_parse_node(ctx, network, false, net, d);
     if (rc == SSP_OK && memcmp(id, ctx->node->kr->pk, SSP_PK_LEN) == 0)
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "that is this node's own id");
     if (rc == SSP_OK && addr.n <= SSP_ADDR_MAX) {
@@ -323,6 +329,9 @@ ssp_op_peer_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw
         rc = ssp_diag_set(d, SSP_ERR_INVAL,
                           "'%.*s' is not an address; give HOST:PORT, e.g. 10.0.0.5:7407",
                           CLIP(addr));
+    /* Before the peer is stored and dialled: the connection names the network. */
+    if (rc == SSP_OK && network.p != NULL)
+        rc = ssp_node_join(n, net, d);
     struct peer_edit pe = {id, text};
     if (rc == SSP_OK)
         rc = edit_peer(ctx, &pe, d);
@@ -398,7 +407,7 @@ compare_frontiers(struct ssp_ops_ctx *ctx, struct ssp_txn *t, const uint8_t *pee
         *theirs += e.seq > mine ? e.seq - mine : 0;
     }
     bool enrolled = ssp_roster_get(t, peer, &re) == SSP_OK;
-    const uint8_t *network = n->has_network ? n->network : peer;
+    const uint8_t *network = ssp_node_network_for(n, peer);
     if (ssp_cursor_open(t, SSP_DB_STREAMS, &cur) != SSP_OK)
         return;
     ssp_err rc = ssp_cursor_seek(cur, SSP_SLICE(NULL, 0), &k, &v);
@@ -415,6 +424,18 @@ compare_frontiers(struct ssp_ops_ctx *ctx, struct ssp_txn *t, const uint8_t *pee
         *ours += pos.seq > have ? pos.seq - have : 0;
     }
     ssp_cursor_close(cur);
+}
+
+/*
+ * Seconds to move n commits at rate bytes/s, taking them as large as the
+ * commits the session moved so far that way; 0 when either is unknown.
+ */
+static uint64_t
+secs_left(uint64_t n, uint64_t bytes, uint64_t commits, uint64_t rate)
+{
+    if (n == 0 || commits == 0 || rate == 0)
+        return 0;
+    return (n * (bytes / commits) + rate - 1) / rate;
 }
 
 static void
@@ -437,7 +458,17 @@ write_one_peer(struct ssp_ops_ctx *ctx, struct ssp_txn *t, const struct ssp_peer
     }
     ssp_buf_fini(&known);
     int64_t skew = l.st != NULL && l.st->hello ? l.st->skew_ms : p->skew_ms;
-    ssp_mpw_map(w, 14);
+    uint64_t out_rate = l.st != NULL ? l.st->rate_out : 0,
+             in_rate = l.st != NULL ? l.st->rate_in : 0;
+    bool slow = !l.synced && ((ours > 0 && out_rate > 0 && out_rate < SLOW_RATE) ||
+                              (theirs > 0 && in_rate > 0 && in_rate < SLOW_RATE));
+    uint64_t left = 0;
+    if (slow) {
+        uint64_t a = secs_left(ours, l.st->bytes_out, l.st->commits_out, out_rate);
+        uint64_t b = secs_left(theirs, l.st->bytes_in, l.st->commits_in, in_rate);
+        left = a > b ? a : b;
+    }
+    ssp_mpw_map(w, 18);
     ssp_mpw_cstr(w, "node");
     ssp_ops_write_node_id(w, p->id);
     ssp_mpw_cstr(w, "name");
@@ -479,6 +510,23 @@ write_one_peer(struct ssp_ops_ctx *ctx, struct ssp_txn *t, const struct ssp_peer
     ssp_mpw_uint(w, l.st != NULL ? l.st->refused : 0);
     ssp_mpw_cstr(w, "clock_ahead");
     ssp_mpw_uint(w, l.st != NULL ? l.st->ahead : 0);
+    ssp_mpw_cstr(w, "send_rate");
+    if (out_rate > 0)
+        ssp_mpw_uint(w, out_rate);
+    else
+        ssp_mpw_nil(w);
+    ssp_mpw_cstr(w, "receive_rate");
+    if (in_rate > 0)
+        ssp_mpw_uint(w, in_rate);
+    else
+        ssp_mpw_nil(w);
+    ssp_mpw_cstr(w, "slow");
+    ssp_mpw_bool(w, slow);
+    ssp_mpw_cstr(w, "time_left_s");
+    if (left > 0)
+        ssp_mpw_uint(w, left);
+    else
+        ssp_mpw_nil(w);
 }
 
 ssp_err

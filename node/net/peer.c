@@ -98,12 +98,6 @@ static void conn_fail(struct conn *c, ssp_err rc, const char *msg);
 static void dial(struct peer *p);
 static void check_waiters(struct peer *p);
 
-static const uint8_t *
-network_for(const struct ssp_net *net, const uint8_t *peer)
-{
-    return net->n->has_network ? net->n->network : peer;
-}
-
 /* ---- writing ---- */
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
@@ -742,7 +736,7 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     c->peer = p;
     p->conn = c;
     c->connect.data = c;
-    if (ssp_chan_new(true, network_for(p->net, p->id), n->kr->pk, n->kr->sk, p->id, NULL, NULL,
+    if (ssp_chan_new(true, ssp_node_network_for(n, p->id), n->kr->pk, n->kr->sk, p->id, NULL, NULL,
                      &c->chan) != SSP_OK ||
         uv_tcp_connect(&c->connect, &c->tcp, res->ai_addr, on_connect) != 0)
         conn_fail(c, SSP_ERR_IO, "cannot connect");

@@ -52,6 +52,7 @@ struct ssp_session {
     struct sent_mark *marks[SSP_SESSION_WINDOW]; /* per frame in flight: where each stream got to */
     size_t nmarks[SSP_SESSION_WINDOW], cap_marks[SSP_SESSION_WINDOW];
     uint64_t since_unmap; /* bytes of commits read or applied since the map was last dropped */
+    struct ssp_pace pace; /* the link's rates and the size of our frames */
     struct ssp_buf queued[SSP_SESSION_QUEUE]; /* COMMITS received, applied by the next flush */
     uint32_t nqueued;
     struct ssp_buf msg;
@@ -206,20 +207,14 @@ find_out(struct ssp_session *s, struct ssp_slice scope, const uint8_t *origin, b
     return o;
 }
 
-/* The network id as this node sees it (the central it was pointed at, before enrolment). */
-static const uint8_t *
-network_of(const struct ssp_session *s)
-{
-    return s->n->has_network ? s->n->network : s->peer;
-}
-
 /* Whether the peer may see scope, by the roster as this node knows it. */
 static bool
 peer_may_receive(struct ssp_session *s, struct ssp_txn *t, struct ssp_slice scope)
 {
     struct ssp_roster_entry e;
     bool enrolled = ssp_roster_get(t, s->peer, &e) == SSP_OK;
-    return ssp_roster_may_receive(network_of(s), s->peer, enrolled ? &e : NULL, scope);
+    return ssp_roster_may_receive(ssp_node_network_for(s->n, s->peer), s->peer,
+                                  enrolled ? &e : NULL, scope);
 }
 
 /* Keeps the store's mapped pages from piling up in our RSS during a large sync. */
@@ -540,8 +535,8 @@ mark_sent(struct ssp_session *s, uint32_t frame, const struct out_stream *o)
 }
 
 static ssp_err
-fill_from(struct ssp_txn *t, struct out_stream *o, uint64_t seq, struct ssp_slice *list,
-          size_t *count, size_t *size, uint64_t *bytes)
+fill_from(struct ssp_txn *t, struct out_stream *o, uint64_t seq, size_t target,
+          struct ssp_slice *list, size_t *count, size_t *size, uint64_t *bytes)
 {
     struct ssp_cursor *cur = NULL;
     uint8_t k[SSP_KEY_MAX];
@@ -559,8 +554,7 @@ fill_from(struct ssp_txn *t, struct out_stream *o, uint64_t seq, struct ssp_slic
             break;
         }
         size_t cost = ssp_sync_commit_cost(val.n);
-        if (*count > 0 &&
-            (*size + cost > SSP_SESSION_FRAME_TARGET || *count == SSP_SYNC_MAX_COMMITS))
+        if (*count > 0 && (*size + cost > target || *count == SSP_SYNC_MAX_COMMITS))
             break;
         list[(*count)++] = val;
         *size += cost;
@@ -576,12 +570,13 @@ fill_from(struct ssp_txn *t, struct out_stream *o, uint64_t seq, struct ssp_slic
 }
 
 /*
- * Fills one COMMITS frame with what the peer lacks, the roster's streams
- * first; *count is 0 when there is nothing to send.
+ * Fills one COMMITS frame of about target bytes with what the peer lacks,
+ * the roster's streams first; *count is 0 when there is nothing to send,
+ * *full says there is more.
  */
 static ssp_err
-fill_frame(struct ssp_session *s, struct ssp_txn *t, struct ssp_slice *list, size_t *count,
-           uint64_t *bytes)
+fill_frame(struct ssp_session *s, struct ssp_txn *t, size_t target, struct ssp_slice *list,
+           size_t *count, uint64_t *bytes, bool *full)
 {
     struct ssp_cursor *cur = NULL;
     struct ssp_slice k, v, scope;
@@ -590,11 +585,12 @@ fill_frame(struct ssp_session *s, struct ssp_txn *t, struct ssp_slice *list, siz
     ssp_err rc = SSP_OK;
     *count = 0;
     *bytes = 0;
+    *full = false;
     for (int pass = 0; pass < 2 && rc == SSP_OK; pass++) {
         rc = ssp_cursor_open(t, SSP_DB_STREAMS, &cur);
         if (rc == SSP_OK)
             rc = ssp_cursor_seek(cur, SSP_SLICE(NULL, 0), &k, &v);
-        for (; rc == SSP_OK && size < SSP_SESSION_FRAME_TARGET; rc = ssp_cursor_next(cur, &k, &v)) {
+        for (; rc == SSP_OK && size < target; rc = ssp_cursor_next(cur, &k, &v)) {
             struct ssp_stream_pos pos;
             if (!ssp_key_stream_parse(k, &scope, &origin) || !ssp_stream_pos_decode(v, &pos)) {
                 rc = SSP_ERR_CORRUPT;
@@ -610,19 +606,22 @@ fill_frame(struct ssp_session *s, struct ssp_txn *t, struct ssp_slice *list, siz
                 break;
             }
             uint64_t before = o->sent;
-            rc = fill_from(t, o, pos.seq, list, count, &size, bytes);
+            rc = fill_from(t, o, pos.seq, target, list, count, &size, bytes);
             if (rc == SSP_OK && o->sent > before)
                 rc = mark_sent(s, s->frame_out + 1, o);
             if (rc != SSP_OK)
                 break;
-            if (o->sent < pos.seq)
-                break; /* the frame is full */
+            if (o->sent < pos.seq) {
+                *full = true;
+                break;
+            }
         }
-        if (rc == SSP_ERR_NOTFOUND || (rc == SSP_OK && size >= SSP_SESSION_FRAME_TARGET))
+        *full = *full || size >= target;
+        if (rc == SSP_ERR_NOTFOUND || (rc == SSP_OK && *full))
             rc = SSP_OK;
         ssp_cursor_close(cur);
         cur = NULL;
-        if (*count > 0 && size >= SSP_SESSION_FRAME_TARGET)
+        if (*count > 0 && *full)
             break;
     }
     return rc;
@@ -642,10 +641,11 @@ ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
         struct ssp_txn *t = NULL;
         size_t count = 0;
         uint64_t bytes = 0;
+        bool full = false;
         s->nmarks[(s->frame_out + 1) % SSP_SESSION_WINDOW] = 0;
         rc = ssp_store_read(s->n->store, &t);
         if (rc == SSP_OK)
-            rc = fill_frame(s, t, list, &count, &bytes);
+            rc = fill_frame(s, t, ssp_pace_frame_target(&s->pace), list, &count, &bytes, &full);
         s->msg.n = 0;
         if (rc == SSP_OK && count > 0)
             rc = ssp_sync_encode_commits(&s->msg, s->frame_out + 1, list, count);
@@ -669,6 +669,7 @@ ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
         count_mapped(s, bytes);
         s->inflight_commits[s->frame_out % SSP_SESSION_WINDOW] = count;
         s->inflight_bytes[s->frame_out % SSP_SESSION_WINDOW] = bytes;
+        ssp_pace_sent(&s->pace, s->frame_out, s->msg.n, full, ssp_pace_now_ms());
         rc = send_msg(s, d);
         if (rc == SSP_OK && s->mode == SSP_SESSION_BUNDLE_OUT) {
             s->st.commits_out += count; /* written: no ACK will come */
@@ -821,6 +822,8 @@ on_commits(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_slice
         return ssp_diag_set(d, SSP_ERR_PROTO, "peer %s sent frame %u out of order (expected %u)",
                             s->who, m->frame, s->frame_in + s->nqueued + 1);
     struct ssp_buf *q = &s->queued[s->nqueued];
+    ssp_pace_received(&s->pace, raw.n, ssp_pace_now_ms());
+    s->st.rate_in = s->pace.rate_in;
     q->n = 0;
     if (ssp_buf_append(q, raw.p, raw.n) != SSP_OK)
         return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
@@ -861,6 +864,8 @@ input_one(struct ssp_session *s, struct ssp_slice raw, struct ssp_diag *d)
         }
         s->st.commits_out += s->inflight_commits[m.frame % SSP_SESSION_WINDOW];
         s->st.bytes_out += s->inflight_bytes[m.frame % SSP_SESSION_WINDOW];
+        ssp_pace_acked(&s->pace, m.frame, ssp_pace_now_ms());
+        s->st.rate_out = s->pace.rate_out;
         return ssp_session_pump(s, d);
     case SSP_SYNC_DONE:
         if (!s->st.hello || m.frame != s->frame_in)

@@ -29,11 +29,14 @@
 #define SSP_NODE_SESSION_H
 
 #include "node/node.h"
+#include "node/sync/pace.h"
 #include "proto/sync.h"
 
-/* Unacknowledged COMMITS frames in flight, and the size a frame is filled to. */
-#define SSP_SESSION_WINDOW 4
-#define SSP_SESSION_FRAME_TARGET (256u << 10)
+/*
+ * Unacknowledged COMMITS frames in flight. A frame is filled to the size
+ * node/sync/pace.h picks for the link: about a second of data, 4-256 KiB.
+ */
+#define SSP_SESSION_WINDOW SSP_PACE_WINDOW
 /* COMMITS frames received are applied together, at most this many in one transaction. */
 #define SSP_SESSION_QUEUE 8
 /* A session ends once the peer has sent this many commits we refused. */
@@ -50,6 +53,8 @@ struct ssp_session_stats {
     uint64_t refused, duplicates, ahead;
     bool hello;      /* the peer's HELLO came */
     int64_t skew_ms; /* the peer's clock minus ours, at its HELLO */
+    /* Bytes per second the peer takes our frames, and its frames reach us; 0 until measured. */
+    uint64_t rate_out, rate_in;
 };
 
 struct ssp_session;

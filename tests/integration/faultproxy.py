@@ -17,9 +17,15 @@ import threading
 
 
 def reset(sock):
-    """Closes with a TCP reset, like a cable pulled mid-transfer."""
+    """Closes with a TCP reset, like a cable pulled mid-transfer. A thread blocked reading the
+    socket would keep it open (and the reset unsent) until data came: shutting its reading side
+    wakes that thread first."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RD)
+    except OSError:
+        pass
+    try:
         sock.close()
     except OSError:
         pass
