@@ -15,6 +15,24 @@ struct parse_state {
     int bad_line;
 };
 
+/* A whole number of seconds in [min, max], digits only. */
+static bool
+parse_seconds(const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+    uint64_t v = 0;
+    if (*text == '\0' || strlen(text) > 10)
+        return false;
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (v < min || v > max)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
 static int
 on_value(void *user, const char *section, const char *key, const char *value)
 {
@@ -34,6 +52,9 @@ on_value(void *user, const char *section, const char *key, const char *value)
         snprintf(cfg->listen, sizeof cfg->listen, "%s", value);
         return 1;
     }
+    if (strcmp(section, "net") == 0 && strcmp(key, "silence") == 0 &&
+        parse_seconds(value, 5, 3600, &cfg->silence_s))
+        return 1;
     if (strcmp(section, "log") == 0 && strcmp(key, "level") == 0 &&
         (level = ssp_say_parse_level(value)) >= 0) {
         cfg->log_level = (enum ssp_level)level;
@@ -51,6 +72,7 @@ ssp_config_load(const char *dir, struct ssp_config *cfg, struct ssp_diag *d)
     struct parse_state st = {cfg, &why, 0};
     memset(cfg, 0, sizeof *cfg);
     cfg->log_level = SSP_INFO;
+    cfg->silence_s = SSP_SILENCE_DEFAULT_S;
     snprintf(path, sizeof path, "%s/%s", dir, CONF_NAME);
     int rc = ini_parse(path, on_value, &st);
     if (rc < 0)
@@ -138,6 +160,9 @@ ssp_config_create(const char *dir, const struct ssp_config *cfg, struct ssp_diag
             "\n[net]\n"
             "# where sspd listens for peers, HOST:PORT (or sspd --listen)\n"
             "%slisten = %s\n"
+            "# seconds a silent peer is given before it is probed, and again before the\n"
+            "# link counts as dead and is dialled anew (5-3600)\n"
+            "# silence = 60\n"
             "\n[log]\n"
             "level = %s\n",
             cfg->name, cfg->scope[0] != '\0' ? "" : "# ", cfg->scope,

@@ -6,6 +6,8 @@
  *   scope = north            ; where writes go without --scope (optional)
  *   [net]
  *   listen = 0.0.0.0:7407    ; where sspd takes peer connections (optional)
+ *   silence = 60             ; seconds a peer may say nothing before it is probed,
+ *                            ; and as long again before the link counts as dead (5-3600)
  *   [log]
  *   level = info             ; debug, info, warn or error
  *
@@ -19,11 +21,13 @@
 
 #define SSP_NAME_MAX 64
 #define SSP_ADDR_MAX 127
+#define SSP_SILENCE_DEFAULT_S 60u
 
 struct ssp_config {
     char name[SSP_NAME_MAX + 1];
     char scope[SSP_SCOPE_MAX + 1];
     char listen[SSP_ADDR_MAX + 1];
+    uint32_t silence_s; /* [net] silence, 60 by default */
     enum ssp_level log_level;
 };
 

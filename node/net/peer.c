@@ -9,6 +9,14 @@
 
 #define READ_CHUNK (256u << 10)
 #define HANDSHAKE_MS 10000u
+/*
+ * The silence watchdog: a session that hears nothing for [net] silence seconds probes the peer (a
+ * MARK, which it must answer); one that hears nothing for as long again
+ * while it waits for an answer gives up: the link is dead (cut without a
+ * reset, a NAT that forgot it) and a new connection resumes where the
+ * durable frontier stands. Paced frames (node/sync/pace.h) keep a live slow
+ * link well inside it.
+ */
 #define RETRY_MIN_MS 1000u
 #define RETRY_MAX_MS 60000u
 /*
@@ -55,7 +63,7 @@ struct conn {
     int open_handles;
     uv_tcp_t tcp;
     uv_connect_t connect;
-    uv_timer_t timer; /* handshake deadline */
+    uv_timer_t timer; /* handshake deadline, then the silence watchdog */
     struct ssp_chan *chan;
     struct ssp_session *sess;
     struct ssp_buf in, out, msg;
@@ -502,6 +510,27 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static struct peer *find_peer(struct ssp_net *net, const uint8_t id[SSP_PK_LEN]);
 static struct peer *add_peer(struct ssp_net *net, const uint8_t id[SSP_PK_LEN], const char *addr);
 
+/* The silence watchdog (see the top of the file): probe a quiet peer, give up on a dead link. */
+static void
+silence(uv_timer_t *t)
+{
+    struct conn *c = t->data;
+    struct ssp_diag d = {{0}};
+    /* Not reading (our writes are backed up) is not the peer's silence. */
+    if (!c->throttled && ssp_session_waiting(c->sess)) {
+        char why[96];
+        snprintf(why, sizeof why,
+                 "no word from the peer for %u s while waiting for it: the link is down",
+                 c->net->n->cfg.silence_s);
+        conn_fail(c, SSP_ERR_IO, why);
+        return;
+    }
+    if (!c->throttled && ssp_session_mark(c->sess, &d) != SSP_OK) {
+        conn_fail(c, SSP_ERR_IO, d.msg);
+        return;
+    }
+}
+
 /* The handshake is done: bind the connection to its peer and start the session. */
 static ssp_err
 on_ready(struct conn *c, struct ssp_diag *d)
@@ -513,7 +542,9 @@ on_ready(struct conn *c, struct ssp_diag *d)
     if (p->removed)
         return ssp_diag_set(d, SSP_ERR_DENIED,
                             "peer %s was removed here; 'ssp peer add' it to sync again", p->who);
-    uv_timer_stop(&c->timer);
+    /* Repeating: every read restarts it (uv_timer_again). */
+    uint64_t ms = (uint64_t)c->net->n->cfg.silence_s * 1000;
+    uv_timer_start(&c->timer, silence, ms, ms);
     if (p->conn != NULL && p->conn != c) {
         /*
          * Dialled the same way again: the old connection is most likely dead
@@ -577,6 +608,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     c->in.n += (size_t)nread;
     c->wire_in += (uint64_t)nread;
+    if (c->sess != NULL)
+        uv_timer_again(&c->timer);
     size_t done = 0;
     ssp_err rc = SSP_OK;
     while (!c->closing) {

@@ -125,6 +125,12 @@ ssp_session_notice(const struct ssp_session *s)
 }
 
 bool
+ssp_session_waiting(const struct ssp_session *s)
+{
+    return !s->st.hello || s->acked < s->frame_out || !s->got_done;
+}
+
+bool
 ssp_session_synced(const struct ssp_session *s)
 {
     return s->st.hello && s->sent_done && s->acked == s->frame_out && s->got_done &&

@@ -101,6 +101,8 @@ SSP_MUST_CHECK ssp_err ssp_session_mark(struct ssp_session *s, struct ssp_diag *
 SSP_MUST_CHECK ssp_err ssp_session_pump(struct ssp_session *s, struct ssp_diag *d);
 /* Both sides have sent all they had and every frame was acknowledged. */
 bool ssp_session_synced(const struct ssp_session *s);
+/* We wait for the peer: its HELLO, an ACK of a frame in flight, or its DONE. */
+bool ssp_session_waiting(const struct ssp_session *s);
 const struct ssp_session_stats *ssp_session_stats(const struct ssp_session *s);
 /* The last NOTICE the peer sent (a refusal of ours), "" if none. */
 const char *ssp_session_notice(const struct ssp_session *s);

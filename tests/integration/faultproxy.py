@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """A TCP proxy that cuts connections at random byte offsets, for tests.
 
-    faultproxy.py LISTEN_PORT TARGET_HOST:TARGET_PORT --seed N [--cuts K] [--max-cut BYTES]
+    faultproxy.py LISTEN_PORT TARGET_HOST:TARGET_PORT --seed N [--cuts K]
+                  [--min-cut BYTES] [--max-cut BYTES] [--silent]
 
 Each of the first K connections (default: all) is cut, by a reset on both
 sides, once the bytes it has carried in both directions together reach an
-offset drawn uniformly from [1, max-cut]; later connections pass untouched.
-Prints one line per connection on stderr. Runs until killed.
+offset drawn uniformly from [min-cut, max-cut]; later connections pass
+untouched. With --silent a cut connection goes dark instead: what either
+side sends is taken (so TCP sees it acknowledged) and dropped, and nothing
+is closed, like a middlebox that lost its state. Prints one line per
+connection on stderr. Runs until killed.
 """
 import argparse
 import random
@@ -32,8 +36,8 @@ def reset(sock):
 
 
 class Conn:
-    def __init__(self, n, client, server, cut):
-        self.n, self.client, self.server, self.cut = n, client, server, cut
+    def __init__(self, n, client, server, cut, silent):
+        self.n, self.client, self.server, self.cut, self.silent = n, client, server, cut, silent
         self.carried = 0
         self.lock = threading.Lock()
         self.done = False
@@ -45,14 +49,19 @@ class Conn:
                 if not data:
                     break
                 with self.lock:
+                    if self.done and self.silent:
+                        continue
                     if self.done:
                         return
                     if self.cut is not None and self.carried + len(data) >= self.cut:
                         dst.sendall(data[: self.cut - self.carried])
                         self.carried = self.cut
                         self.done = True
-                        print("faultproxy: connection %d cut after %d bytes" % (self.n, self.cut),
+                        print("faultproxy: connection %d %s after %d bytes"
+                              % (self.n, "went silent" if self.silent else "cut", self.cut),
                               file=sys.stderr, flush=True)
+                        if self.silent:
+                            continue
                         reset(self.client)
                         reset(self.server)
                         return
@@ -73,7 +82,9 @@ def main():
     ap.add_argument("target")
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--cuts", type=int, default=-1)
+    ap.add_argument("--min-cut", type=int, default=1)
     ap.add_argument("--max-cut", type=int, default=200000)
+    ap.add_argument("--silent", action="store_true")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     host, port = a.target.rsplit(":", 1)
@@ -91,8 +102,8 @@ def main():
         except OSError:
             reset(client)
             continue
-        cut = rng.randint(1, a.max_cut) if a.cuts < 0 or n <= a.cuts else None
-        c = Conn(n, client, server, cut)
+        cut = rng.randint(a.min_cut, a.max_cut) if a.cuts < 0 or n <= a.cuts else None
+        c = Conn(n, client, server, cut, a.silent)
         threading.Thread(target=c.pump, args=(client, server), daemon=True).start()
         threading.Thread(target=c.pump, args=(server, client), daemon=True).start()
 

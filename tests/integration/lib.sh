@@ -10,8 +10,14 @@ export SSP_PASSPHRASE="correct horse battery staple"
 T=$(mktemp -d /tmp/ssp-it.XXXXXX)
 export SSP_DIR="$T/node"
 
+# at_exit CMD: runs CMD (eval'd) when the test ends, before the daemons are
+# stopped, without changing the test's exit status.
+AT_EXIT=()
+at_exit() { AT_EXIT+=("$1"); }
+
 cleanup() {
-    local status=$?
+    local status=$? c
+    for c in "${AT_EXIT[@]}"; do eval "$c" || true; done
     # Stop any daemon this test started, whatever state it is in.
     for lock in "$T"/*/sspd.lock; do
         [ -f "$lock" ] || continue

@@ -15,7 +15,7 @@ cport=$(free_port)
 pport=$(free_port)
 proxy=
 stop_proxy() { [ -z "$proxy" ] || { kill "$proxy" 2>/dev/null || true; wait "$proxy" 2>/dev/null || true; }; proxy=; }
-trap 'stop_proxy; cleanup' EXIT
+at_exit stop_proxy
 # start_proxy NAME ARGS...: the shaping proxy on pport, its byte counts in $T/NAME.json.
 start_proxy() {
     local name=$1; shift

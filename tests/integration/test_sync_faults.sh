@@ -11,7 +11,7 @@ central c "$cport" north
 python3 "$PROXY" "$pport" "127.0.0.1:$cport" --seed "${SSP_SEED:-7}" --cuts 12 \
     --max-cut 300000 2>"$T/proxy.log" &
 proxy=$!
-trap 'kill $proxy 2>/dev/null || true; cleanup' EXIT
+at_exit 'kill $proxy 2>/dev/null'
 for _ in $(seq 50); do grep -q listening "$T/proxy.log" && break; sleep 0.1; done
 
 member a c north "127.0.0.1:$cport"
