@@ -701,7 +701,6 @@ static void
 removed(struct ssp_node *n, const struct apply_ctx *ctx)
 {
     char at[SSP_TIME_TEXT], why[sizeof ctx->reason + 16] = "";
-    struct ssp_diag d = {{0}};
     n->removed_at = ctx->removed_at;
     ssp_wipe(n->kr->keys, sizeof n->kr->keys);
     ssp_time_text(ssp_hlc_ms(ctx->removed_at), at);
@@ -711,8 +710,7 @@ removed(struct ssp_node *n, const struct apply_ctx *ctx)
             "this node was removed from the network at %s%s; purged %llu records of scopes %s", at,
             why, (unsigned long long)ctx->purged,
             ctx->purged_scopes[0] != '\0' ? ctx->purged_scopes : "(none held)");
-    if (ssp_store_compact(n->store, n->dir, &d) != SSP_OK)
-        ssp_say(SSP_ERROR, "the purged data may remain in free pages of the store: %s", d.msg);
+    ssp_node_compact_purged(n);
 }
 
 ssp_err

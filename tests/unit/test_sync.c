@@ -784,6 +784,41 @@ test_hello_findings_need_rights(void)
     fx_free(&c);
 }
 
+/*
+ * The compaction after a purge is not in the purge's transaction: a node
+ * stopped between the two (kill -9, or a compaction that failed) compacts
+ * when it opens, so the purged data does not stay in free pages.
+ */
+static void
+test_purge_compacted_on_open(void)
+{
+    struct fx c, b;
+    struct ssp_rotation rot;
+    struct ssp_diag d = {{0}};
+    uint8_t bid[SSP_RECORD_ID_LEN];
+    char blocker[128];
+    fx_new(&c, "central", true, "north");
+    fx_new(&b, "b", false, "");
+    enrol(&c, &b, "north", SSP_ROLE_MEMBER);
+    sync_pair(&b, &c);
+    add(&b, "person", NULL, (const char *const[]){"alias", "B1", NULL}, bid);
+    sync_pair(&b, &c);
+    revoke_node(&c, &b, &rot);
+    /* A directory where the compacted copy would go: the compaction fails. */
+    snprintf(blocker, sizeof blocker, "%s/data.mdb.compact", b.dir);
+    CHECK_INT(mkdir(blocker, 0700), 0);
+    sync_pair(&b, &c);
+    CHECK(b.n->removed_at != 0);
+    CHECK(file_holds(&b, bid, SSP_RECORD_ID_LEN));
+    CHECK_INT(rmdir(blocker), 0);
+    ssp_node_close(b.n);
+    CHECK_OK(ssp_node_open(b.dir, PASS, strlen(PASS), 0, &b.n, &d));
+    CHECK(!file_holds(&b, bid, SSP_RECORD_ID_LEN));
+    verify_ok(&b);
+    fx_free(&b);
+    fx_free(&c);
+}
+
 /* One case per line: tests/CMakeLists.txt registers each line as a ctest test. */
 // clang-format off
 static const struct ssp_test tests[] = {
@@ -796,6 +831,7 @@ static const struct ssp_test tests[] = {
     {"revoke_converges", test_revoke_converges},
     {"removed_rules", test_removed_rules},
     {"hello_findings_need_rights", test_hello_findings_need_rights},
+    {"purge_compacted_on_open", test_purge_compacted_on_open},
 };
 // clang-format on
 
