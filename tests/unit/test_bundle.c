@@ -5,8 +5,11 @@
  * real files: round trips, every byte flipped and every cut refused, readers
  * and carriers.
  */
+#define _GNU_SOURCE /* syscall */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -626,6 +629,59 @@ test_restored_area(void)
     fx_free(&c);
 }
 
+/*
+ * A file that changes between the verifying and the applying pass, as a USB
+ * device can answer a second read with other bytes. Armed with a path, the
+ * next lseek (which ssp_bundle_read makes between its passes) overwrites
+ * that file with zeros first. This lseek stands for libc's in this program.
+ */
+static const char *zero_on_seek;
+static bool zeroed;
+
+off_t
+lseek(int fd, off_t offset, int whence)
+{
+    if (zero_on_seek != NULL) {
+        struct stat st;
+        int z = open(zero_on_seek, O_WRONLY | O_CLOEXEC);
+        CHECK(z >= 0 && fstat(z, &st) == 0);
+        uint8_t *zeros = calloc(1, (size_t)st.st_size);
+        CHECK(zeros != NULL && write(z, zeros, (size_t)st.st_size) == st.st_size);
+        free(zeros);
+        CHECK_INT(close(z), 0);
+        zero_on_seek = NULL;
+        zeroed = true;
+    }
+    return (off_t)syscall(SYS_lseek, fd, offset, whence);
+}
+
+/* What is applied is what was verified, whatever the file says when read again. */
+static void
+test_swapped_after_check(void)
+{
+    struct fx c, a;
+    char p[96];
+    uint8_t h1[SSP_HASH_LEN], h2[SSP_HASH_LEN];
+    struct ssp_bundle_report r;
+    fx_new(&c, true, "north");
+    fx_new(&a, false, "");
+    enrol(&c, &a, "north", SSP_ROLE_MEMBER);
+    add(&c, "person", "north", "alias", "C1");
+    path_in(&c, "c2a", p, sizeof p);
+    write_for(&c, &a, NULL, p);
+    zero_on_seek = p;
+    zeroed = false;
+    r = read_ok(&a, p, c.id);
+    CHECK(zeroed);
+    CHECK(r.applied >= 3);
+    state(&a, "north", h1);
+    state(&c, "north", h2);
+    CHECK(memcmp(h1, h2, sizeof h1) == 0);
+    verify_ok(&a);
+    fx_free(&a);
+    fx_free(&c);
+}
+
 /* One case per line: tests/CMakeLists.txt registers each line as a ctest test. */
 // clang-format off
 static const struct ssp_test tests[] = {
@@ -639,6 +695,7 @@ static const struct ssp_test tests[] = {
     {"readers_and_carrier", test_readers_and_carrier},
     {"older_bundle", test_older_bundle},
     {"restored_area", test_restored_area},
+    {"swapped_after_check", test_swapped_after_check},
 };
 // clang-format on
 
