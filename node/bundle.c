@@ -875,12 +875,17 @@ ssp_bundle_read(struct ssp_node *n, const char *path, const uint8_t *central,
     memset(r, 0, sizeof *r);
 
     ssp_err rc = SSP_OK;
-    if ((f.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(f.fd, &st) != 0) {
+    /* O_NONBLOCK, until it is known to be a file: the open of a FIFO waits for a writer. */
+    if ((f.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 || fstat(f.fd, &st) != 0) {
         rc = io_error(errno, "open", path, d);
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "%s is not a regular file", shown(path));
+        goto out;
+    }
+    if (fcntl(f.fd, F_SETFL, 0) != 0) {
+        rc = io_error(errno, "read", path, d);
         goto out;
     }
     f.size = (uint64_t)st.st_size;

@@ -682,6 +682,22 @@ test_swapped_after_check(void)
     fx_free(&c);
 }
 
+/* What is not a regular file is refused at once: a FIFO's open would wait for a writer. */
+static void
+test_not_a_file(void)
+{
+    struct fx a;
+    char p[96];
+    struct ssp_bundle_report r;
+    struct ssp_diag d = {{0}};
+    fx_new(&a, false, "");
+    path_in(&a, "fifo", p, sizeof p);
+    CHECK_INT(mkfifo(p, 0600), 0);
+    CHECK_INT(ssp_bundle_read(a.n, p, NULL, &r, &d), SSP_ERR_INVAL);
+    CHECK_CONTAINS(d.msg, "not a regular file");
+    fx_free(&a);
+}
+
 /* One case per line: tests/CMakeLists.txt registers each line as a ctest test. */
 // clang-format off
 static const struct ssp_test tests[] = {
@@ -696,6 +712,7 @@ static const struct ssp_test tests[] = {
     {"older_bundle", test_older_bundle},
     {"restored_area", test_restored_area},
     {"swapped_after_check", test_swapped_after_check},
+    {"not_a_file", test_not_a_file},
 };
 // clang-format on
 
