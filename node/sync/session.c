@@ -654,6 +654,9 @@ ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
     if (s->list == NULL && (s->list = ssp_alloc(SSP_SYNC_MAX_COMMITS * sizeof *s->list)) == NULL)
         return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
     struct ssp_slice *list = s->list;
+    /* A file is not a link: nothing paces it, and fewer frames are fewer transactions to apply. */
+    size_t target =
+        s->mode == SSP_SESSION_BUNDLE_OUT ? SSP_PACE_FRAME_MAX : ssp_pace_frame_target(&s->pace);
     while (rc == SSP_OK &&
            (s->mode == SSP_SESSION_BUNDLE_OUT || s->frame_out - s->acked < SSP_SESSION_WINDOW)) {
         struct ssp_txn *t = NULL;
@@ -663,7 +666,7 @@ ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
         s->nmarks[(s->frame_out + 1) % SSP_SESSION_WINDOW] = 0;
         rc = ssp_store_read(s->n->store, &t);
         if (rc == SSP_OK)
-            rc = fill_frame(s, t, ssp_pace_frame_target(&s->pace), list, &count, &bytes, &full);
+            rc = fill_frame(s, t, target, list, &count, &bytes, &full);
         s->msg.n = 0;
         if (rc == SSP_OK && count > 0)
             rc = ssp_sync_encode_commits(&s->msg, s->frame_out + 1, list, count);

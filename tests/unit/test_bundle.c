@@ -17,6 +17,7 @@
 #include "node/peers.h"
 #include "node/quarantine.h"
 #include "node/store/keys.h"
+#include "node/sync/pace.h"
 
 #define PASS "bundle test passphrase"
 
@@ -698,6 +699,56 @@ test_not_a_file(void)
     fx_free(&a);
 }
 
+/* The body frames of the bundle at path, counted. */
+static uint32_t
+frames_in(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    uint8_t prefix[SSP_BUNDLE_PREFIX_LEN], len4[4];
+    uint32_t version, hlen, frames = 0;
+    struct stat st;
+    CHECK(fp != NULL && stat(path, &st) == 0);
+    CHECK(fread(prefix, 1, sizeof prefix, fp) == sizeof prefix);
+    CHECK_OK(ssp_bundle_prefix_decode(SSP_SLICE(prefix, sizeof prefix), &version, &hlen));
+    long at = (long)(SSP_BUNDLE_PREFIX_LEN + hlen);
+    while (at < st.st_size - SSP_BUNDLE_SIG_LEN) {
+        CHECK(fseek(fp, at, SEEK_SET) == 0 && fread(len4, 1, 4, fp) == 4);
+        at += 4 + (long)ssp_get_be32(len4);
+        frames++;
+    }
+    CHECK_INT(at, st.st_size - SSP_BUNDLE_SIG_LEN);
+    fclose(fp);
+    return frames;
+}
+
+/*
+ * Nothing paces a file: a bundle's frames are filled to the largest size
+ * (as a fast link's are), not to the first frame of a link (8 KiB), which
+ * would cost the importer a transaction per 64 KiB.
+ */
+static void
+test_full_frames(void)
+{
+    struct fx c, a;
+    char p[96];
+    struct ssp_bundle_report r;
+    fx_new(&c, true, "north");
+    fx_new(&a, false, "");
+    enrol(&c, &a, "north", SSP_ROLE_MEMBER);
+    for (int i = 0; i < 2000; i++)
+        add(&c, "person", "north", "alias", "a record of one commit");
+    path_in(&c, "c2a", p, sizeof p);
+    r = write_for(&c, &a, NULL, p);
+    CHECK(r.bytes > (512u << 10));
+    /* HELLO, DONE, and the commits in frames of 256 KiB. */
+    CHECK(frames_in(p) <= 2 + r.bytes / (SSP_PACE_FRAME_MAX - (16u << 10)) + 1);
+    r = read_ok(&a, p, c.id);
+    CHECK_INT(r.refused, 0);
+    CHECK(r.applied >= 2000);
+    fx_free(&a);
+    fx_free(&c);
+}
+
 /* One case per line: tests/CMakeLists.txt registers each line as a ctest test. */
 // clang-format off
 static const struct ssp_test tests[] = {
@@ -713,6 +764,7 @@ static const struct ssp_test tests[] = {
     {"restored_area", test_restored_area},
     {"swapped_after_check", test_swapped_after_check},
     {"not_a_file", test_not_a_file},
+    {"full_frames", test_full_frames},
 };
 // clang-format on
 
