@@ -215,7 +215,7 @@ check_stream(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
             ssp_recover_active(ctx->n, t, cstr(h->scope))) {
             /* Our own history parts from the network's here: theirs is taken (node/recover.h). */
             struct ssp_diag why = {{0}};
-            rc = ssp_recover_rebase(ctx->n, t, h, &why);
+            rc = ssp_recover_rebase(ctx->n, t, ctx->next != NULL ? ctx->next : ctx->n->kr, h, &why);
             return rc == SSP_OK ? check_stream(ctx, t, c, bytes, fresh) : rc;
         }
         rc = quarantine(ctx, t, h, SSP_QUARANTINE_DIVERGED);

@@ -112,13 +112,13 @@ stash(void *arg, struct ssp_txn *t, uint64_t seq, struct ssp_slice bytes)
 }
 
 ssp_err
-ssp_recover_rebase(struct ssp_node *n, struct ssp_txn *t, const struct ssp_commit_hdr *h,
-                   struct ssp_diag *d)
+ssp_recover_rebase(struct ssp_node *n, struct ssp_txn *t, const struct ssp_keyring *kr,
+                   const struct ssp_commit_hdr *h, struct ssp_diag *d)
 {
     struct rebase rb = {cstr(h->scope), n->kr->pk};
     uint32_t dropped, rebuilt;
     ssp_err rc =
-        ssp_node_drop_from(t, n->kr, rb.scope, rb.self, h->seq, stash, &rb, &dropped, &rebuilt);
+        ssp_node_drop_from(t, kr, rb.scope, rb.self, h->seq, stash, &rb, &dropped, &rebuilt);
     if (rc != SSP_OK)
         return ssp_diag_set(d, rc, "cannot set aside this node's commits of stream %s: %s",
                             h->scope, ssp_strerror(rc));
