@@ -215,7 +215,7 @@ check_stream(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
             ssp_recover_active(ctx->n, t, cstr(h->scope))) {
             /* Our own history parts from the network's here: theirs is taken (node/recover.h). */
             struct ssp_diag why = {{0}};
-            rc = ssp_recover_rebase(ctx->n, t, h, &why);
+            rc = ssp_recover_rebase(ctx->n, t, ctx->next != NULL ? ctx->next : ctx->n->kr, h, &why);
             return rc == SSP_OK ? check_stream(ctx, t, c, bytes, fresh) : rc;
         }
         rc = quarantine(ctx, t, h, SSP_QUARANTINE_DIVERGED);
@@ -701,7 +701,6 @@ static void
 removed(struct ssp_node *n, const struct apply_ctx *ctx)
 {
     char at[SSP_TIME_TEXT], why[sizeof ctx->reason + 16] = "";
-    struct ssp_diag d = {{0}};
     n->removed_at = ctx->removed_at;
     ssp_wipe(n->kr->keys, sizeof n->kr->keys);
     ssp_time_text(ssp_hlc_ms(ctx->removed_at), at);
@@ -711,8 +710,7 @@ removed(struct ssp_node *n, const struct apply_ctx *ctx)
             "this node was removed from the network at %s%s; purged %llu records of scopes %s", at,
             why, (unsigned long long)ctx->purged,
             ctx->purged_scopes[0] != '\0' ? ctx->purged_scopes : "(none held)");
-    if (ssp_store_compact(n->store, n->dir, &d) != SSP_OK)
-        ssp_say(SSP_ERROR, "the purged data may remain in free pages of the store: %s", d.msg);
+    ssp_node_compact_purged(n);
 }
 
 ssp_err

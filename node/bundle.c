@@ -85,20 +85,30 @@ struct out_file {
     struct ssp_diag d; /* why a write failed, in words better than the session's */
 };
 
-static ssp_err
-write_all(struct out_file *o, struct ssp_slice b)
+/* Writes all of b to fd: 0, or the errno of the failure. */
+static int
+write_fd(int fd, struct ssp_slice b)
 {
     const uint8_t *p = b.p;
     size_t n = b.n;
     while (n > 0) {
-        ssize_t w = write(o->fd, p, n);
+        ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
-            return io_error(errno, "write", o->path, &o->d);
+            return errno;
         p += w;
         n -= (size_t)w;
     }
+    return 0;
+}
+
+static ssp_err
+write_all(struct out_file *o, struct ssp_slice b)
+{
+    int err = write_fd(o->fd, b);
+    if (err != 0)
+        return io_error(err, "write", o->path, &o->d);
     o->written += b.n;
     return SSP_OK;
 }
@@ -357,15 +367,23 @@ out:
 
 /* ---- reading ---- */
 
-/* A bundle being read: the file, where we are in it, and the signed hash so far. */
+/*
+ * A bundle being read: the file, where we are in it, and the signed hash so
+ * far. While it is verified, what is hashed is also written to copy (in the
+ * node directory, unnamed), from which it is then applied.
+ */
 struct in_file {
-    int fd;
+    int fd, copy;
     const char *path;
+    const char *dir; /* where the copy is */
     uint64_t size, at;
     struct ssp_hasher h;
 };
 
-/* Reads exactly len bytes into p and adds them to the hash; the file ending first is a cut. */
+/*
+ * Reads exactly len bytes into p and (if hash) adds them to the hash and the
+ * copy; the file ending first is a cut.
+ */
 static ssp_err
 read_signed(struct in_file *f, uint8_t *p, size_t len, bool hash, struct ssp_diag *d)
 {
@@ -384,7 +402,28 @@ read_signed(struct in_file *f, uint8_t *p, size_t len, bool hash, struct ssp_dia
     }
     if (hash)
         ssp_hasher_update(&f->h, SSP_SLICE(p, len));
+    int err = hash && f->copy >= 0 ? write_fd(f->copy, SSP_SLICE(p, len)) : 0;
+    if (err != 0)
+        return io_error(err, "copy the bundle into", f->dir, d);
     f->at += len;
+    return SSP_OK;
+}
+
+/*
+ * The copy the verifying pass writes and the applying pass reads: what is
+ * applied is then what was verified, even when the file changes between the
+ * two (a USB device can answer a second read with other bytes). Unlinked at
+ * once, so that nothing is left behind whatever happens.
+ */
+static ssp_err
+open_copy(struct in_file *f, struct ssp_diag *d)
+{
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s/bundle-import.XXXXXX", f->dir) >= sizeof tmp)
+        return ssp_diag_set(d, SSP_ERR_INVAL, "the node directory's path is too long");
+    if ((f->copy = mkstemp(tmp)) < 0)
+        return io_error(errno, "create a copy of the bundle in", f->dir, d);
+    unlink(tmp);
     return SSP_OK;
 }
 
@@ -724,12 +763,13 @@ take(struct in_pass *p, struct ssp_slice msg, uint64_t index, bool last, struct 
     return ssp_session_input(p->s, msg, d);
 }
 
-/* In the applying pass: the file verified is not the file read (it changed, or was swapped). */
+/* In the applying pass: the body, as signed, is not well-formed (the sender's fault). */
 static ssp_err
-changed(const struct in_file *f, const char *what, struct ssp_diag *d)
+malformed(const struct in_file *f, const char *what, struct ssp_diag *d)
 {
     return ssp_diag_set(d, SSP_ERR_PROTO,
-                        "%s changed while it was imported (%s at byte %llu): import it again",
+                        "%s is signed but its body is not well-formed (%s at byte %llu): have its "
+                        "sender write it again",
                         shown(f->path), what, (unsigned long long)f->at);
 }
 
@@ -744,13 +784,13 @@ apply_body(struct in_pass *p, const uint8_t verified[SSP_HASH_LEN], struct ssp_d
     ssp_err rc = SSP_OK;
     while (rc == SSP_OK && f->at < end) {
         if (last)
-            return changed(f, "data after the last frame", d);
-        /* Bounds were checked by the verifying pass; the file may not change in between. */
+            return malformed(f, "data after the last frame", d);
+        /* Bounds were checked by the verifying pass, on these very bytes. */
         rc = read_signed(f, len4, sizeof len4, true, d);
         uint32_t len = rc == SSP_OK ? ssp_get_be32(len4) : 0;
         if (rc == SSP_OK &&
             (len < SSP_BUNDLE_CHUNK_MIN || len > SSP_BUNDLE_CHUNK_MAX || len > end - f->at))
-            return changed(f, "a frame of another length", d);
+            return malformed(f, "a frame of another length", d);
         p->ct.n = 0;
         p->msg.n = 0;
         if (rc == SSP_OK && ssp_buf_reserve(&p->ct, len) != SSP_OK)
@@ -760,16 +800,19 @@ apply_body(struct in_pass *p, const uint8_t verified[SSP_HASH_LEN], struct ssp_d
         p->ct.n = len;
         if (rc == SSP_OK &&
             ssp_sstream_pull_end(p->ss, SSP_BUF_SLICE(&p->ct), &last, &p->msg) != SSP_OK)
-            return changed(f, "a frame that does not decrypt", d);
+            return malformed(f, "a frame that does not decrypt", d);
         if (rc == SSP_OK)
             rc = take(p, SSP_BUF_SLICE(&p->msg), index++, last, d);
     }
     if (rc == SSP_OK && !last)
-        return changed(f, "no last frame", d);
+        return malformed(f, "no last frame", d);
     if (rc == SSP_OK) {
         ssp_hasher_final(&f->h, hash);
         if (memcmp(hash, verified, SSP_HASH_LEN) != 0)
-            return changed(f, "other bytes", d);
+            return ssp_diag_set(d, SSP_ERR_IO,
+                                "the copy of %s in the node directory changed while it was "
+                                "imported: check that disk",
+                                shown(f->path));
     }
     return rc;
 }
@@ -816,7 +859,7 @@ ssp_err
 ssp_bundle_read(struct ssp_node *n, const char *path, const uint8_t *central,
                 struct ssp_bundle_report *r, struct ssp_diag *d)
 {
-    struct in_file f = {.fd = -1, .path = path};
+    struct in_file f = {.fd = -1, .copy = -1, .path = path, .dir = n->dir};
     struct in_pass p = {.n = n, .f = &f};
     struct ssp_bundle_header h;
     struct ssp_buf head;
@@ -832,7 +875,8 @@ ssp_bundle_read(struct ssp_node *n, const char *path, const uint8_t *central,
     memset(r, 0, sizeof *r);
 
     ssp_err rc = SSP_OK;
-    if ((f.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(f.fd, &st) != 0) {
+    /* O_NONBLOCK, until it is known to be a file: the open of a FIFO waits for a writer. */
+    if ((f.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 || fstat(f.fd, &st) != 0) {
         rc = io_error(errno, "open", path, d);
         goto out;
     }
@@ -840,8 +884,15 @@ ssp_bundle_read(struct ssp_node *n, const char *path, const uint8_t *central,
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "%s is not a regular file", shown(path));
         goto out;
     }
+    if (fcntl(f.fd, F_SETFL, 0) != 0) {
+        rc = io_error(errno, "read", path, d);
+        goto out;
+    }
     f.size = (uint64_t)st.st_size;
     r->file_bytes = f.size;
+    rc = open_copy(&f, d);
+    if (rc != SSP_OK)
+        goto out;
     ssp_hasher_init(&f.h);
     ssp_hasher_update(&f.h, cstr(SIGNED_CONTEXT));
     /* Everything is checked before anything is applied: form, network, sender, signature. */
@@ -872,9 +923,12 @@ ssp_bundle_read(struct ssp_node *n, const char *path, const uint8_t *central,
                           shown(path));
         goto out;
     }
-    /* The second pass reads the same bytes again, checking they are the ones verified. */
+    /* The second pass reads the copy, checking again that it holds the bytes verified. */
+    close(f.fd);
+    f.fd = f.copy;
+    f.copy = -1;
     if (lseek(f.fd, (off_t)head.n, SEEK_SET) < 0) {
-        rc = io_error(errno, "read", path, d);
+        rc = io_error(errno, "read the copy of the bundle in", n->dir, d);
         goto out;
     }
     f.at = head.n;
@@ -920,6 +974,8 @@ out:
     }
     if (f.fd >= 0)
         close(f.fd);
+    if (f.copy >= 0)
+        close(f.copy);
     ssp_session_free(p.s);
     ssp_sstream_free(p.ss);
     ssp_secret_free(key);

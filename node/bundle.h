@@ -11,7 +11,9 @@
  *           to each reader, and signed by this node. The file appears
  *           whole or not at all (a temporary file, fsync, rename), mode 0600.
  *   read    the whole file is checked first (form, bounds, network, sender,
- *           signature over every byte), and only then decrypted and applied
+ *           signature over every byte) while it is copied to an unnamed file
+ *           in the node directory, and only then is that copy (what was
+ *           checked, whatever the file does meanwhile) decrypted and applied
  *           frame by frame through ssp_node_apply, as from the sender. The
  *           sender's HELLO is merged into what we know of it. A reader that
  *           is a carrier (not the recipient) keeps only the streams of the

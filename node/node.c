@@ -199,6 +199,14 @@ load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag 
     return rc;
 }
 
+void
+ssp_node_compact_purged(struct ssp_node *n)
+{
+    struct ssp_diag d = {{0}};
+    if (ssp_store_compact(n->store, n->dir, &d) != SSP_OK)
+        ssp_say(SSP_ERROR, "the purged data may remain in free pages of the store: %s", d.msg);
+}
+
 ssp_err
 ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size, struct ssp_node **out,
               struct ssp_diag *d)
@@ -223,6 +231,14 @@ ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size, st
         rc = ssp_diag_set(d, SSP_ERR_INVAL,
                           "the default scope '%s' in ssp.conf is not one this node holds",
                           n->cfg.scope);
+    /*
+     * The compaction after this node's purge (node/apply.c) runs after the
+     * purge's transaction: if the node stopped in between, or it failed,
+     * the purged data is still in free pages. The store of a removed node
+     * is small (the roster): compacting it at each start costs little.
+     */
+    if (rc == SSP_OK && n->removed_at != 0)
+        ssp_node_compact_purged(n);
     if (rc != SSP_OK)
         goto fail;
     ssp_node_pick_scope(n);

@@ -71,6 +71,7 @@ const char *ssp_node_role(struct ssp_node *n);
 SSP_MUST_CHECK ssp_err ssp_node_create(const char *dir, const struct ssp_node_init *init,
                                        const char *pass, size_t len, uint8_t id[SSP_PK_LEN],
                                        struct ssp_diag *d);
+/* Opens the node in dir; a node removed from its network compacts its store first. */
 SSP_MUST_CHECK ssp_err ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size,
                                      struct ssp_node **out, struct ssp_diag *d);
 void ssp_node_close(struct ssp_node *n);

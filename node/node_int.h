@@ -37,6 +37,11 @@ SSP_MUST_CHECK ssp_err ssp_node_write_after(struct ssp_node *n, ssp_write_fn fir
 SSP_MUST_CHECK ssp_err ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t,
                                               const struct ssp_buf *bodies, size_t count,
                                               struct ssp_diag *d);
+/*
+ * Rewrites the store without its free pages, where the data this node's
+ * removal purged stays until then (ssp_store_compact); a failure is logged.
+ */
+void ssp_node_compact_purged(struct ssp_node *n);
 /* Picks the default scope: ssp.conf's, else the first area scope of this node's keys. */
 void ssp_node_pick_scope(struct ssp_node *n);
 

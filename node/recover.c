@@ -91,24 +91,34 @@ struct rebase {
     const uint8_t *self;
 };
 
-/* A commit of ours leaves the log: it is kept, as signed, in the stash. */
+/*
+ * A commit of ours leaves the log: it is kept, as signed, in the stash. bytes
+ * point into the store, which the put itself may move (a page spilled when a
+ * large transaction runs out of room for its dirty pages): copied first.
+ */
 static ssp_err
 stash(void *arg, struct ssp_txn *t, uint64_t seq, struct ssp_slice bytes)
 {
     const struct rebase *rb = arg;
     uint8_t k[STASH_KEY_MAX];
-    return ssp_txn_put(t, SSP_DB_META, SSP_SLICE(k, stash_key(k, rb->scope, rb->self, seq, true)),
-                       bytes);
+    struct ssp_buf copy;
+    ssp_buf_init(&copy);
+    ssp_err rc = ssp_buf_append(&copy, bytes.p, bytes.n);
+    if (rc == SSP_OK)
+        rc = ssp_txn_put(t, SSP_DB_META, SSP_SLICE(k, stash_key(k, rb->scope, rb->self, seq, true)),
+                         SSP_BUF_SLICE(&copy));
+    ssp_buf_fini(&copy);
+    return rc;
 }
 
 ssp_err
-ssp_recover_rebase(struct ssp_node *n, struct ssp_txn *t, const struct ssp_commit_hdr *h,
-                   struct ssp_diag *d)
+ssp_recover_rebase(struct ssp_node *n, struct ssp_txn *t, const struct ssp_keyring *kr,
+                   const struct ssp_commit_hdr *h, struct ssp_diag *d)
 {
     struct rebase rb = {cstr(h->scope), n->kr->pk};
     uint32_t dropped, rebuilt;
     ssp_err rc =
-        ssp_node_drop_from(t, n->kr, rb.scope, rb.self, h->seq, stash, &rb, &dropped, &rebuilt);
+        ssp_node_drop_from(t, kr, rb.scope, rb.self, h->seq, stash, &rb, &dropped, &rebuilt);
     if (rc != SSP_OK)
         return ssp_diag_set(d, rc, "cannot set aside this node's commits of stream %s: %s",
                             h->scope, ssp_strerror(rc));

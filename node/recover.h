@@ -29,9 +29,11 @@ bool ssp_recover_active(struct ssp_node *n, struct ssp_txn *t, struct ssp_slice 
 /*
  * In t: a peer sent commit h of our own stream in recovery, with another
  * hash than ours at that seq: stashes our commits from h->seq on and rebuilds
- * what they touched, so that h comes next in the stream.
+ * what they touched (opened with kr: the keyring as t has it, with keys
+ * granted earlier in t), so that h comes next in the stream.
  */
 SSP_MUST_CHECK ssp_err ssp_recover_rebase(struct ssp_node *n, struct ssp_txn *t,
+                                          const struct ssp_keyring *kr,
                                           const struct ssp_commit_hdr *h, struct ssp_diag *d);
 /*
  * A session with a peer that holds our own stream of scope is synced: the

@@ -258,10 +258,7 @@ rebuild(struct drop *dr, struct ssp_replay *rp, const uint8_t id[SSP_RECORD_ID_L
     memcpy(now->id, id, SSP_RECORD_ID_LEN);
     memcpy(now->scope, old->scope, sizeof now->scope);
     now->key_epoch = key->epoch;
-    rc = ssp_node_store_record(dr->t, now, key->key, false, live, scratch);
-    /* The write may have moved the pages the replay's cached commit pointed into. */
-    ssp_replay_forget(rp);
-    return rc;
+    return ssp_node_store_record(dr->t, now, key->key, false, live, scratch);
 }
 
 static ssp_err
@@ -285,6 +282,9 @@ rebuild_all(struct drop *dr, uint32_t *rebuilt)
             continue;
         rc = rebuild(dr, &rp, dr->ids[i], &old, &now, &keep, &cap, &scratch, &changed);
         *rebuilt += changed;
+        /* A write (a record stored or deleted) may move the pages the cached commit is in. */
+        if (changed)
+            ssp_replay_forget(&rp);
     }
     ssp_free(keep);
     ssp_buf_fini(&scratch);

@@ -480,7 +480,9 @@ on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag *d
             SSP_WARN, "peer %s: its clock is %lld s %s ours; check the clocks", s->who,
             (long long)(s->st.skew_ms / 1000 < 0 ? -s->st.skew_ms / 1000 : s->st.skew_ms / 1000),
             s->st.skew_ms > 0 ? "ahead of" : "behind");
+    struct ssp_roster_entry pe;
     ssp_err rc = ssp_store_read(s->n->store, &t);
+    bool enrolled = rc == SSP_OK && ssp_roster_get(t, s->peer, &pe) == SSP_OK;
     while (rc == SSP_OK && (rc = ssp_sync_frontier_next(m, &it, &e)) == SSP_OK) {
         struct out_stream *o = find_out(s, e.scope, e.origin, true);
         bool same = true;
@@ -489,16 +491,26 @@ on_hello(struct ssp_session *s, const struct ssp_sync_msg *m, struct ssp_diag *d
             break;
         }
         o->sent = o->known = e.seq;
+        rc = same_history(t, &e, &same);
+        if (rc == SSP_OK && !same)
+            o->blocked = true;
+        /*
+         * A frontier is the peer's word, not signed: it says something of a
+         * stream only from a peer we would take that scope from. A removed
+         * node, or one of another area, could otherwise stop our writes (or
+         * the central's roster) with a made-up seq or head.
+         */
+        if (rc != SSP_OK || !ssp_roster_may_send(ssp_node_network_for(s->n, s->peer), s->peer,
+                                                 enrolled ? &pe : NULL, e.scope))
+            continue;
         if (memcmp(e.origin, s->n->kr->pk, SSP_PK_LEN) == 0 &&
             s->nrecover < SSP_ROSTER_MAX_SCOPES && ssp_recover_active(s->n, t, e.scope)) {
             memcpy(s->recover[s->nrecover], e.scope.p, e.scope.n);
             s->recover[s->nrecover++][e.scope.n] = '\0';
         }
-        rc = same_history(t, &e, &same);
-        if (rc == SSP_OK && !same) {
-            o->blocked = true;
+        if (!same) {
             rc = add_finding(&f, &e, SSP_QUARANTINE_DIVERGED, e.seq);
-        } else if (rc == SSP_OK) {
+        } else {
             size_t before = f.n;
             rc = check_own(&f, t, &e);
             if (rc == SSP_OK && f.n > before && f.q[before].kind == SSP_QUARANTINE_PEER_BEHIND)
@@ -642,6 +654,9 @@ ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
     if (s->list == NULL && (s->list = ssp_alloc(SSP_SYNC_MAX_COMMITS * sizeof *s->list)) == NULL)
         return ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory");
     struct ssp_slice *list = s->list;
+    /* A file is not a link: nothing paces it, and fewer frames are fewer transactions to apply. */
+    size_t target =
+        s->mode == SSP_SESSION_BUNDLE_OUT ? SSP_PACE_FRAME_MAX : ssp_pace_frame_target(&s->pace);
     while (rc == SSP_OK &&
            (s->mode == SSP_SESSION_BUNDLE_OUT || s->frame_out - s->acked < SSP_SESSION_WINDOW)) {
         struct ssp_txn *t = NULL;
@@ -651,7 +666,7 @@ ssp_session_pump(struct ssp_session *s, struct ssp_diag *d)
         s->nmarks[(s->frame_out + 1) % SSP_SESSION_WINDOW] = 0;
         rc = ssp_store_read(s->n->store, &t);
         if (rc == SSP_OK)
-            rc = fill_frame(s, t, ssp_pace_frame_target(&s->pace), list, &count, &bytes, &full);
+            rc = fill_frame(s, t, target, list, &count, &bytes, &full);
         s->msg.n = 0;
         if (rc == SSP_OK && count > 0)
             rc = ssp_sync_encode_commits(&s->msg, s->frame_out + 1, list, count);

@@ -5,8 +5,11 @@
  * real files: round trips, every byte flipped and every cut refused, readers
  * and carriers.
  */
+#define _GNU_SOURCE /* syscall */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -14,6 +17,7 @@
 #include "node/peers.h"
 #include "node/quarantine.h"
 #include "node/store/keys.h"
+#include "node/sync/pace.h"
 
 #define PASS "bundle test passphrase"
 
@@ -626,6 +630,125 @@ test_restored_area(void)
     fx_free(&c);
 }
 
+/*
+ * A file that changes between the verifying and the applying pass, as a USB
+ * device can answer a second read with other bytes. Armed with a path, the
+ * next lseek (which ssp_bundle_read makes between its passes) overwrites
+ * that file with zeros first. This lseek stands for libc's in this program.
+ */
+static const char *zero_on_seek;
+static bool zeroed;
+
+off_t
+lseek(int fd, off_t offset, int whence)
+{
+    if (zero_on_seek != NULL) {
+        struct stat st;
+        int z = open(zero_on_seek, O_WRONLY | O_CLOEXEC);
+        CHECK(z >= 0 && fstat(z, &st) == 0);
+        uint8_t *zeros = calloc(1, (size_t)st.st_size);
+        CHECK(zeros != NULL && write(z, zeros, (size_t)st.st_size) == st.st_size);
+        free(zeros);
+        CHECK_INT(close(z), 0);
+        zero_on_seek = NULL;
+        zeroed = true;
+    }
+    return (off_t)syscall(SYS_lseek, fd, offset, whence);
+}
+
+/* What is applied is what was verified, whatever the file says when read again. */
+static void
+test_swapped_after_check(void)
+{
+    struct fx c, a;
+    char p[96];
+    uint8_t h1[SSP_HASH_LEN], h2[SSP_HASH_LEN];
+    struct ssp_bundle_report r;
+    fx_new(&c, true, "north");
+    fx_new(&a, false, "");
+    enrol(&c, &a, "north", SSP_ROLE_MEMBER);
+    add(&c, "person", "north", "alias", "C1");
+    path_in(&c, "c2a", p, sizeof p);
+    write_for(&c, &a, NULL, p);
+    zero_on_seek = p;
+    zeroed = false;
+    r = read_ok(&a, p, c.id);
+    CHECK(zeroed);
+    CHECK(r.applied >= 3);
+    state(&a, "north", h1);
+    state(&c, "north", h2);
+    CHECK(memcmp(h1, h2, sizeof h1) == 0);
+    verify_ok(&a);
+    fx_free(&a);
+    fx_free(&c);
+}
+
+/* What is not a regular file is refused at once: a FIFO's open would wait for a writer. */
+static void
+test_not_a_file(void)
+{
+    struct fx a;
+    char p[96];
+    struct ssp_bundle_report r;
+    struct ssp_diag d = {{0}};
+    fx_new(&a, false, "");
+    path_in(&a, "fifo", p, sizeof p);
+    CHECK_INT(mkfifo(p, 0600), 0);
+    CHECK_INT(ssp_bundle_read(a.n, p, NULL, &r, &d), SSP_ERR_INVAL);
+    CHECK_CONTAINS(d.msg, "not a regular file");
+    fx_free(&a);
+}
+
+/* The body frames of the bundle at path, counted. */
+static uint32_t
+frames_in(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    uint8_t prefix[SSP_BUNDLE_PREFIX_LEN], len4[4];
+    uint32_t version, hlen, frames = 0;
+    struct stat st;
+    CHECK(fp != NULL && stat(path, &st) == 0);
+    CHECK(fread(prefix, 1, sizeof prefix, fp) == sizeof prefix);
+    CHECK_OK(ssp_bundle_prefix_decode(SSP_SLICE(prefix, sizeof prefix), &version, &hlen));
+    long at = (long)(SSP_BUNDLE_PREFIX_LEN + hlen);
+    while (at < st.st_size - SSP_BUNDLE_SIG_LEN) {
+        CHECK(fseek(fp, at, SEEK_SET) == 0 && fread(len4, 1, 4, fp) == 4);
+        at += 4 + (long)ssp_get_be32(len4);
+        frames++;
+    }
+    CHECK_INT(at, st.st_size - SSP_BUNDLE_SIG_LEN);
+    fclose(fp);
+    return frames;
+}
+
+/*
+ * Nothing paces a file: a bundle's frames are filled to the largest size
+ * (as a fast link's are), not to the first frame of a link (8 KiB), which
+ * would cost the importer a transaction per 64 KiB.
+ */
+static void
+test_full_frames(void)
+{
+    struct fx c, a;
+    char p[96];
+    struct ssp_bundle_report r;
+    fx_new(&c, true, "north");
+    fx_new(&a, false, "");
+    enrol(&c, &a, "north", SSP_ROLE_MEMBER);
+    for (int i = 0; i < 2000; i++)
+        add(&c, "person", "north", "alias", "a record of one commit");
+    path_in(&c, "c2a", p, sizeof p);
+    r = write_for(&c, &a, NULL, p);
+    CHECK(r.bytes > (512u << 10));
+    /* HELLO, DONE, and the commits in frames of 256 KiB. */
+    CHECK(frames_in(p) <= 2 + r.bytes / (SSP_PACE_FRAME_MAX - (16u << 10)) + 1);
+    r = read_ok(&a, p, c.id);
+    CHECK_INT(r.refused, 0);
+    CHECK(r.applied >= 2000);
+    fx_free(&a);
+    fx_free(&c);
+}
+
 /* One case per line: tests/CMakeLists.txt registers each line as a ctest test. */
 // clang-format off
 static const struct ssp_test tests[] = {
@@ -639,6 +762,9 @@ static const struct ssp_test tests[] = {
     {"readers_and_carrier", test_readers_and_carrier},
     {"older_bundle", test_older_bundle},
     {"restored_area", test_restored_area},
+    {"swapped_after_check", test_swapped_after_check},
+    {"not_a_file", test_not_a_file},
+    {"full_frames", test_full_frames},
 };
 // clang-format on
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "node/quarantine.h"
 #include "node/store/keys.h"
 #include "node/sync/session.h"
 
@@ -698,6 +699,126 @@ test_removed_rules(void)
     CHECK(ssp_roster_may_write(net, node, &e, north, 5000));
 }
 
+/* The quarantined streams of f, counted. */
+static uint32_t
+quarantined(struct fx *f)
+{
+    struct ssp_txn *t;
+    struct ssp_quarantine q;
+    bool started = false;
+    uint32_t n = 0;
+    CHECK_OK(ssp_store_read(f->n->store, &t));
+    while (ssp_quarantine_next(t, &started, &q) == SSP_OK)
+        n++;
+    ssp_txn_abort(t);
+    return n;
+}
+
+/* Hands to == node's session with peer a HELLO from peer naming one stream, as given. */
+static void
+hello_from(struct fx *node, struct fx *peer, const struct ssp_frontier_entry *e)
+{
+    struct queue q;
+    struct ssp_session *s;
+    struct ssp_buf hello;
+    struct ssp_diag d = {{0}};
+    memset(&q, 0, sizeof q);
+    ssp_buf_init(&hello);
+    CHECK_OK(ssp_sync_encode_hello(&hello, peer->id, SSP_SCHEMA_VERSION, ssp_wall_ms(), e, 1));
+    CHECK_OK(ssp_session_new(node->n, peer->id, enqueue, &q, &s));
+    CHECK_OK(ssp_session_start(s, &d));
+    CHECK_OK(ssp_session_input(s, SSP_BUF_SLICE(&hello), &d));
+    ssp_session_free(s);
+    while (q.head != q.tail)
+        ssp_buf_fini(&q.msgs[q.head++ % 256]);
+    ssp_buf_fini(&hello);
+}
+
+/*
+ * A HELLO's frontier is the peer's word, not signed: what it says of a
+ * stream (another history, or more of this node's own stream than it holds)
+ * is taken only from a peer that may send that scope, not from a removed
+ * node or one of another area, which could otherwise stop this node's
+ * writes (or the central's roster) with a made-up frontier.
+ */
+static void
+test_hello_findings_need_rights(void)
+{
+    struct fx c, a, b, s;
+    struct ssp_rotation rot;
+    uint8_t id[SSP_RECORD_ID_LEN];
+    struct ssp_frontier_entry behind = {SSP_SLICE("north", 5), NULL, 1, 1000, {0}};
+    struct ssp_frontier_entry other = {SSP_SLICE("north", 5), NULL, 1, 1, {0}};
+    struct ssp_frontier_entry roster = {
+        SSP_SLICE(SSP_ROSTER_SCOPE, strlen(SSP_ROSTER_SCOPE)), NULL, 1, 1000, {0}};
+    fx_new(&c, "central", true, "north,south");
+    fx_new(&a, "a", false, "");
+    fx_new(&b, "b", false, "");
+    fx_new(&s, "s", false, "");
+    enrol(&c, &a, "north", SSP_ROLE_MEMBER);
+    enrol(&c, &b, "north", SSP_ROLE_MEMBER);
+    enrol(&c, &s, "south", SSP_ROLE_MEMBER);
+    sync_pair(&a, &c);
+    add(&a, "person", NULL, (const char *const[]){"alias", "A1", NULL}, id);
+    revoke_node(&c, &b, &rot);
+    sync_pair(&a, &c);
+    behind.origin = other.origin = a.id;
+    roster.origin = c.id;
+
+    /* The removed node, and a member of another area, say a's stream is ahead or another. */
+    hello_from(&a, &b, &behind);
+    hello_from(&a, &b, &other);
+    hello_from(&a, &s, &behind);
+    hello_from(&a, &s, &other);
+    hello_from(&c, &b, &roster);
+    CHECK_INT(quarantined(&a), 0);
+    CHECK_INT(quarantined(&c), 0);
+    add(&a, NULL, NULL, (const char *const[]){"alias", "A2", NULL}, id);
+
+    /* The central may send north: its word counts (a was restored, as far as a can tell). */
+    hello_from(&a, &c, &behind);
+    CHECK_INT(quarantined(&a), 1);
+    fx_free(&s);
+    fx_free(&b);
+    fx_free(&a);
+    fx_free(&c);
+}
+
+/*
+ * The compaction after a purge is not in the purge's transaction: a node
+ * stopped between the two (kill -9, or a compaction that failed) compacts
+ * when it opens, so the purged data does not stay in free pages.
+ */
+static void
+test_purge_compacted_on_open(void)
+{
+    struct fx c, b;
+    struct ssp_rotation rot;
+    struct ssp_diag d = {{0}};
+    uint8_t bid[SSP_RECORD_ID_LEN];
+    char blocker[128];
+    fx_new(&c, "central", true, "north");
+    fx_new(&b, "b", false, "");
+    enrol(&c, &b, "north", SSP_ROLE_MEMBER);
+    sync_pair(&b, &c);
+    add(&b, "person", NULL, (const char *const[]){"alias", "B1", NULL}, bid);
+    sync_pair(&b, &c);
+    revoke_node(&c, &b, &rot);
+    /* A directory where the compacted copy would go: the compaction fails. */
+    snprintf(blocker, sizeof blocker, "%s/data.mdb.compact", b.dir);
+    CHECK_INT(mkdir(blocker, 0700), 0);
+    sync_pair(&b, &c);
+    CHECK(b.n->removed_at != 0);
+    CHECK(file_holds(&b, bid, SSP_RECORD_ID_LEN));
+    CHECK_INT(rmdir(blocker), 0);
+    ssp_node_close(b.n);
+    CHECK_OK(ssp_node_open(b.dir, PASS, strlen(PASS), 0, &b.n, &d));
+    CHECK(!file_holds(&b, bid, SSP_RECORD_ID_LEN));
+    verify_ok(&b);
+    fx_free(&b);
+    fx_free(&c);
+}
+
 /* One case per line: tests/CMakeLists.txt registers each line as a ctest test. */
 // clang-format off
 static const struct ssp_test tests[] = {
@@ -709,6 +830,8 @@ static const struct ssp_test tests[] = {
     {"revoke", test_revoke},
     {"revoke_converges", test_revoke_converges},
     {"removed_rules", test_removed_rules},
+    {"hello_findings_need_rights", test_hello_findings_need_rights},
+    {"purge_compacted_on_open", test_purge_compacted_on_open},
 };
 // clang-format on
 
