@@ -158,24 +158,10 @@ quarantine(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit_hdr
            enum ssp_quarantine_kind kind)
 {
     struct ssp_quarantine q = {.kind = kind, .seq = h->seq, .at_ms = ssp_wall_ms()};
-    char who[SSP_NODE_ID_TEXT + 1], from[SSP_NODE_ID_TEXT + 1];
-    bool added;
     snprintf(q.scope, sizeof q.scope, "%s", h->scope);
     memcpy(q.origin, h->origin, SSP_PK_LEN);
     memcpy(q.peer, ctx->from, SSP_PK_LEN);
-    ssp_err rc = ssp_quarantine_put(t, &q, &added);
-    if (rc == SSP_OK && added) {
-        ssp_node_id_format(h->origin, who);
-        ssp_node_id_format(ctx->from, from);
-        ssp_say(SSP_WARN,
-                "stream %s/%.8s quarantined: %.8s sent another commit seq %llu than the one held "
-                "(%s); see 'Restored or cloned nodes' in the README",
-                h->scope, who, from, (unsigned long long)h->seq,
-                memcmp(h->origin, ctx->n->kr->pk, SSP_PK_LEN) == 0
-                    ? "this node's own history differs from the network's"
-                    : "its origin signed two histories");
-    }
-    return rc;
+    return ssp_quarantine_note(t, &q, ctx->n->kr->pk);
 }
 
 /*

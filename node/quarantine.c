@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "node/node.h"
+#include "node/say.h"
 #include "node/store/keys.h"
 #include "proto/mp.h"
 
@@ -86,6 +88,39 @@ ssp_quarantine_put(struct ssp_txn *t, const struct ssp_quarantine *q, bool *adde
     ssp_buf_fini(&v);
     *added = rc == SSP_OK;
     return rc;
+}
+
+ssp_err
+ssp_quarantine_note(struct ssp_txn *t, const struct ssp_quarantine *q,
+                    const uint8_t self[SSP_PK_LEN])
+{
+    char origin[SSP_NODE_ID_TEXT + 1], peer[SSP_NODE_ID_TEXT + 1];
+    bool added;
+    ssp_err rc = ssp_quarantine_put(t, q, &added);
+    if (rc != SSP_OK || !added)
+        return rc;
+    ssp_node_id_format(q->origin, origin);
+    ssp_node_id_format(q->peer, peer);
+    bool own = memcmp(q->origin, self, SSP_PK_LEN) == 0;
+    if (q->kind == SSP_QUARANTINE_DIVERGED)
+        ssp_say(SSP_WARN,
+                "stream %s/%.8s quarantined at seq %llu: peer %.8s holds another history of it "
+                "(%s); nothing of it is merged; see 'Restored or cloned nodes' in the README",
+                q->scope, origin, (unsigned long long)q->seq, peer,
+                own ? "this node was restored from an old backup, or cloned"
+                    : "its origin was restored from an old backup, or cloned");
+    else if (q->kind == SSP_QUARANTINE_BEHIND)
+        ssp_say(SSP_WARN,
+                "peer %.8s has seen seq %llu of this node's own stream %s, more than this node "
+                "holds: it was restored from an older copy; writes to scope '%s' wait until the "
+                "lost commits are back",
+                peer, (unsigned long long)q->seq, q->scope, q->scope);
+    else if (q->kind == SSP_QUARANTINE_PEER_BEHIND)
+        ssp_say(SSP_WARN,
+                "peer %.8s holds less of its own stream %s than this node (seq %llu): it was "
+                "restored from an older copy; sending it back what it lost",
+                peer, q->scope, (unsigned long long)q->seq);
+    return SSP_OK;
 }
 
 ssp_err

@@ -55,6 +55,12 @@ const char *ssp_quarantine_kind_name(enum ssp_quarantine_kind kind);
  */
 SSP_MUST_CHECK ssp_err ssp_quarantine_put(struct ssp_txn *t, const struct ssp_quarantine *q,
                                           bool *added);
+/*
+ * ssp_quarantine_put, and if q was stored, one warning in the log that says
+ * what was found (self: this node's id, to tell its own streams apart).
+ */
+SSP_MUST_CHECK ssp_err ssp_quarantine_note(struct ssp_txn *t, const struct ssp_quarantine *q,
+                                           const uint8_t self[SSP_PK_LEN]);
 /* The entry of a stream; SSP_ERR_NOTFOUND if it has none. */
 SSP_MUST_CHECK ssp_err ssp_quarantine_get(struct ssp_txn *t, struct ssp_slice scope,
                                           const uint8_t origin[SSP_PK_LEN],

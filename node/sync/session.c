@@ -389,39 +389,17 @@ static ssp_err
 keep_findings(struct ssp_txn *t, void *vf, struct ssp_diag *d)
 {
     struct findings *f = vf;
-    char origin[SSP_NODE_ID_TEXT + 1];
     (void)d;
     for (size_t i = 0; i < f->n; i++) {
-        struct ssp_quarantine *q = &f->q[i];
-        struct ssp_slice scope = SSP_SLICE(q->scope, strlen(q->scope));
-        bool added = false;
-        ssp_err rc = q->seq == 0 ? ssp_quarantine_del(t, scope, q->origin)
-                                 : ssp_quarantine_put(t, q, &added);
+        const struct ssp_quarantine *q = &f->q[i];
+        ssp_err rc = q->seq != 0 ? ssp_quarantine_note(t, q, f->s->n->kr->pk)
+                                 : ssp_quarantine_del(t, cstr(q->scope), q->origin);
         if (rc != SSP_OK)
             return rc;
         if (q->seq == 0)
             ssp_say(SSP_INFO,
                     "peer %s: its own stream %s agrees with ours again; quarantine lifted",
                     f->s->who, q->scope);
-        if (!added)
-            continue;
-        ssp_node_id_format(q->origin, origin);
-        if (q->kind == SSP_QUARANTINE_DIVERGED)
-            ssp_say(SSP_WARN,
-                    "peer %s holds a different history of stream %s/%.8s at seq %llu (a restored "
-                    "or cloned node?); the stream is quarantined and nothing of it is sent to it",
-                    f->s->who, q->scope, origin, (unsigned long long)q->seq);
-        else if (q->kind == SSP_QUARANTINE_BEHIND)
-            ssp_say(SSP_WARN,
-                    "peer %s has seen seq %llu of this node's own stream %s, more than this node "
-                    "holds: it was restored from an older copy; writes to scope '%s' wait until "
-                    "the lost commits are back",
-                    f->s->who, (unsigned long long)q->seq, q->scope, q->scope);
-        else
-            ssp_say(SSP_WARN,
-                    "peer %s holds less of its own stream %s than this node (seq %llu): it was "
-                    "restored from an older copy; sending it back what it lost",
-                    f->s->who, q->scope, (unsigned long long)q->seq);
     }
     return SSP_OK;
 }
