@@ -157,40 +157,74 @@ drop_stream(struct drop *dr, struct cut *c)
     return rc == SSP_OK && from > 0 ? cut_from(dr, c, from) : rc;
 }
 
+/*
+ * The keys of the streams of every scope but the roster (of origin only, if
+ * not NULL): copied, as the caller writes to the store while it goes
+ * through them. Freed by the caller.
+ */
+static ssp_err
+data_streams(struct ssp_txn *t, const uint8_t *origin, uint8_t (**keys)[SSP_KEY_MAX], size_t **lens,
+             size_t *n)
+{
+    struct ssp_cursor *cur = NULL;
+    struct ssp_slice k, v, scope;
+    const uint8_t *o;
+    size_t cap = 0;
+    *n = 0;
+    ssp_err rc = ssp_cursor_open(t, SSP_DB_STREAMS, &cur);
+    if (rc == SSP_OK)
+        rc = ssp_cursor_seek(cur, SSP_SLICE(NULL, 0), &k, &v);
+    for (; rc == SSP_OK; rc = ssp_cursor_next(cur, &k, &v)) {
+        if (!ssp_key_stream_parse(k, &scope, &o) || k.n > SSP_KEY_MAX || scope.n > SSP_SCOPE_MAX) {
+            rc = SSP_ERR_CORRUPT;
+            break;
+        }
+        if (ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE) ||
+            (origin != NULL && memcmp(o, origin, SSP_PK_LEN) != 0))
+            continue;
+        if (*n == cap) {
+            cap = cap == 0 ? 16 : cap * 2;
+            uint8_t(*pk)[SSP_KEY_MAX] = ssp_realloc(*keys, cap * sizeof *pk);
+            if (pk != NULL)
+                *keys = pk;
+            size_t *pl = ssp_realloc(*lens, cap * sizeof *pl);
+            if (pl != NULL)
+                *lens = pl;
+            if (pk == NULL || pl == NULL) {
+                rc = SSP_ERR_NOMEM;
+                break;
+            }
+        }
+        memcpy((*keys)[*n], k.p, k.n);
+        (*lens)[(*n)++] = k.n;
+    }
+    ssp_cursor_close(cur);
+    return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+}
+
 /* The streams of the removed node, by scope, into dr->cuts (from 0: not cut yet). */
 static ssp_err
 find_streams(struct drop *dr)
 {
-    struct ssp_cursor *cur = NULL;
-    struct ssp_slice k, v, scope;
-    const uint8_t *origin;
-    size_t cap = 0;
-    ssp_err rc = ssp_cursor_open(dr->t, SSP_DB_STREAMS, &cur);
-    if (rc == SSP_OK)
-        rc = ssp_cursor_seek(cur, SSP_SLICE(NULL, 0), &k, &v);
-    for (; rc == SSP_OK; rc = ssp_cursor_next(cur, &k, &v)) {
-        if (!ssp_key_stream_parse(k, &scope, &origin) || scope.n > SSP_SCOPE_MAX) {
+    uint8_t(*keys)[SSP_KEY_MAX] = NULL;
+    size_t *lens = NULL, n = 0;
+    ssp_err rc = data_streams(dr->t, dr->node, &keys, &lens, &n);
+    if (rc == SSP_OK && n > 0 && (dr->cuts = ssp_calloc(n, sizeof *dr->cuts)) == NULL)
+        rc = SSP_ERR_NOMEM;
+    for (size_t i = 0; i < n && rc == SSP_OK; i++) {
+        struct ssp_slice scope;
+        const uint8_t *origin;
+        if (!ssp_key_stream_parse(SSP_SLICE(keys[i], lens[i]), &scope, &origin)) {
             rc = SSP_ERR_CORRUPT;
             break;
-        }
-        if (memcmp(origin, dr->node, SSP_PK_LEN) != 0 || ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE))
-            continue;
-        if (dr->ncuts == cap) {
-            cap = cap == 0 ? 8 : cap * 2;
-            struct cut *p = ssp_realloc(dr->cuts, cap * sizeof *p);
-            if (p == NULL) {
-                rc = SSP_ERR_NOMEM;
-                break;
-            }
-            dr->cuts = p;
         }
         struct cut *c = &dr->cuts[dr->ncuts++];
         memcpy(c->scope, scope.p, scope.n);
         c->scope[scope.n] = '\0';
-        c->from = 0;
     }
-    ssp_cursor_close(cur);
-    return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
+    ssp_free(keys);
+    ssp_free(lens);
+    return rc;
 }
 
 static int
@@ -353,45 +387,6 @@ note_scope(char *out, size_t cap, struct ssp_slice scope)
     out[len + scope.n] = '\0';
 }
 
-/* Copies the keys of the streams of every scope but the roster into *keys (*n of them). */
-static ssp_err
-data_streams(struct ssp_txn *t, uint8_t (**keys)[SSP_KEY_MAX], size_t **lens, size_t *n)
-{
-    struct ssp_cursor *cur = NULL;
-    struct ssp_slice k, v, scope;
-    const uint8_t *origin;
-    size_t cap = 0;
-    *n = 0;
-    ssp_err rc = ssp_cursor_open(t, SSP_DB_STREAMS, &cur);
-    if (rc == SSP_OK)
-        rc = ssp_cursor_seek(cur, SSP_SLICE(NULL, 0), &k, &v);
-    for (; rc == SSP_OK; rc = ssp_cursor_next(cur, &k, &v)) {
-        if (!ssp_key_stream_parse(k, &scope, &origin) || k.n > SSP_KEY_MAX) {
-            rc = SSP_ERR_CORRUPT;
-            break;
-        }
-        if (ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE))
-            continue;
-        if (*n == cap) {
-            cap = cap == 0 ? 16 : cap * 2;
-            uint8_t(*pk)[SSP_KEY_MAX] = ssp_realloc(*keys, cap * sizeof *pk);
-            if (pk != NULL)
-                *keys = pk;
-            size_t *pl = ssp_realloc(*lens, cap * sizeof *pl);
-            if (pl != NULL)
-                *lens = pl;
-            if (pk == NULL || pl == NULL) {
-                rc = SSP_ERR_NOMEM;
-                break;
-            }
-        }
-        memcpy((*keys)[*n], k.p, k.n);
-        (*lens)[(*n)++] = k.n;
-    }
-    ssp_cursor_close(cur);
-    return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
-}
-
 ssp_err
 ssp_node_purge(struct ssp_txn *t, uint64_t *records, char *scopes, size_t cap)
 {
@@ -399,7 +394,7 @@ ssp_node_purge(struct ssp_txn *t, uint64_t *records, char *scopes, size_t cap)
     size_t *lens = NULL, n = 0;
     scopes[0] = '\0';
     *records = 0;
-    ssp_err rc = data_streams(t, &keys, &lens, &n);
+    ssp_err rc = data_streams(t, NULL, &keys, &lens, &n);
     for (size_t i = 0; i < n && rc == SSP_OK; i++) {
         struct ssp_slice key = SSP_SLICE(keys[i], lens[i]), scope;
         const uint8_t *origin;
