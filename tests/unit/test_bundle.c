@@ -12,14 +12,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "harness.h"
 #include "node/bundle.h"
 #include "node/peers.h"
 #include "node/quarantine.h"
 #include "node/store/keys.h"
 #include "node/sync/pace.h"
-
-#define PASS "bundle test passphrase"
+#include "nodes.h"
 
 /* ---- the format ---- */
 
@@ -238,43 +236,6 @@ test_sstream_end(void)
 
 /* ---- nodes ---- */
 
-struct fx {
-    char dir[64];
-    uint8_t id[SSP_PK_LEN];
-    struct ssp_node *n;
-};
-
-static void
-fx_new(struct fx *f, bool central, const char *scopes)
-{
-    const struct ssp_node_init init = {"node", central, scopes, SSP_KDF_INTERACTIVE, 0};
-    struct ssp_diag d = {{0}};
-    CHECK_OK(ssp_crypto_init());
-    snprintf(f->dir, sizeof f->dir, "/tmp/ssp-bundle-XXXXXX");
-    CHECK(mkdtemp(f->dir) != NULL);
-    CHECK_OK(ssp_node_create(f->dir, &init, PASS, strlen(PASS), f->id, &d));
-    CHECK_OK(ssp_node_open(f->dir, PASS, strlen(PASS), 0, &f->n, &d));
-}
-
-static void
-fx_free(struct fx *f)
-{
-    char cmd[128];
-    ssp_node_close(f->n);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    CHECK(system(cmd) == 0);
-}
-
-static void
-enrol(struct fx *c, struct fx *a, const char *scope, enum ssp_role role)
-{
-    struct ssp_roster_entry e = {.name = SSP_SLICE_STR("area"), .role = role, .nscopes = 1};
-    struct ssp_diag d = {{0}};
-    memcpy(e.node, a->id, SSP_PK_LEN);
-    e.scopes[0] = SSP_SLICE_STR(scope);
-    CHECK_OK(ssp_node_enrol(c->n, &e, &d));
-}
-
 /* Adds a person (alias) in scope (NULL: the default) or a member in "network". */
 static void
 add(struct fx *f, const char *type, const char *scope, const char *field, const char *value)
@@ -334,14 +295,6 @@ path_in(const struct fx *f, const char *name, char *out, size_t cap)
     snprintf(out, cap, "%s/%s", f->dir, name);
 }
 
-static void
-state(struct fx *f, const char *scope, uint8_t out[SSP_HASH_LEN])
-{
-    struct ssp_diag d = {{0}};
-    uint64_t records;
-    CHECK_OK(ssp_node_state_hash(f->n, SSP_SLICE_STR(scope), out, &records, &d));
-}
-
 static uint64_t
 commits_of(struct fx *f)
 {
@@ -349,17 +302,6 @@ commits_of(struct fx *f)
     struct ssp_diag d = {{0}};
     CHECK_OK(ssp_node_stats(f->n, &st, &d));
     return st.commits;
-}
-
-static void
-verify_ok(struct fx *f)
-{
-    struct ssp_node_stats st;
-    struct ssp_diag d = {{0}};
-    ssp_err rc = ssp_node_verify(f->n, &st, &d);
-    if (rc != SSP_OK)
-        fprintf(stderr, "verify: %s\n", d.msg);
-    CHECK_OK(rc);
 }
 
 /* An area that is never linked joins and converges by bundles alone. */
@@ -372,8 +314,8 @@ test_round_trip(void)
     struct ssp_diag d = {{0}};
     struct ssp_bundle_report r;
     struct stat st;
-    fx_new(&c, true, "north");
-    fx_new(&a, false, "");
+    fx_new(&c, "node", true, "north");
+    fx_new(&a, "node", false, "");
     enrol(&c, &a, "north", SSP_ROLE_MEMBER);
     add(&c, "person", "north", "alias", "C1");
     add(&c, "member", "network", "name", "Anna");
@@ -410,8 +352,8 @@ test_round_trip(void)
     read_ok(&a, p3, NULL);
     for (int i = 0; i < 2; i++) {
         const char *scope = i == 0 ? "north" : "network";
-        state(&a, scope, h1);
-        state(&c, scope, h2);
+        state_of(&a, scope, h1);
+        state_of(&c, scope, h2);
         CHECK(memcmp(h1, h2, sizeof h1) == 0);
     }
     verify_ok(&a);
@@ -428,8 +370,8 @@ test_every_byte(void)
     char path[96], bad[96];
     struct ssp_diag d = {{0}};
     struct ssp_bundle_report r;
-    fx_new(&c, true, "north");
-    fx_new(&a, false, "");
+    fx_new(&c, "node", true, "north");
+    fx_new(&a, "node", false, "");
     enrol(&c, &a, "north", SSP_ROLE_MEMBER);
     path_in(&c, "c2a", path, sizeof path);
     write_for(&c, &a, NULL, path);
@@ -480,10 +422,10 @@ test_readers_and_carrier(void)
     char p[96];
     struct ssp_diag d = {{0}};
     struct ssp_bundle_report r;
-    fx_new(&c, true, "north,south");
-    fx_new(&a, false, "");
-    fx_new(&b, false, "");
-    fx_new(&rl, false, "");
+    fx_new(&c, "node", true, "north,south");
+    fx_new(&a, "node", false, "");
+    fx_new(&b, "node", false, "");
+    fx_new(&rl, "node", false, "");
     enrol(&c, &a, "north", SSP_ROLE_MEMBER);
     enrol(&c, &b, "south", SSP_ROLE_MEMBER);
     enrol(&c, &rl, "north", SSP_ROLE_RELAY);
@@ -548,8 +490,8 @@ test_older_bundle(void)
     struct fx c, a;
     char p1[96], p2[96], p3[96];
     struct ssp_bundle_report r;
-    fx_new(&c, true, "north");
-    fx_new(&a, false, "");
+    fx_new(&c, "node", true, "north");
+    fx_new(&a, "node", false, "");
     enrol(&c, &a, "north", SSP_ROLE_MEMBER);
     path_in(&c, "old", p1, sizeof p1);
     write_for(&c, &a, NULL, p1);
@@ -599,8 +541,8 @@ test_restored_area(void)
     struct fx c, a;
     char p[96];
     struct ssp_bundle_report r;
-    fx_new(&c, true, "north");
-    fx_new(&a, false, "");
+    fx_new(&c, "node", true, "north");
+    fx_new(&a, "node", false, "");
     enrol(&c, &a, "north", SSP_ROLE_MEMBER);
     path_in(&c, "c2a", p, sizeof p);
     write_for(&c, &a, NULL, p);
@@ -664,8 +606,8 @@ test_swapped_after_check(void)
     char p[96];
     uint8_t h1[SSP_HASH_LEN], h2[SSP_HASH_LEN];
     struct ssp_bundle_report r;
-    fx_new(&c, true, "north");
-    fx_new(&a, false, "");
+    fx_new(&c, "node", true, "north");
+    fx_new(&a, "node", false, "");
     enrol(&c, &a, "north", SSP_ROLE_MEMBER);
     add(&c, "person", "north", "alias", "C1");
     path_in(&c, "c2a", p, sizeof p);
@@ -675,8 +617,8 @@ test_swapped_after_check(void)
     r = read_ok(&a, p, c.id);
     CHECK(zeroed);
     CHECK(r.applied >= 3);
-    state(&a, "north", h1);
-    state(&c, "north", h2);
+    state_of(&a, "north", h1);
+    state_of(&c, "north", h2);
     CHECK(memcmp(h1, h2, sizeof h1) == 0);
     verify_ok(&a);
     fx_free(&a);
@@ -691,7 +633,7 @@ test_not_a_file(void)
     char p[96];
     struct ssp_bundle_report r;
     struct ssp_diag d = {{0}};
-    fx_new(&a, false, "");
+    fx_new(&a, "node", false, "");
     path_in(&a, "fifo", p, sizeof p);
     CHECK_INT(mkfifo(p, 0600), 0);
     CHECK_INT(ssp_bundle_read(a.n, p, NULL, &r, &d), SSP_ERR_INVAL);
@@ -732,8 +674,8 @@ test_full_frames(void)
     struct fx c, a;
     char p[96];
     struct ssp_bundle_report r;
-    fx_new(&c, true, "north");
-    fx_new(&a, false, "");
+    fx_new(&c, "node", true, "north");
+    fx_new(&a, "node", false, "");
     enrol(&c, &a, "north", SSP_ROLE_MEMBER);
     for (int i = 0; i < 2000; i++)
         add(&c, "person", "north", "alias", "a record of one commit");

@@ -10,39 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
 #include "node/quarantine.h"
 #include "node/store/keys.h"
 #include "node/sync/session.h"
-
-#define PASS "sync test passphrase"
-
-struct fx {
-    char dir[64];
-    uint8_t id[SSP_PK_LEN];
-    struct ssp_node *n;
-};
-
-static void
-fx_new(struct fx *f, const char *name, bool central, const char *scopes)
-{
-    const struct ssp_node_init init = {name, central, scopes, SSP_KDF_INTERACTIVE, 0};
-    struct ssp_diag d = {{0}};
-    CHECK_OK(ssp_crypto_init());
-    snprintf(f->dir, sizeof f->dir, "/tmp/ssp-sync-XXXXXX");
-    CHECK(mkdtemp(f->dir) != NULL);
-    CHECK_OK(ssp_node_create(f->dir, &init, PASS, strlen(PASS), f->id, &d));
-    CHECK_OK(ssp_node_open(f->dir, PASS, strlen(PASS), 0, &f->n, &d));
-}
-
-static void
-fx_free(struct fx *f)
-{
-    char cmd[128];
-    ssp_node_close(f->n);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    CHECK(system(cmd) == 0);
-}
+#include "nodes.h"
 
 /* Messages in flight one way. */
 struct queue {
@@ -192,16 +163,6 @@ test_enrol_again(void)
     fx_free(&c);
 }
 
-static void
-enrol(struct fx *c, struct fx *a, const char *scope, enum ssp_role role)
-{
-    struct ssp_roster_entry e = {.name = SSP_SLICE("area", 4), .role = role, .nscopes = 1};
-    struct ssp_diag d = {{0}};
-    memcpy(e.node, a->id, SSP_PK_LEN);
-    e.scopes[0] = SSP_SLICE(scope, strlen(scope));
-    CHECK_OK(ssp_node_enrol(c->n, &e, &d));
-}
-
 static uint64_t
 stream_seq(struct fx *f, const char *scope, const uint8_t origin[SSP_PK_LEN])
 {
@@ -216,17 +177,6 @@ stream_seq(struct fx *f, const char *scope, const uint8_t origin[SSP_PK_LEN])
         CHECK(ssp_stream_pos_decode(v, &pos));
     ssp_txn_abort(t);
     return pos.seq;
-}
-
-static void
-verify_ok(struct fx *f)
-{
-    struct ssp_node_stats st;
-    struct ssp_diag d = {{0}};
-    ssp_err rc = ssp_node_verify(f->n, &st, &d);
-    if (rc != SSP_OK)
-        fprintf(stderr, "verify: %s\n", d.msg);
-    CHECK_OK(rc);
 }
 
 static void
@@ -416,14 +366,6 @@ sync_pair(struct fx *a, struct fx *b)
     link_up(&l, a, b);
     run(&l);
     link_down(&l);
-}
-
-static void
-state_of(struct fx *f, const char *scope, uint8_t out[SSP_HASH_LEN])
-{
-    uint64_t records;
-    struct ssp_diag d = {{0}};
-    CHECK_OK(ssp_node_state_hash(f->n, SSP_SLICE(scope, strlen(scope)), out, &records, &d));
 }
 
 static void
