@@ -47,6 +47,7 @@ struct report {
         bool hidden;
         uint64_t v;
     } * count, *reach, *row_total, *col_total, total, reach_total;
+    struct cnt *row_reach, *col_reach; /* activities: sums of reach, worked out here */
     uint64_t min_cell;
     bool activities;
 };
@@ -96,6 +97,24 @@ read_counts(struct ssp_slice arr, size_t want, struct cnt **out)
     return SSP_OK;
 }
 
+/* The reach of each row and column (activities are never hidden, so these reveal nothing). */
+static ssp_err
+sum_reach(struct report *r)
+{
+    r->row_reach = ssp_alloc((r->nrows > 0 ? r->nrows : 1) * sizeof *r->row_reach);
+    r->col_reach = ssp_alloc((r->ncols > 0 ? r->ncols : 1) * sizeof *r->col_reach);
+    if (r->row_reach == NULL || r->col_reach == NULL)
+        return SSP_ERR_NOMEM;
+    memset(r->row_reach, 0, (r->nrows > 0 ? r->nrows : 1) * sizeof *r->row_reach);
+    memset(r->col_reach, 0, (r->ncols > 0 ? r->ncols : 1) * sizeof *r->col_reach);
+    for (size_t i = 0; i < r->nrows; i++)
+        for (size_t j = 0; j < r->ncols; j++) {
+            r->row_reach[i].v += r->reach[i * r->ncols + j].v;
+            r->col_reach[j].v += r->reach[i * r->ncols + j].v;
+        }
+    return SSP_OK;
+}
+
 static ssp_err
 read_report(struct ssp_slice result, struct report *r)
 {
@@ -141,6 +160,8 @@ read_report(struct ssp_slice result, struct report *r)
         ssp_mp_init(&c, total);
         rc = read_cnt(&c, &r->total);
     }
+    if (rc == SSP_OK && r->reach != NULL && r->nby == 2)
+        rc = sum_reach(r);
     if (rc == SSP_OK && reacht.p != NULL) {
         ssp_mp_init(&c, reacht);
         rc = read_cnt(&c, &r->reach_total);
@@ -157,6 +178,8 @@ report_free(struct report *r)
     ssp_free(r->reach);
     ssp_free(r->row_total);
     ssp_free(r->col_total);
+    ssp_free(r->row_reach);
+    ssp_free(r->col_reach);
 }
 
 /* One line of output: the labels (NULL: "total"), the count and the reach. */
@@ -180,11 +203,15 @@ each_line(const struct report *r,
         }
     if (r->nby == 2) {
         for (size_t i = 0; i < r->nrows; i++) {
-            struct line l = {{&r->rows[i], NULL}, &r->row_total[i], NULL};
+            struct line l = {{&r->rows[i], NULL},
+                             &r->row_total[i],
+                             r->row_reach != NULL ? &r->row_reach[i] : NULL};
             fn(r, &l, arg);
         }
         for (size_t j = 0; j < r->ncols; j++) {
-            struct line l = {{NULL, &r->cols[j]}, &r->col_total[j], NULL};
+            struct line l = {{NULL, &r->cols[j]},
+                             &r->col_total[j],
+                             r->col_reach != NULL ? &r->col_reach[j] : NULL};
             fn(r, &l, arg);
         }
     }
