@@ -16,7 +16,7 @@ build(struct ssp_report *r, bool two, const uint64_t *cells, size_t rows, size_t
     ssp_report_init(r, two);
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++) {
-            char rl[8], cl[8];
+            char rl[24], cl[24];
             snprintf(rl, sizeof rl, "r%zu", i);
             snprintf(cl, sizeof cl, "c%zu", j);
             const char *rp = rl, *cp = cl;
