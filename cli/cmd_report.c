@@ -144,7 +144,7 @@ read_report(struct ssp_slice result, struct report *r)
     if (rc == SSP_OK)
         rc = read_labels(cols, &r->cols, &r->ncols);
     size_t cells = r->nrows * (r->nby == 2 ? r->ncols : 1);
-    if (rc == SSP_OK && (r->nby == 2) != (r->ncols > 0 || r->nrows == 0))
+    if (rc == SSP_OK && (r->nby == 2 ? r->nrows > 0 && r->ncols == 0 : r->ncols > 0))
         rc = SSP_ERR_PROTO;
     if (rc == SSP_OK)
         rc = read_counts(count, cells, &r->count);
@@ -279,8 +279,7 @@ print_text(const struct report *r, bool csv)
         text_cell(&t, col++, (const char *)r->kind.p, r->kind.n, !r->activities);
         if (r->activities)
             text_cell(&t, col, "reach", 5, true);
-        if (pass == 0 || r->nrows > 0)
-            each_line(r, text_line, &t);
+        each_line(r, text_line, &t);
         t.measure = false;
     }
 }

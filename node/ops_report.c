@@ -73,6 +73,7 @@ struct report_ctx {
 };
 
 typedef char label_t[SSP_REPORT_LABEL_MAX];
+_Static_assert(SSP_SCOPE_MAX < SSP_REPORT_LABEL_MAX, "an area's label is its whole scope name");
 
 /* The label of an enum value as the schema spells it; "other" for one it does not know. */
 static void
@@ -159,17 +160,19 @@ labels_of(struct report_ctx *rc, const struct ssp_record *r, enum by_field by,
     const char *field = bit == ACTIVITIES ? bys[by].activity
                         : bit == CONCERNS ? bys[by].concern
                                           : bys[by].cas;
-    if (by == AREA)
-        n = (size_t)snprintf(out[0], SSP_REPORT_LABEL_MAX, "%s", r->scope) > 0;
-    else if (by == MONTH)
-        n = (size_t)snprintf(out[0], SSP_REPORT_LABEL_MAX, "%.7s", (const char *)date.p) > 0;
-    else if (by == QUARTER)
-        n = (size_t)snprintf(out[0], SSP_REPORT_LABEL_MAX, "%.4s-Q%d", (const char *)date.p,
-                             ((date.p[5] - '0') * 10 + (date.p[6] - '0') - 1) / 3 + 1) > 0;
-    else if (by == AGE_BAND && bit != ACTIVITIES)
+    if (by == AREA) {
+        snprintf(out[n++], SSP_REPORT_LABEL_MAX, "%s", r->scope);
+    } else if (by == MONTH) {
+        snprintf(out[n++], SSP_REPORT_LABEL_MAX, "%.7s", (const char *)date.p);
+    } else if (by == QUARTER) {
+        int month = (date.p[5] - '0') * 10 + (date.p[6] - '0');
+        snprintf(out[n++], SSP_REPORT_LABEL_MAX, "%.4s-Q%d", (const char *)date.p,
+                 (month - 1) / 3 + 1);
+    } else if (by == AGE_BAND && bit != ACTIVITIES) {
         person_band(rc, r, date, out[n++]);
-    else
+    } else {
         n = field_labels(rc, r, field, out);
+    }
     if (n == 0)
         snprintf(out[n++], SSP_REPORT_LABEL_MAX, "unknown");
     return n;

@@ -34,7 +34,7 @@
 
 #include "proto/err.h"
 
-#define SSP_REPORT_LABEL_MAX 24  /* bytes of a label, with its NUL */
+#define SSP_REPORT_LABEL_MAX 64  /* bytes of a label, with its NUL: a scope name fits */
 #define SSP_REPORT_LINES_MAX 512 /* distinct labels of one dimension */
 #define SSP_REPORT_MIN_CELL 5
 

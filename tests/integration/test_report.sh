@@ -127,6 +127,16 @@ for fmt in csv json table; do
     case "$out" in *SECRET* | *night*) fail "activity text in a $fmt report" ;; esac
 done
 
+# A range with no records: the header and a total of 0, in every format.
+[ "$(ssp report concerns --by area --from 2020-01-01 --to 2020-12-31 --format csv)" = \
+    "$(printf 'area,concerns\ntotal,0')" ] || fail "empty report by one field"
+ssp report concerns --by area,level --from 2020-01-01 --to 2020-12-31 | grep -Eq '^total +total +0$' \
+    || fail "empty report by two fields"
+[ "$(json_get "$(ssp report cases --by track --from 2020-01-01 --to 2020-12-31 --format json)" \
+    'j["lines"]')" = "[{'count': 0}]" ] || fail "empty json report"
+# Quarters.
+contains "$(ssp report concerns --by quarter "${R[@]}" --format csv)" "2026-Q1,45"
+
 # Refusals: one line that says what to do.
 expect_fail 1 ssp report concerns --by area --from 2026-02-30 --to 2026-03-31
 contains "$LAST_ERR" "YYYY-MM-DD"
