@@ -140,7 +140,8 @@ person_band(struct report_ctx *rc, const struct ssp_record *r, struct ssp_slice 
     if (f == NULL)
         return;
     ssp_mp_init(&c, f->value);
-    if (ssp_mp_int(&c, &born) != SSP_OK)
+    /* A peer's record is not trusted to hold a plausible year. */
+    if (ssp_mp_int(&c, &born) != SSP_OK || born < 0 || born > 9999)
         return;
     int age = (date.p[0] - '0') * 1000 + (date.p[1] - '0') * 100 + (date.p[2] - '0') * 10 +
               (date.p[3] - '0') - (int)born;
