@@ -559,6 +559,43 @@ print_csv(struct directory *dir)
     return rc;
 }
 
+/* Refuses a scope the node does not read: a typo must not print an empty directory. */
+static ssp_err
+check_scope(struct ssp_cli *cli, const char *scope, struct ssp_diag *d)
+{
+    struct ssp_slice result, scopes, name;
+    struct ssp_mp c;
+    struct ssp_buf names;
+    uint32_t n = 0;
+    const struct ssp_mp_key keys[] = {{"scopes", SSP_AS_ARRAY, true, &scopes}};
+    ssp_err rc = ssp_cli_call(cli, "status", NULL, &result, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_buf_init(&names);
+    ssp_mp_init(&c, result);
+    rc = ssp_mp_read_map(&c, keys, 1, false, NULL);
+    ssp_mp_init(&c, scopes);
+    if (rc == SSP_OK)
+        rc = ssp_mp_array(&c, &n);
+    bool found = false;
+    for (uint32_t i = 0; i < n && rc == SSP_OK && !found; i++) {
+        rc = ssp_mp_str(&c, &name);
+        found = rc == SSP_OK && ssp_slice_eq_str(name, scope);
+        if (rc == SSP_OK && names.n > 0)
+            rc = ssp_buf_append(&names, ", ", 2);
+        if (rc == SSP_OK)
+            rc = ssp_out_render_str(name, &names);
+    }
+    if (rc != SSP_OK)
+        rc = ssp_out_bad_result(rc, d);
+    else if (!found)
+        rc = ssp_diag_set(d, SSP_ERR_NOTFOUND,
+                          "this node reads no scope '%s'; its scopes are %.*s (see 'ssp status')",
+                          scope, (int)names.n, (const char *)names.p);
+    ssp_buf_fini(&names);
+    return rc;
+}
+
 int
 ssp_cmd_directory(struct ssp_cli *cli, const struct ssp_args *a)
 {
@@ -575,8 +612,10 @@ ssp_cmd_directory(struct ssp_cli *cli, const struct ssp_args *a)
             dir.format = (enum dir_format)i;
     ssp_arena_init(&dir.arena);
     ssp_buf_init(&dir.text);
-    ssp_err rc =
-        ssp_cli_list(cli, "member", NULL, SSP_SLICE(NULL, 0), SIZE_MAX, take_members, &dir, &d);
+    ssp_err rc = scope != NULL ? check_scope(cli, scope, &d) : SSP_OK;
+    if (rc == SSP_OK)
+        rc =
+            ssp_cli_list(cli, "member", NULL, SSP_SLICE(NULL, 0), SIZE_MAX, take_members, &dir, &d);
     if (rc == SSP_OK)
         rc = ssp_cli_list(cli, "group", scope, SSP_SLICE(NULL, 0), SIZE_MAX, take_groups, &dir, &d);
     ssp_err prc = rc == SSP_OK ? link_members(&dir, scope != NULL) : SSP_OK;
