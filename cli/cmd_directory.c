@@ -5,7 +5,10 @@
  * It is built here from what `list` gives (member and group records), so
  * the daemon needs no op of its own: the records are read page by page,
  * copied into an arena, sorted and printed. A directory is hundreds of
- * people, so holding it whole costs little.
+ * people, so holding it whole costs little, and ids are looked up by a
+ * plain scan. The pages are separate requests: a change written while the
+ * directory is read may show in part, as in `ssp list`; the next run shows
+ * it whole.
  *
  * Every value comes from some node of the network and may hold anything:
  * it is first made terminal-safe as every printed value is (cli/out.h),
@@ -136,7 +139,7 @@ take_page(struct directory *dir, struct ssp_slice records, bool members)
             static const char *const names[] = {"name", "org", "title", "phone", "email", "groups"};
             struct ssp_slice *const out[] = {&m->name,  &m->org,   &m->title,
                                              &m->phone, &m->email, &m->groups};
-            rc = read_fields(r.fields, names, out, 6);
+            rc = read_fields(r.fields, names, out, sizeof names / sizeof names[0]);
         } else {
             rc = grow((void **)&dir->groups, dir->ngroups, &dir->cap_groups, sizeof *dir->groups);
             if (rc != SSP_OK)
@@ -145,7 +148,7 @@ take_page(struct directory *dir, struct ssp_slice records, bool members)
             *g = (struct dir_group){.id = r.id, .scope = r.scope};
             static const char *const names[] = {"name", "level", "meets", "members"};
             struct ssp_slice *const out[] = {&g->name, &g->level, &g->meets, &g->members};
-            rc = read_fields(r.fields, names, out, 4);
+            rc = read_fields(r.fields, names, out, sizeof names / sizeof names[0]);
         }
     }
     return rc;
@@ -316,7 +319,7 @@ put(struct directory *dir, struct ssp_slice s)
         putchar('\'');
     for (size_t i = 0; i < v.n; i++) {
         int ch = v.p[i];
-        if (dir->format == FMT_MD && strchr("\\`*_[]<>|&~#!", ch) != NULL && ch != '\0')
+        if (dir->format == FMT_MD && ch != '\0' && strchr("\\`*_[]<>|&~#!", ch) != NULL)
             putchar('\\');
         if (dir->format == FMT_HTML && ch == '&')
             fputs("&amp;", stdout);
