@@ -4,17 +4,18 @@
 # (parsed by Python's html.parser with a strict checker), with values that
 # must come out escaped: markup, quotes, ampersands, commas, a formula.
 . "$(dirname "$0")/lib.sh"
-node_up "secretariat" north,south
+port=$(free_port)
+central node "$port" north,south # the node in $SSP_DIR: plain `ssp` drives it
 
-member() { add_id member --scope network "$@"; }
-anna=$(member name="Anna Holm" org=police title="Prevention officer" phone="+45 1234 5678" \
+pro() { add_id member --scope network "$@"; }
+anna=$(pro name="Anna Holm" org=police title="Prevention officer" phone="+45 1234 5678" \
     email=anna@example.dk)
-xss=$(member name='<script>alert("x")</script>' org=school title="O'Brien & Sons" \
+xss=$(pro name='<script>alert("x")</script>' org=school title="O'Brien & Sons" \
     phone='=HYPERLINK("http://evil.example","call")' email='a"b,c@example.dk')
-soren=$(member name="Søren Ærø" org=social title='Case worker | *lead* \ [1]' phone="-" \
+soren=$(pro name="Søren Ærø" org=social title='Case worker | *lead* \ [1]' phone="-" \
     email=soren@example.dk)
-bo=$(member name="Bo Berg" title="Volunteer")
-gone=$(member name="Gone Member" org=police)
+bo=$(pro name="Bo Berg" title="Volunteer")
+gone=$(pro name="Gone Member" org=police)
 
 # North lists its members; the south group is named by its members; the
 # board both ways (Anna must still come once).
@@ -152,6 +153,19 @@ Anna Holm,police,Prevention officer,+45 1234 5678,anna@example.dk,Local group No
 "<script>alert(""x"")</script>",school,O'"'"'Brien & Sons,"'"'"'=HYPERLINK(""http://evil.example"",""call"")","a""b,c@example.dk",Local group North' ] \
     || fail "--scope north csv: $csv"
 ssp directory --format html --scope north | grep -q '<h1>SSP directory: north</h1>' || fail "html title"
+
+# ---- a node of the north area: what it reads, synced from the central ----
+member north1 node north "127.0.0.1:$port"
+md=$(on north1 directory)
+contains "$md" "### Local group North"
+contains "$md" "### Board"
+contains "$md" '| \<script\>alert("x")\</script\> | school | O'"'"'Brien \& Sons |'
+case "$md" in *"Harbour"*) fail "north1 shows a south group: $md" ;; esac
+[ "$(on north1 directory --format csv | tr -d '\r' | grep '^Søren')" = \
+    "Søren Ærø,social,Case worker | *lead* \\ [1],-,soren@example.dk," ] \
+    || fail "north1 csv: Søren's south group is not readable there"
+expect_fail 1 on north1 directory --scope south
+contains "$LAST_ERR" "no scope 'south'"
 
 # ---- refusals ----
 expect_fail 2 ssp directory --format pdf
