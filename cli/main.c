@@ -261,6 +261,7 @@ static const struct ssp_cmd cmds[] = {
      "Two nodes that hold the same records with the same values print the same\n"
      "hash for a scope, whatever order the changes reached them in.\n",
      scope_opts, 0, 0, ssp_cmd_state},
+    SSP_DIRECTORY_CMD,
 };
 
 #define NCMDS (sizeof cmds / sizeof cmds[0])
