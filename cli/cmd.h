@@ -127,6 +127,7 @@ int ssp_cmd_note(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_delete(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_show(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_find(struct ssp_cli *cli, const struct ssp_args *a); /* in cmd_find.c */
 int ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a);
 
 /* cmd_net.c: the network. */
