@@ -104,6 +104,21 @@ int ssp_cmd_stop(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_verify(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_status(struct ssp_cli *cli, const struct ssp_args *a); /* in cmd_net.c */
 
+/*
+ * Called with each page of a list: the type's summary field names and the
+ * page's records, encoded arrays borrowed until the next request.
+ */
+typedef ssp_err (*ssp_cli_page_fn)(void *ctx, struct ssp_slice summary, struct ssp_slice records,
+                                   struct ssp_diag *d);
+/*
+ * Lists the records of type (of scope if not NULL, matching where, an
+ * encoded map or empty), page by page, until there are no more or limit
+ * records have come, and hands each page to fn.
+ */
+SSP_MUST_CHECK ssp_err ssp_cli_list(struct ssp_cli *cli, const char *type, const char *scope,
+                                    struct ssp_slice where, size_t limit, ssp_cli_page_fn fn,
+                                    void *ctx, struct ssp_diag *d);
+
 /* cmd_record.c: records and the schema. */
 int ssp_cmd_types(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_add(struct ssp_cli *cli, const struct ssp_args *a);
@@ -112,6 +127,7 @@ int ssp_cmd_note(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_delete(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_show(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_find(struct ssp_cli *cli, const struct ssp_args *a); /* in cmd_find.c */
 int ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a);
 
 /* cmd_net.c: the network. */
@@ -142,5 +158,23 @@ int ssp_cmd_report(struct ssp_cli *cli, const struct ssp_args *a);
 
 /* cmd_import.c */
 int ssp_cmd_import(struct ssp_cli *cli, const struct ssp_args *a);
+
+/* cmd_directory.c: the ActionCard, and its entry for the command table. */
+int ssp_cmd_directory(struct ssp_cli *cli, const struct ssp_args *a);
+extern const struct ssp_opt ssp_directory_opts[];
+#define SSP_DIRECTORY_CMD                                                                          \
+    {                                                                                              \
+        "directory", "[--format md|html|csv] [--scope AREA]",                                      \
+            "print the directory of professionals (the ActionCard)",                               \
+            "Lists the members (professionals, scope 'network') by organisation, then\n"           \
+            "each group with its members: a member is in a group when the group lists\n"           \
+            "the member or the member lists the group. --scope AREA keeps only the\n"              \
+            "groups of that scope and the members in them. md is Markdown; html one\n"             \
+            "page to print, with nothing loaded from elsewhere; csv (RFC 4180) one row\n"          \
+            "per member, their groups joined by '; '. A CSV cell that a spreadsheet\n"             \
+            "would run as a formula starts with ' (a phone number such as +45 ... does\n"          \
+            "not). Every value is escaped for the format.\n",                                      \
+            ssp_directory_opts, 0, 0, ssp_cmd_directory                                            \
+    }
 
 #endif

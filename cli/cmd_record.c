@@ -194,7 +194,9 @@ ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a)
 
 /* The table `ssp list` prints: the id, the scope and the type's summary fields. */
 struct table {
+    const struct ssp_cli *cli;
     bool started; /* the header (or the JSON array's "[") is out */
+    size_t shown; /* the records printed */
     size_t ncols;
     struct ssp_buf names; /* the field columns' names, one after another */
     size_t name_end[LIST_FIELDS];
@@ -311,24 +313,25 @@ table_start(struct table *tab, struct ssp_slice summary, struct ssp_mp c, uint32
     return SSP_OK;
 }
 
-/* Prints up to max records of a page (an encoded array); *shown counts them. */
+/* Prints a page of records (an encoded array): ssp_cli_list's page function for list. */
 static ssp_err
-print_page(const struct ssp_cli *cli, struct table *tab, struct ssp_slice summary,
-           struct ssp_slice records, size_t max, size_t *shown, struct ssp_diag *d)
+print_page(void *ctx, struct ssp_slice summary, struct ssp_slice records, struct ssp_diag *d)
 {
+    struct table *tab = ctx;
+    bool json = tab->cli->json;
     struct ssp_mp c;
     struct ssp_out_rec r;
     uint32_t n;
     ssp_mp_init(&c, records);
     ssp_err rc = ssp_mp_array(&c, &n);
-    if (rc == SSP_OK && cli->json && !tab->started)
+    if (rc == SSP_OK && json && !tab->started)
         fputs("[", stdout);
-    else if (rc == SSP_OK && !cli->json && !tab->started && n > 0)
+    else if (rc == SSP_OK && !json && !tab->started && n > 0)
         rc = table_start(tab, summary, c, n);
-    tab->started = tab->started || cli->json || n > 0;
-    for (uint32_t i = 0; i < n && *shown < max && rc == SSP_OK; i++, (*shown)++) {
-        if (cli->json) {
-            fputs(*shown > 0 ? ",\n" : "\n", stdout);
+    tab->started = tab->started || json || n > 0;
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++, tab->shown++) {
+        if (json) {
+            fputs(tab->shown > 0 ? ",\n" : "\n", stdout);
             rc = ssp_out_json(&c, "", d);
             continue;
         }
@@ -344,12 +347,12 @@ print_page(const struct ssp_cli *cli, struct table *tab, struct ssp_slice summar
 }
 
 /*
- * Reads a list result: the summary field names and the records (encoded
- * arrays) and the id to continue after.
+ * Reads a list result: the summary field names, the records (encoded
+ * arrays) and how many, and the id to continue after.
  */
 static ssp_err
 read_page(struct ssp_slice result, struct ssp_slice *summary, struct ssp_slice *records,
-          struct ssp_slice *next)
+          uint32_t *n, struct ssp_slice *next)
 {
     struct ssp_mp c;
     const struct ssp_mp_key keys[] = {
@@ -358,21 +361,22 @@ read_page(struct ssp_slice result, struct ssp_slice *summary, struct ssp_slice *
         {"next", SSP_AS_STR, false, next},
     };
     ssp_mp_init(&c, result);
-    return ssp_mp_read_map(&c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    ssp_err rc = ssp_mp_read_map(&c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    ssp_mp_init(&c, *records);
+    return rc == SSP_OK ? ssp_mp_array(&c, n) : rc;
 }
 
-/* Writes the params of one list request; where is an encoded map or empty. */
+/* Writes the params of one list request; scope may be NULL, where an encoded map or empty. */
 static void
-list_params(struct ssp_mpw *w, const struct ssp_args *a, struct ssp_slice where,
+list_params(struct ssp_mpw *w, const char *type, const char *scope, struct ssp_slice where,
             const struct ssp_buf *after, size_t limit)
 {
-    const char *scope = ssp_args_get(a, "scope");
     size_t n = 2;
     n += scope != NULL ? 1 : 0;
     n += where.n > 0 ? 1 : 0;
     n += after->n > 0 ? 1 : 0;
     ssp_mpw_map(w, n);
-    ssp_cli_kv(w, "type", a->pos[0]);
+    ssp_cli_kv(w, "type", type);
     if (scope != NULL)
         ssp_cli_kv(w, "scope", scope);
     if (where.n > 0) {
@@ -385,6 +389,38 @@ list_params(struct ssp_mpw *w, const struct ssp_args *a, struct ssp_slice where,
     }
     ssp_mpw_cstr(w, "limit");
     ssp_mpw_uint(w, limit < LIST_PAGE ? limit : LIST_PAGE);
+}
+
+ssp_err
+ssp_cli_list(struct ssp_cli *cli, const char *type, const char *scope, struct ssp_slice where,
+             size_t limit, ssp_cli_page_fn fn, void *ctx, struct ssp_diag *d)
+{
+    struct ssp_buf params, after;
+    struct ssp_mpw w;
+    struct ssp_slice result, summary, records, next;
+    size_t seen = 0;
+    uint32_t n = 0;
+    ssp_err rc;
+    ssp_buf_init(&params);
+    ssp_buf_init(&after);
+    do {
+        params.n = 0;
+        ssp_mpw_init(&w, &params);
+        list_params(&w, type, scope, where, &after, limit - seen);
+        rc = ssp_cli_call(cli, "list", &w, &result, d);
+        if (rc == SSP_OK && read_page(result, &summary, &records, &n, &next) != SSP_OK)
+            rc = ssp_out_bad_result(SSP_ERR_PROTO, d);
+        if (rc == SSP_OK)
+            rc = fn(ctx, summary, records, d);
+        seen += n;
+        /* next borrows the response, which the next request replaces. */
+        after.n = 0;
+        if (rc == SSP_OK)
+            rc = ssp_buf_append(&after, next.p, next.n);
+    } while (rc == SSP_OK && after.n > 0 && seen < limit);
+    ssp_buf_fini(&after);
+    ssp_buf_fini(&params);
+    return rc;
 }
 
 /* Writes the --where options as a map into w; nothing when there are none. */
@@ -408,47 +444,30 @@ int
 ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a)
 {
     struct ssp_diag d = {{0}};
-    struct table tab = {0};
-    struct ssp_buf where, params, after;
+    struct table tab = {.cli = cli};
+    struct ssp_buf where;
     struct ssp_mpw w;
-    struct ssp_slice result, summary, records, next;
-    size_t limit = SIZE_MAX, shown = 0;
+    size_t limit = SIZE_MAX;
     int status = ssp_args_size(a, "limit", 1, SIZE_MAX, &limit);
     if (status != SSP_EXIT_OK)
         return status;
     ssp_buf_init(&where);
-    ssp_buf_init(&params);
-    ssp_buf_init(&after);
     ssp_mpw_init(&w, &where);
     ssp_err rc = where_map(a, &w, &d);
     if (rc != SSP_OK) {
         status = assigns_failed(rc, &d);
         goto out;
     }
-    do {
-        params.n = 0;
-        ssp_mpw_init(&w, &params);
-        list_params(&w, a, SSP_BUF_SLICE(&where), &after, limit - shown);
-        rc = ssp_cli_call(cli, "list", &w, &result, &d);
-        if (rc == SSP_OK && read_page(result, &summary, &records, &next) != SSP_OK)
-            rc = ssp_out_bad_result(SSP_ERR_PROTO, &d);
-        if (rc == SSP_OK)
-            rc = print_page(cli, &tab, summary, records, limit, &shown, &d);
-        /* next borrows the response, which the next request replaces. */
-        after.n = 0;
-        if (rc == SSP_OK)
-            rc = ssp_buf_append(&after, next.p, next.n);
-    } while (rc == SSP_OK && after.n > 0 && shown < limit);
+    rc = ssp_cli_list(cli, a->pos[0], ssp_args_get(a, "scope"), SSP_BUF_SLICE(&where), limit,
+                      print_page, &tab, &d);
     if (rc == SSP_OK && cli->json)
-        fputs(shown > 0 ? "\n]\n" : "]\n", stdout);
-    else if (rc == SSP_OK && shown == 0)
+        fputs(tab.shown > 0 ? "\n]\n" : "]\n", stdout);
+    else if (rc == SSP_OK && tab.shown == 0)
         printf("no %s records\n", a->pos[0]);
     status = ssp_out_exit(rc, &d);
 out:
     ssp_buf_fini(&tab.names);
     ssp_buf_fini(&tab.cells);
-    ssp_buf_fini(&after);
-    ssp_buf_fini(&params);
     ssp_buf_fini(&where);
     return status;
 }

@@ -58,6 +58,13 @@ static const struct ssp_opt list_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt find_opts[] = {
+    {"scope", "S", "only records of scope S", NULL},
+    {"type", "T", "only records of type T", NULL},
+    {"limit", "N", "show at most N records (default 50)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt enrol_opts[] = {
     {"name", "NAME", "a name for the node, shown in the roster (required)", NULL},
     {"scope", "AREA[,AREA...]", "the scopes the node works in (required)", NULL},
@@ -237,6 +244,13 @@ static const struct ssp_cmd cmds[] = {
      "Shows each record's id, scope and the first three fields of the first record.\n"
      "--where takes field=value and field:=JSON as add does.\n",
      list_opts, 1, 1, ssp_cmd_list},
+    {"find", "TEXT... [--scope S] [--type T] [--limit N]",
+     "find the records whose text fields hold TEXT (any case)",
+     "Searches the text fields (names, descriptions, minutes, plan actions...) of every\nrecord "
+     "this node can read; the words are joined with spaces. Each record found is\nshown once: id, "
+     "type, scope, the field and the text around the match. Nothing is\nindexed: the daemon reads "
+     "the records as 'list' does.\n",
+     find_opts, 1, SIZE_MAX, ssp_cmd_find},
     {"history", "ID", "show every version of a record, oldest first", NULL, NULL, 1, 1,
      ssp_cmd_history},
     {"import", "FILE [--batch N] [--skip N] [--progress]", "add records from a JSON lines file",
@@ -266,6 +280,7 @@ static const struct ssp_cmd cmds[] = {
      "Two nodes that hold the same records with the same values print the same\n"
      "hash for a scope, whatever order the changes reached them in.\n",
      scope_opts, 0, 0, ssp_cmd_state},
+    SSP_DIRECTORY_CMD,
 };
 
 #define NCMDS (sizeof cmds / sizeof cmds[0])

@@ -304,7 +304,12 @@ open_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
         /*
          * The writer checked it against the schema; so does every node that
          * takes it, or one member could put anything anywhere (a raw CPR in
-         * a pid field, values no reader expects).
+         * a pid field, values no reader expects). Only the rules that depend
+         * on the op alone, though: the write-time rules (ssp_schema_check_write:
+         * birth years up to this year, ages at the record's date from the
+         * person's record, SSP+ ages) read the clock and other records, which
+         * differ between nodes, and a commit one node accepted must not be
+         * refused by another. Refs are taken as they are when not held here.
          */
         if (type->scope != NULL && !ssp_slice_eq_str(scope, type->scope))
             return refuse(ctx, h, SSP_ERR_PROTO, "op %u puts a %s record in scope '%s'", i,

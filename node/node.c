@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "node/node_int.h"
 #include "node/quarantine.h"
@@ -346,21 +347,68 @@ struct write_ctx {
     void *first_arg;
 };
 
+/* What the write path's lookups read: the store, and the keys that say what this node sees. */
+struct lookup {
+    struct ssp_txn *t;
+    const struct ssp_keyring *kr;
+};
+
+/*
+ * A ref written here must name a live record in a scope this node reads: one
+ * it only carries, sealed, is not the writer's to point at (the receiving
+ * side, apply.c, takes any record it holds, and one it lacks, as they are).
+ */
 static ssp_err
-lookup_ref(void *vtxn, const uint8_t id[SSP_RECORD_ID_LEN], char type[SSP_TYPE_NAME_MAX])
+lookup_ref(void *vl, const uint8_t id[SSP_RECORD_ID_LEN], char type[SSP_TYPE_NAME_MAX])
 {
+    struct lookup *l = vl;
     struct ssp_slice stored, scope, t;
     bool deleted;
-    ssp_err rc = ssp_txn_get(vtxn, SSP_DB_RECORDS, SSP_SLICE(id, SSP_RECORD_ID_LEN), &stored);
+    ssp_err rc = ssp_txn_get(l->t, SSP_DB_RECORDS, SSP_SLICE(id, SSP_RECORD_ID_LEN), &stored);
     if (rc != SSP_OK)
         return rc;
     if (ssp_record_peek(stored, &scope, &t, &deleted) != SSP_OK)
         return SSP_ERR_CORRUPT;
     if (deleted)
         return SSP_ERR_NOTFOUND;
+    if (ssp_keyring_scope(l->kr, scope) == NULL)
+        return SSP_ERR_DENIED;
     memcpy(type, t.p, t.n);
     type[t.n] = '\0';
     return SSP_OK;
+}
+
+/* An ssp_birth_year_fn over the store: a person this node cannot read has no year. */
+static ssp_err
+lookup_birth_year(void *vl, const uint8_t id[SSP_RECORD_ID_LEN], int64_t *year)
+{
+    struct lookup *l = vl;
+    struct ssp_record r;
+    struct ssp_mp c;
+    *year = 0;
+    ssp_record_init(&r);
+    ssp_err rc = ssp_node_open_record(l->kr, l->t, id, &r, NULL);
+    if (rc == SSP_OK && !r.deleted) {
+        const struct ssp_rec_field *f = ssp_record_field(&r, SSP_SLICE("birth_year", 10));
+        if (f != NULL) {
+            ssp_mp_init(&c, f->value);
+            if (ssp_mp_int(&c, year) != SSP_OK)
+                *year = 0;
+        }
+    }
+    ssp_record_fini(&r);
+    return rc == SSP_ERR_NOMEM || rc == SSP_ERR_IO ? rc : SSP_OK;
+}
+
+/* The calendar year of the writer's clock, for the write-time rules. */
+static int
+today_year(void)
+{
+    time_t now = (time_t)(ssp_wall_ms() / 1000);
+    struct tm tm;
+    if (localtime_r(&now, &tm) == NULL)
+        return 1970;
+    return tm.tm_year + 1900;
 }
 
 /*
@@ -583,10 +631,12 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
         return rc;
     ctx->norm.n = 0;
     ctx->body.n = 0;
+    struct lookup look = {t, n->kr};
+    struct ssp_write_env env = {today_year(), lookup_birth_year, &look};
     if (w->action == SSP_ACT_DELETE)
         rc = ssp_buf_append(&ctx->norm, &empty_map, 1);
     else
-        rc = ssp_schema_normalize(type, w->fields, lookup_ref, t, &ctx->norm, d);
+        rc = ssp_schema_normalize(type, w->fields, lookup_ref, &look, &ctx->norm, d);
     if (rc == SSP_OK && w->resolve)
         rc = ssp_node_resolve_body(r, w, &ctx->norm, &ctx->body, &body, d);
     else if (rc == SSP_OK)
@@ -610,14 +660,25 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     rc = ssp_record_apply(r, &v, &body);
     if (rc == SSP_OK && w->resolve)
         rc = ssp_node_resolve_check(r, w, SSP_BUF_SLICE(&ctx->norm), &v, d);
+    /*
+     * check_write runs only here, where the write is made: its rules read the
+     * clock and other records, which differ between nodes, so apply.c does not
+     * run them on what it receives.
+     */
     if (rc == SSP_OK && w->action == SSP_ACT_CREATE) {
         /* A new record holds exactly what was written (nil counts as absent). */
         rc = ssp_schema_check_record(type, SSP_BUF_SLICE(&ctx->norm), d);
+        if (rc == SSP_OK)
+            rc = ssp_schema_check_write(type, SSP_BUF_SLICE(&ctx->norm), SSP_BUF_SLICE(&ctx->norm),
+                                        &env, d);
     } else if (rc == SSP_OK && w->action == SSP_ACT_UPDATE) {
         ctx->fields.n = 0;
         rc = ssp_record_fields_map(r, &ctx->fields);
         if (rc == SSP_OK)
             rc = ssp_schema_check_record(type, SSP_BUF_SLICE(&ctx->fields), d);
+        if (rc == SSP_OK)
+            rc = ssp_schema_check_write(type, SSP_BUF_SLICE(&ctx->fields),
+                                        SSP_BUF_SLICE(&ctx->norm), &env, d);
     }
     if (rc == SSP_OK)
         rc = ssp_commit_add(&sc->b, r->id, SSP_BUF_SLICE(&ctx->body));
@@ -821,7 +882,8 @@ ssp_node_ref_type(void *node, const uint8_t id[SSP_RECORD_ID_LEN], char type[SSP
     ssp_err rc = ssp_store_read(n->store, &t);
     if (rc != SSP_OK)
         return rc;
-    rc = lookup_ref(t, id, type);
+    struct lookup l = {t, n->kr};
+    rc = lookup_ref(&l, id, type);
     ssp_txn_abort(t);
     return rc;
 }

@@ -999,6 +999,7 @@ static const struct {
     {"delete", op_delete, true},
     {"show", op_show, true},
     {"list", op_list, true},
+    {"find", ssp_op_find, true},
     {"history", op_history, true},
     {"import", op_import, true},
     {"verify", op_verify, false},

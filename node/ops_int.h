@@ -54,6 +54,10 @@ ssp_err ssp_op_sync(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp
 ssp_err ssp_op_recover(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                        struct ssp_diag *d);
 
+/* ops_find.c: the text search. */
+ssp_err ssp_op_find(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                    struct ssp_diag *d);
+
 /* ops_bundle.c: bundles, written and read by the daemon. */
 ssp_err ssp_op_bundle_export(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                              struct ssp_diag *d);

@@ -5,6 +5,7 @@
  */
 #include "node/domain/schema.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -85,12 +86,9 @@ static const char *const preventions[] = {"proactive", "reactive", "situational"
 static const char *const age_bands[] = {"0-6", "7-12", "13-17", "18-25", NULL};
 static const char *const incident_statuses[] = {"open", "closed", NULL};
 
-/*
- * The value of the str field `name` in an encoded record, or an empty slice
- * when it is absent, nil or not text. Rules treat "" like absent.
- */
+/* The encoded value of field `name` in an encoded map, or an empty slice when it is absent. */
 static struct ssp_slice
-str_field(struct ssp_slice fields, const char *name)
+raw_field(struct ssp_slice fields, const char *name)
 {
     struct ssp_slice none = {NULL, 0}, key, v;
     struct ssp_mp c;
@@ -99,14 +97,25 @@ str_field(struct ssp_slice fields, const char *name)
     if (ssp_mp_map(&c, &n) != SSP_OK)
         return none;
     for (uint32_t i = 0; i < n; i++) {
-        if (ssp_mp_str(&c, &key) != SSP_OK)
+        if (ssp_mp_str(&c, &key) != SSP_OK || ssp_mp_raw(&c, &v) != SSP_OK)
             return none;
-        if (ssp_slice_eq_str(key, name) && ssp_mp_str(&c, &v) == SSP_OK)
+        if (ssp_slice_eq_str(key, name))
             return v;
-        if (ssp_mp_skip(&c) != SSP_OK)
-            return none;
     }
     return none;
+}
+
+/*
+ * The value of the str field `name` in an encoded record, or an empty slice
+ * when it is absent, nil or not text. Rules treat "" like absent.
+ */
+static struct ssp_slice
+str_field(struct ssp_slice fields, const char *name)
+{
+    struct ssp_slice none = {NULL, 0}, v;
+    struct ssp_mp c;
+    ssp_mp_init(&c, raw_field(fields, name));
+    return ssp_mp_str(&c, &v) == SSP_OK ? v : none;
 }
 
 static bool
@@ -170,6 +179,112 @@ check_case(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_dia
                             t->name, date_len(closed), (const char *)closed.p, date_len(opened),
                             (const char *)opened.p);
     return check_consent(t, fields, d);
+}
+
+/* Whether the write names field `name` (nil too: removing a field touches it). */
+static bool
+touches(struct ssp_slice written, const char *name)
+{
+    return raw_field(written, name).n > 0;
+}
+
+static ssp_err
+check_person_write(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_slice written,
+                   const struct ssp_write_env *env, struct ssp_diag *d)
+{
+    struct ssp_mp c;
+    int64_t year;
+    if (!touches(written, "birth_year"))
+        return SSP_OK;
+    ssp_mp_init(&c, raw_field(fields, "birth_year"));
+    if (ssp_mp_int(&c, &year) != SSP_OK)
+        return SSP_OK; /* removed */
+    if (year < SSP_BIRTH_YEAR_MIN || year > env->today_year)
+        return ssp_diag_set(d, SSP_ERR_SCHEMA,
+                            "%s.birth_year: %" PRId64 " is not plausible for a young person in "
+                            "SSP; give a year from %d to %d",
+                            t->name, year, SSP_BIRTH_YEAR_MIN, env->today_year);
+    return SSP_OK;
+}
+
+/* The ages a person born in `born` can have on `date` (YYYY-MM-DD): hi - 1 or hi. */
+static int64_t
+age_hi(int64_t born, struct ssp_slice date)
+{
+    int64_t year = 0;
+    for (size_t i = 0; i < 4 && i < date.n; i++)
+        year = year * 10 + (date.p[i] - '0');
+    return year - born;
+}
+
+/* Writes "15 or 16" (or "0") for a message. */
+static const char *
+ages(int64_t hi, char out[48])
+{
+    if (hi <= 0)
+        snprintf(out, 48, "%" PRId64, hi < 0 ? hi : 0);
+    else
+        snprintf(out, 48, "%" PRId64 " or %" PRId64, hi - 1, hi);
+    return out;
+}
+
+/*
+ * The person of a concern or a case must be 0-25 on the record's day (field
+ * `at`); with track ssp_plus, 18-25. Runs when the write touches the person,
+ * the day or the track. *born is set to the person's birth year (0: unknown).
+ */
+static ssp_err
+check_age(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_slice written,
+          const struct ssp_write_env *env, const char *at, struct ssp_diag *d)
+{
+    char words[48];
+    uint8_t id[SSP_RECORD_ID_LEN];
+    int64_t born = 0, hi;
+    struct ssp_slice person = str_field(fields, "person"), day = str_field(fields, at);
+    bool plus = ssp_slice_eq_str(str_field(fields, "track"), "ssp_plus");
+    if (!touches(written, "person") && !touches(written, at) && !touches(written, "track"))
+        return SSP_OK;
+    if (person.n > 0 && ssp_record_id_parse(person, id) == SSP_OK) {
+        ssp_err rc = env->birth_year(env->ctx, id, &born);
+        if (rc != SSP_OK)
+            return ssp_diag_set(d, rc, "%s.person: could not read the person: %s", t->name,
+                                ssp_strerror(rc));
+    }
+    if (plus && born == 0)
+        return ssp_diag_set(d, SSP_ERR_SCHEMA,
+                            "%s.track: ssp_plus is for persons aged %d-%d, and the person has no "
+                            "birth_year; set it first ('ssp set PERSON_ID birth_year=YYYY')",
+                            t->name, SSP_PLUS_AGE_MIN, SSP_AGE_MAX);
+    if (born == 0 || day.n != 10)
+        return SSP_OK;
+    hi = age_hi(born, day);
+    if (hi < 0 || hi - 1 > SSP_AGE_MAX)
+        return ssp_diag_set(d, SSP_ERR_SCHEMA,
+                            "%s.person: the person (born %" PRId64 ") %s%s on %s %.10s; SSP works "
+                            "with ages 0-%d: check the %s and the person's birth_year",
+                            t->name, born, hi < 0 ? "was not born yet" : "was ",
+                            hi < 0 ? "" : ages(hi, words), at, day.p, SSP_AGE_MAX, at);
+    if (plus && (hi < SSP_PLUS_AGE_MIN || hi - 1 > SSP_AGE_MAX))
+        return ssp_diag_set(d, SSP_ERR_SCHEMA,
+                            "%s.track: ssp_plus is for persons aged %d-%d, and the person (born "
+                            "%" PRId64 ") was %s on %s %.10s; use track=ssp",
+                            t->name, SSP_PLUS_AGE_MIN, SSP_AGE_MAX, born, ages(hi, words), at,
+                            day.p);
+    return SSP_OK;
+}
+
+static ssp_err
+check_concern_write(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_slice written,
+                    const struct ssp_write_env *env, struct ssp_diag *d)
+{
+    return check_age(t, fields, written, env, "date", d);
+}
+
+static ssp_err
+check_case_write(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_slice written,
+                 const struct ssp_write_env *env, struct ssp_diag *d)
+{
+    return check_age(t, fields, written, env, "opened", d);
 }
 
 static const struct ssp_field_def member_fields[] = {
@@ -328,6 +443,7 @@ static const struct ssp_type_def person_type = {
     .help = "a young person SSP is concerned about; the age is derived, not stored",
     FIELDS(person_fields),
     .summary = person_summary,
+    .check_write = check_person_write,
 };
 
 static const struct ssp_type_def concern_type = {
@@ -336,6 +452,7 @@ static const struct ssp_type_def concern_type = {
     FIELDS(concern_fields),
     .summary = concern_summary,
     .check = check_concern,
+    .check_write = check_concern_write,
 };
 
 static const struct ssp_type_def case_type = {
@@ -344,6 +461,7 @@ static const struct ssp_type_def case_type = {
     FIELDS(case_fields),
     .summary = case_summary,
     .check = check_case,
+    .check_write = check_case_write,
 };
 
 static const struct ssp_type_def plan_type = {
@@ -395,6 +513,14 @@ const struct ssp_type_def *const ssp_schema_types[] = {
 };
 
 const size_t ssp_schema_ntypes = sizeof(ssp_schema_types) / sizeof(ssp_schema_types[0]);
+
+ssp_err
+ssp_schema_check_write(const struct ssp_type_def *t, struct ssp_slice fields,
+                       struct ssp_slice written, const struct ssp_write_env *env,
+                       struct ssp_diag *d)
+{
+    return t->check_write != NULL ? t->check_write(t, fields, written, env, d) : SSP_OK;
+}
 
 const struct ssp_type_def *
 ssp_schema_find(struct ssp_slice name)

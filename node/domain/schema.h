@@ -15,7 +15,7 @@
  *   pid   str, 64 lowercase hex digits (a keyed hash; never a raw national id)
  * nil in a write means "remove this field".
  *
- * Pure functions; no I/O beyond the ref lookup callback the caller provides.
+ * Pure functions; no I/O beyond the lookup callbacks the caller provides.
  */
 #ifndef SSP_NODE_DOMAIN_SCHEMA_H
 #define SSP_NODE_DOMAIN_SCHEMA_H
@@ -41,6 +41,8 @@ enum ssp_kind {
     SSP_KIND_PID,
 };
 
+struct ssp_write_env;
+
 struct ssp_field_def {
     const char *name;
     enum ssp_kind kind;
@@ -63,6 +65,10 @@ struct ssp_type_def {
     const char *const *summary; /* fields `ssp list` shows, NULL-terminated */
     /* Rules between fields of a whole record (e.g. "person or group_desc"). */
     ssp_err (*check)(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_diag *d);
+    /* Rules that depend on the day or on other records: see ssp_schema_check_write. */
+    ssp_err (*check_write)(const struct ssp_type_def *t, struct ssp_slice fields,
+                           struct ssp_slice written, const struct ssp_write_env *env,
+                           struct ssp_diag *d);
 };
 
 extern const struct ssp_type_def *const ssp_schema_types[];
@@ -77,7 +83,8 @@ ssp_err ssp_schema_unknown_type(struct ssp_slice name, struct ssp_diag *d);
 
 /*
  * Finds the record a ref points to. Returns SSP_OK and writes its type name
- * (NUL-terminated) to type, or SSP_ERR_NOTFOUND, or SSP_ERR_AGAIN when it
+ * (NUL-terminated) to type, or SSP_ERR_NOTFOUND, or SSP_ERR_DENIED when the
+ * record is in a scope the writer cannot read, or SSP_ERR_AGAIN when it
  * cannot tell (the ref is then taken as it is: a node checking what a peer
  * wrote may not have the record yet); other errors are passed up.
  */
@@ -110,6 +117,42 @@ SSP_MUST_CHECK ssp_err ssp_schema_normalize(const struct ssp_type_def *t, struct
  */
 SSP_MUST_CHECK ssp_err ssp_schema_check_record(const struct ssp_type_def *t,
                                                struct ssp_slice fields, struct ssp_diag *d);
+
+/*
+ * The birth year of the person record id, for the age rules: SSP_OK with
+ * *year (0 when the person has none, or cannot be read), or an error.
+ */
+typedef ssp_err (*ssp_birth_year_fn)(void *ctx, const uint8_t id[SSP_RECORD_ID_LEN], int64_t *year);
+
+/* What the write-time rules know beyond the record itself. */
+struct ssp_write_env {
+    int today_year;               /* the writer's calendar year */
+    ssp_birth_year_fn birth_year; /* looks up a person's birth year */
+    void *ctx;                    /* for birth_year */
+};
+
+/* The lowest birth year taken: 25 in 2015, older than anyone SSP still holds records of. */
+#define SSP_BIRTH_YEAR_MIN 1990
+/* The ages SSP works with (0-6 to 18-25), and those of the SSP+ track. */
+#define SSP_AGE_MAX 25
+#define SSP_PLUS_AGE_MIN 18
+
+/*
+ * The rules that depend on the day or on other records, run on the local
+ * write path only (never on receive: a node must not refuse a commit another
+ * node accepted because its clock or its records differ). `fields` is the
+ * record as it will be after the write (a normalised map), `written` the
+ * normalised write; a rule runs only when the write touches a field it is
+ * about, so an old record can still be edited in other fields. The rules:
+ * person.birth_year from SSP_BIRTH_YEAR_MIN to the current year; the person
+ * of a concern (at its date) or a case (at opened) aged 0-25; a case on the
+ * ssp_plus track about a person aged 18-25 at opened. An age from a birth
+ * year is known to within a year, so a rule refuses only when no possible
+ * age fits. SSP_ERR_SCHEMA with a one-line message on failure.
+ */
+SSP_MUST_CHECK ssp_err ssp_schema_check_write(const struct ssp_type_def *t, struct ssp_slice fields,
+                                              struct ssp_slice written,
+                                              const struct ssp_write_env *env, struct ssp_diag *d);
 
 /*
  * Writes the schema for `ssp types` as a msgpack array of

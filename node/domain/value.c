@@ -388,6 +388,11 @@ lookup_ref(struct norm *nm, const char *at, const struct ssp_field_def *f,
     if (rc == SSP_ERR_NOTFOUND)
         return ssp_diag_set(nm->d, SSP_ERR_SCHEMA,
                             "%s: no record %s; give the id of an existing %s", at, text, want);
+    if (rc == SSP_ERR_DENIED)
+        return ssp_diag_set(nm->d, SSP_ERR_SCHEMA,
+                            "%s: record %s is in a scope this node cannot read; give the id of %s "
+                            "%s you can see ('ssp list')",
+                            at, text, article(want), want);
     if (rc != SSP_OK)
         return ssp_diag_set(nm->d, rc, "%s: could not look up %s: %s", at, text, ssp_strerror(rc));
     if (f->target != NULL && strcmp(type, f->target) != 0)

@@ -462,6 +462,100 @@ test_ref_missing_or_wrong_type(void)
     fx_fini(&f);
 }
 
+/*
+ * The domain rules of the write path (ssp_schema_check_write and the schema's
+ * own), through a real node: each refusal names what to do and changes nothing.
+ */
+static void
+test_write_rules(void)
+{
+    struct fx f;
+    struct ssp_node_stats before, after;
+    uint8_t pid[SSP_RECORD_ID_LEN], kid[SSP_RECORD_ID_LEN];
+    char ptext[SSP_RECORD_ID_TEXT + 1];
+    fx_setup(&f);
+    write_ok(&f, SSP_ACT_CREATE, "person", NULL,
+             (const char *const[]){"alias", "MK", "birth_year", "2010", NULL}, pid);
+    ssp_record_id_format(pid, ptext);
+    write_ok(&f, SSP_ACT_CREATE, "case", NULL,
+             (const char *const[]){"person", ptext, "track", "ssp", "level", "2", "opened",
+                                   "2026-02-01", "status", "open", NULL},
+             kid);
+    /* 18 in 2028: SSP+ may open then. */
+    write_ok(&f, SSP_ACT_CREATE, "case", NULL,
+             (const char *const[]){"person", ptext, "track", "ssp_plus", "level", "3", "opened",
+                                   "2028-03-01", "status", "open", NULL},
+             NULL);
+    stats(&f, &before);
+    write_fails(&f, SSP_ACT_CREATE, "person", NULL,
+                (const char *const[]){"alias", "Old", "birth_year", "1985", NULL}, SSP_ERR_SCHEMA,
+                "person.birth_year: 1985 is not plausible for a young person in SSP; give a "
+                "year from 1990 to");
+    write_fails(&f, SSP_ACT_UPDATE, "person", pid,
+                (const char *const[]){"birth_year", "1989", NULL}, SSP_ERR_SCHEMA,
+                "person.birth_year: 1989 is not plausible");
+    write_fails(&f, SSP_ACT_CREATE, "concern", NULL,
+                (const char *const[]){"person", ptext, "date", "2009-06-01", "categories", "drugs",
+                                      "level", "2", "status", "new", NULL},
+                SSP_ERR_SCHEMA, "concern.person: the person (born 2010) was not born yet");
+    write_fails(&f, SSP_ACT_CREATE, "concern", NULL,
+                (const char *const[]){"person", ptext, "date", "2026-02-30", "categories", "drugs",
+                                      "level", "2", "status", "new", NULL},
+                SSP_ERR_SCHEMA, "concern.date: '2026-02-30' is not allowed; use a real date");
+    write_fails(&f, SSP_ACT_CREATE, "concern", NULL,
+                (const char *const[]){"person", ptext, "date", "2026-02-03", "categories", "drugs",
+                                      "level", "5", "status", "new", NULL},
+                SSP_ERR_SCHEMA, "concern.level: '5' is not allowed; use an integer from 1 to 4");
+    write_fails(&f, SSP_ACT_CREATE, "case", NULL,
+                (const char *const[]){"person", ptext, "track", "ssp_plus", "level", "3", "opened",
+                                      "2026-02-01", "status", "open", NULL},
+                SSP_ERR_SCHEMA,
+                "case.track: ssp_plus is for persons aged 18-25, and the person (born 2010) was "
+                "15 or 16 on opened 2026-02-01; use track=ssp");
+    /* Moving the case to SSP+, or closing it without a date or before it opened. */
+    write_fails(&f, SSP_ACT_UPDATE, "case", kid, (const char *const[]){"track", "ssp_plus", NULL},
+                SSP_ERR_SCHEMA, "case.track: ssp_plus is for persons aged 18-25");
+    write_fails(&f, SSP_ACT_UPDATE, "case", kid, (const char *const[]){"status", "closed", NULL},
+                SSP_ERR_SCHEMA, "case: status 'closed' needs the closed date (YYYY-MM-DD)");
+    write_fails(&f, SSP_ACT_UPDATE, "case", kid,
+                (const char *const[]){"status", "closed", "closed", "2026-01-31", NULL},
+                SSP_ERR_SCHEMA, "case: closed 2026-01-31 is before opened 2026-02-01");
+    stats(&f, &after);
+    check_same_stats(&before, &after);
+    write_ok(&f, SSP_ACT_UPDATE, "case", kid,
+             (const char *const[]){"status", "closed", "closed", "2026-05-01", NULL}, NULL);
+    fx_fini(&f);
+}
+
+/*
+ * A ref written here must name a record of a scope this node reads. South's
+ * key is taken from the node in memory, as on a node that only carries south
+ * sealed (a relay): its records are in the store but not the writer's to see.
+ */
+static void
+test_ref_unreadable_scope(void)
+{
+    struct fx f;
+    uint8_t pid[SSP_RECORD_ID_LEN];
+    char ptext[SSP_RECORD_ID_TEXT + 1];
+    struct wr x;
+    fx_setup(&f);
+    wr_make(&x, SSP_ACT_CREATE, "person", NULL, (const char *const[]){"alias", "SouthOne", NULL});
+    x.w.scope = SSP_SLICE_STR("south");
+    size_t failed;
+    struct ssp_diag d = {{0}};
+    uint8_t ids[1][SSP_RECORD_ID_LEN];
+    CHECK_OK(write_batch(&f, &x, 1, ids, &failed, &d));
+    memcpy(pid, ids[0], SSP_RECORD_ID_LEN);
+    ssp_record_id_format(pid, ptext);
+    for (uint32_t i = 0; i < f.n->kr->nkeys; i++)
+        if (strcmp(f.n->kr->keys[i].scope, "south") == 0)
+            snprintf(f.n->kr->keys[i].scope, sizeof f.n->kr->keys[i].scope, "gone");
+    write_fails(&f, SSP_ACT_CREATE, "concern", NULL, CONCERN_KV(ptext), SSP_ERR_SCHEMA,
+                "is in a scope this node cannot read; give the id of a person you can see");
+    fx_fini(&f);
+}
+
 struct history {
     enum ssp_action actions[8];
     uint64_t seqs[8], hlcs[8];
@@ -1553,6 +1647,8 @@ static const struct ssp_test tests[] = {
     {"batch_atomic", test_batch_atomic},
     {"ref_same_batch", test_ref_same_batch},
     {"ref_missing_or_wrong_type", test_ref_missing_or_wrong_type},
+    {"write_rules", test_write_rules},
+    {"ref_unreadable_scope", test_ref_unreadable_scope},
     {"update_history", test_update_history},
     {"note_append_only", test_note_append_only},
     {"delete", test_delete},

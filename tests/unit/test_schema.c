@@ -15,6 +15,7 @@
 #define ID_MEMBER2 "01J5MEMBER1000000000000000"
 #define ID_GROUP "01J5GR0VP00000000000000000"
 #define ID_PERSON "01J5PERSN00000000000000000"
+#define ID_PERSON_NOYEAR "01J5PERSN10000000000000000"
 #define ID_PERSON_LOWER "01j5persn00000000000000000"
 #define ID_CONCERN "01J5C0NCERN000000000000000"
 #define ID_CASE "01J5CASE000000000000000000"
@@ -22,6 +23,8 @@
 /* Valid ids the fake store does not hold, or cannot read. */
 #define ID_MISSING "01J5M1SS1NG000000000000000"
 #define ID_BROKEN "01J5BR0KEN0000000000000000"
+/* A valid id of a record in a scope the writer cannot read. */
+#define ID_HIDDEN "01J5H1DDEN0000000000000000"
 
 #define PID_UPPER "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
 #define PID_LOWER "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
@@ -47,6 +50,8 @@ fake_lookup(void *ctx, const uint8_t id[SSP_RECORD_ID_LEN], char type[SSP_TYPE_N
     ssp_record_id_format(id, text);
     if (strcmp(text, ID_BROKEN) == 0)
         return SSP_ERR_IO;
+    if (strcmp(text, ID_HIDDEN) == 0)
+        return SSP_ERR_DENIED;
     for (size_t i = 0; i < sizeof records / sizeof records[0]; i++) {
         if (strcmp(text, records[i].id) == 0) {
             snprintf(type, SSP_TYPE_NAME_MAX, "%s", records[i].type);
@@ -782,6 +787,15 @@ test_ref_wrong_type(void)
 }
 
 static void
+test_ref_unreadable_scope(void)
+{
+    expect_error("case", "{'person': '" ID_HIDDEN "'}",
+                 "case.person: record " ID_HIDDEN " is in a scope this node cannot read; give "
+                 "the id of a person you can see ('ssp list')");
+    expect_error("note", "{'about': '" ID_HIDDEN "'}", "give the id of a record you can see");
+}
+
+static void
 test_ref_bad_id(void)
 {
     lookups = 0;
@@ -1046,6 +1060,117 @@ test_case_rules(void)
                              "'consent_reason': 'Violence at home'}");
 }
 
+/* The person ID_PERSON was born in 2010; ID_PERSON_NOYEAR has no birth year. */
+static ssp_err
+fake_birth_year(void *ctx, const uint8_t id[SSP_RECORD_ID_LEN], int64_t *year)
+{
+    char text[SSP_RECORD_ID_TEXT + 1];
+    CHECK(ctx == &lookups);
+    ssp_record_id_format(id, text);
+    *year = strcmp(text, ID_PERSON) == 0 ? 2010 : 0;
+    return strcmp(text, ID_BROKEN) == 0 ? SSP_ERR_IO : SSP_OK;
+}
+
+/* Runs the write-time rules with the clock in 2026; written defaults to the whole record. */
+static ssp_err
+check_write(const char *name, const char *fields, const char *written, struct ssp_diag *d)
+{
+    const struct ssp_write_env env = {2026, fake_birth_year, &lookups};
+    struct ssp_buf f = mp(fields), w = mp(written != NULL ? written : fields);
+    memset(d, 0, sizeof *d);
+    ssp_err rc = ssp_schema_check_write(type(name), SSP_BUF_SLICE(&f), SSP_BUF_SLICE(&w), &env, d);
+    ssp_buf_fini(&f);
+    ssp_buf_fini(&w);
+    return rc;
+}
+
+static void
+expect_write_ok(const char *name, const char *fields, const char *written)
+{
+    struct ssp_diag d;
+    ssp_err rc = check_write(name, fields, written, &d);
+    if (rc != SSP_OK)
+        fprintf(stderr, "unexpected error: %s\n", d.msg);
+    CHECK_OK(rc);
+}
+
+static void
+expect_write_error(const char *name, const char *fields, const char *written, const char *msg)
+{
+    struct ssp_diag d;
+    CHECK_INT(check_write(name, fields, written, &d), SSP_ERR_SCHEMA);
+    check_message(&d, msg);
+}
+
+static void
+test_birth_year_plausible(void)
+{
+    expect_write_ok("person", "{'alias': 'AB', 'birth_year': 1990}", NULL);
+    expect_write_ok("person", "{'alias': 'AB', 'birth_year': 2026}", NULL);
+    expect_write_ok("person", "{'alias': 'AB'}", NULL);
+    expect_write_error("person", "{'alias': 'AB', 'birth_year': 1989}", NULL,
+                       "person.birth_year: 1989 is not plausible for a young person in SSP; give "
+                       "a year from 1990 to 2026");
+    expect_write_error("person", "{'alias': 'AB', 'birth_year': 2027}", NULL,
+                       "person.birth_year: 2027 is not plausible");
+    /* A write that leaves the birth year alone does not trip over it. */
+    expect_write_ok("person", "{'alias': 'CD', 'birth_year': 1985}", "{'alias': 'CD'}");
+    expect_write_ok("person", "{'alias': 'CD'}", "{'birth_year': null}");
+}
+
+#define ABOUT "'person': '" ID_PERSON "', "
+
+static void
+test_age_at_record_date(void)
+{
+    struct ssp_diag d;
+    expect_write_ok("concern", "{" ABOUT "'date': '2026-01-05'}", NULL);
+    expect_write_ok("concern", "{" ABOUT "'date': '2010-01-01'}", NULL);
+    expect_write_ok("concern", "{" ABOUT "'date': '2036-12-31'}", NULL);
+    expect_write_ok("concern", "{'person': '" ID_PERSON_NOYEAR "', 'date': '2050-01-01'}", NULL);
+    expect_write_ok("concern", "{'group_desc': 'Boys', 'date': '2050-01-01'}", NULL);
+    expect_write_error("concern", "{" ABOUT "'date': '2009-12-31'}", NULL,
+                       "concern.person: the person (born 2010) was not born yet on date "
+                       "2009-12-31; SSP works with ages 0-25: check the date and the person's "
+                       "birth_year");
+    expect_write_error("concern", "{" ABOUT "'date': '2037-01-01'}", NULL,
+                       "concern.person: the person (born 2010) was 26 or 27 on date 2037-01-01");
+    expect_write_error("case", "{" ABOUT "'track': 'ssp', 'opened': '2040-03-01'}", NULL,
+                       "case.person: the person (born 2010) was 29 or 30 on opened 2040-03-01");
+    /* Only a write that touches the person or the day is held to it. */
+    expect_write_ok("concern", "{" ABOUT "'date': '2037-01-01', 'level': 2}", "{'level': 2}");
+    expect_write_error("concern", "{" ABOUT "'date': '2037-01-01'}", "{'date': '2037-01-01'}",
+                       "was 26 or 27");
+    /* An error reading the person is passed up, not taken as a verdict. */
+    CHECK_INT(check_write("concern", "{'person': '" ID_BROKEN "', 'date': '2026-01-01'}", NULL, &d),
+              SSP_ERR_IO);
+    check_message(&d, "concern.person: could not read the person");
+}
+
+static void
+test_ssp_plus_ages(void)
+{
+    expect_write_ok("case", "{" ABOUT "'track': 'ssp', 'opened': '2026-02-01'}", NULL);
+    expect_write_ok("case", "{" ABOUT "'track': 'ssp_plus', 'opened': '2028-01-01'}", NULL);
+    expect_write_ok("case", "{" ABOUT "'track': 'ssp_plus', 'opened': '2036-06-01'}", NULL);
+    expect_write_error("case", "{" ABOUT "'track': 'ssp_plus', 'opened': '2026-02-01'}", NULL,
+                       "case.track: ssp_plus is for persons aged 18-25, and the person (born "
+                       "2010) was 15 or 16 on opened 2026-02-01; use track=ssp");
+    expect_write_error("case", "{" ABOUT "'track': 'ssp_plus', 'opened': '2027-12-31'}", NULL,
+                       "was 16 or 17 on opened 2027-12-31");
+    expect_write_error("case",
+                       "{'person': '" ID_PERSON_NOYEAR "', 'track': 'ssp_plus', "
+                       "'opened': '2026-02-01'}",
+                       NULL,
+                       "case.track: ssp_plus is for persons aged 18-25, and the person has no "
+                       "birth_year; set it first ('ssp set PERSON_ID birth_year=YYYY')");
+    /* Moving an existing case to SSP+ is held to it too. */
+    expect_write_error("case", "{" ABOUT "'track': 'ssp_plus', 'opened': '2026-02-01'}",
+                       "{'track': 'ssp_plus'}", "case.track: ssp_plus is for persons aged 18-25");
+    expect_write_ok("case", "{" ABOUT "'track': 'ssp_plus', 'opened': '2026-02-01'}",
+                    "{'level': 3}");
+}
+
 static void
 test_record_not_a_map(void)
 {
@@ -1154,6 +1279,7 @@ static const struct ssp_test tests[] = {
     {"set_values", test_set_values},
     {"ref_missing", test_ref_missing},
     {"ref_wrong_type", test_ref_wrong_type},
+    {"ref_unreadable_scope", test_ref_unreadable_scope},
     {"ref_bad_id", test_ref_bad_id},
     {"refs", test_refs},
     {"lookup_error_passed_up", test_lookup_error_passed_up},
@@ -1168,6 +1294,9 @@ static const struct ssp_test tests[] = {
     {"required_fields", test_required_fields},
     {"concern_rules", test_concern_rules},
     {"case_rules", test_case_rules},
+    {"birth_year_plausible", test_birth_year_plausible},
+    {"age_at_record_date", test_age_at_record_date},
+    {"ssp_plus_ages", test_ssp_plus_ages},
     {"record_not_a_map", test_record_not_a_map},
     {"rules_on_damaged_records", test_rules_on_damaged_records},
     {"out_of_memory", test_out_of_memory},
