@@ -151,6 +151,11 @@ int ssp_cmd_state(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_bundle_export(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_bundle_import(struct ssp_cli *cli, const struct ssp_args *a);
 
+/* cmd_report.c: board reports; main.c's table takes its options and help from there. */
+extern const struct ssp_opt ssp_report_opts[];
+extern const char ssp_report_help[];
+int ssp_cmd_report(struct ssp_cli *cli, const struct ssp_args *a);
+
 /* cmd_import.c */
 int ssp_cmd_import(struct ssp_cli *cli, const struct ssp_args *a);
 

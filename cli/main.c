@@ -224,6 +224,11 @@ static const struct ssp_cmd cmds[] = {
      "cloned machine must then stop being used: give it a new identity ('ssp\n"
      "init' in a new directory, and enrol it).\n",
      NULL, 0, 0, ssp_cmd_recover},
+    {"report",
+     "activities|concerns|cases --by FIELD[,FIELD] --from DATE --to DATE [--format table|csv|json] "
+     "[--min-cell N] [--scope AREA]",
+     "counts for the board, small numbers hidden", ssp_report_help, ssp_report_opts, 1, 1,
+     ssp_cmd_report},
     {"types", "[TYPE]", "describe the record types and their fields", NULL, NULL, 0, 1,
      ssp_cmd_types},
     {"add", "TYPE [--scope S] [field=value...]", "add a record and show it", FIELD_HELP, add_opts,

@@ -1019,6 +1019,7 @@ static const struct {
     {"state", op_state, true},
     {"bundle_export", ssp_op_bundle_export, true},
     {"bundle_import", ssp_op_bundle_import, true},
+    {"report", ssp_op_report, true},
 };
 
 ssp_err

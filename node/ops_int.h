@@ -64,4 +64,8 @@ ssp_err ssp_op_bundle_export(struct ssp_ops_ctx *ctx, struct ssp_slice params, s
 ssp_err ssp_op_bundle_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                              struct ssp_diag *d);
 
+/* ops_report.c: board reports. */
+ssp_err ssp_op_report(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                      struct ssp_diag *d);
+
 #endif

@@ -161,6 +161,9 @@ SSP_MUST_CHECK ssp_err ssp_schema_check_write(const struct ssp_type_def *t, stru
  */
 void ssp_schema_describe(struct ssp_mpw *w);
 
+/* Whether s is a real calendar date as YYYY-MM-DD (the normalised form of a date). */
+bool ssp_schema_date_valid(struct ssp_slice s);
+
 /* Parses a canonical or lower-case record id; SSP_ERR_INVAL if it is not one. */
 SSP_MUST_CHECK ssp_err ssp_record_id_parse(struct ssp_slice text, uint8_t id[SSP_RECORD_ID_LEN]);
 /* Writes the canonical text form (SSP_RECORD_ID_TEXT characters and a NUL). */

@@ -892,3 +892,9 @@ ssp_schema_check_record(const struct ssp_type_def *t, struct ssp_slice fields, s
             return missing(d, t->name, &t->fields[i]);
     return t->check != NULL ? t->check(t, fields, d) : SSP_OK;
 }
+
+bool
+ssp_schema_date_valid(struct ssp_slice s)
+{
+    return parse_date(s);
+}
