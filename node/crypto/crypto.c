@@ -56,9 +56,9 @@ static const char pid_context[] = "ssp-node person pid v1";
 
 ssp_err
 ssp_pid_of(const uint8_t network_key[SSP_KEY_LEN], struct ssp_slice national_id,
-           uint8_t out[SSP_HASH_LEN], struct ssp_diag *d)
+           char out[SSP_PID_HEX_LEN + 1], struct ssp_diag *d)
 {
-    uint8_t digits[10], subkey[crypto_generichash_KEYBYTES];
+    uint8_t digits[10], subkey[crypto_generichash_KEYBYTES], hash[SSP_HASH_LEN];
     size_t n = 0;
     ssp_err rc = SSP_OK;
     bool dashed = national_id.n == 11 && national_id.p[6] == '-';
@@ -82,10 +82,12 @@ ssp_pid_of(const uint8_t network_key[SSP_KEY_LEN], struct ssp_slice national_id,
     }
     crypto_generichash(subkey, sizeof subkey, (const uint8_t *)pid_context, sizeof pid_context - 1,
                        network_key, SSP_KEY_LEN);
-    crypto_generichash(out, SSP_HASH_LEN, digits, sizeof digits, subkey, sizeof subkey);
+    crypto_generichash(hash, sizeof hash, digits, sizeof digits, subkey, sizeof subkey);
+    sodium_bin2hex(out, SSP_PID_HEX_LEN + 1, hash, sizeof hash);
 out:
     sodium_memzero(digits, sizeof digits);
     sodium_memzero(subkey, sizeof subkey);
+    sodium_memzero(hash, sizeof hash);
     return rc;
 }
 

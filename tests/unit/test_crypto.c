@@ -541,7 +541,8 @@ static void
 test_pid_of(void)
 {
     static const char plain[] = "0101051234", dashed[] = "010105-1234";
-    uint8_t key[SSP_KEY_LEN], other_key[SSP_KEY_LEN], a[SSP_HASH_LEN], b[SSP_HASH_LEN];
+    uint8_t key[SSP_KEY_LEN], other_key[SSP_KEY_LEN], bare[SSP_HASH_LEN];
+    char a[SSP_PID_HEX_LEN + 1], b[SSP_PID_HEX_LEN + 1], bare_hex[2 * SSP_HASH_LEN + 1];
     struct ssp_diag d = {0};
     ssp_random(key, sizeof key);
     memcpy(other_key, key, sizeof key);
@@ -557,8 +558,12 @@ test_pid_of(void)
     CHECK(memcmp(a, b, sizeof a) != 0);
     /* Not a hash of the bare id: without the key the 10^10 ids cannot be tried. */
     struct ssp_slice part = SSP_SLICE(plain, sizeof plain - 1);
-    ssp_hash(&part, 1, b);
-    CHECK(memcmp(a, b, sizeof a) != 0);
+    ssp_hash(&part, 1, bare);
+    for (size_t i = 0; i < sizeof bare; i++)
+        snprintf(bare_hex + 2 * i, 3, "%02x", bare[i]);
+    CHECK(strcmp(a, bare_hex) != 0);
+    CHECK_INT(strlen(a), SSP_PID_HEX_LEN);
+    CHECK(strspn(a, "0123456789abcdef") == SSP_PID_HEX_LEN);
     static const char *const bad[] = {
         "",           "010105123",   "01010512345", "0101-051234", "010105 1234",
         "01010a1234", "010105--234", "010105-12345"};
