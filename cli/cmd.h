@@ -90,6 +90,8 @@ int ssp_cli_run(struct ssp_cli *cli, const char *op, const struct ssp_mpw *param
  * by w as JSON with --json, else line. Returns the exit status.
  */
 int ssp_cli_print(const struct ssp_cli *cli, const struct ssp_mpw *w, const char *line);
+/* Clears a secret with stores the compiler may not drop as dead. */
+void ssp_cli_wipe(void *p, size_t n);
 /* Writes the map entry key: value (both strings). */
 void ssp_cli_kv(struct ssp_mpw *w, const char *key, const char *value);
 /* ssp_cli_run with params a map of the n pairs in kv (key, value, ...); NULL values are left out.
@@ -127,7 +129,8 @@ int ssp_cmd_note(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_delete(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_show(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a);
-int ssp_cmd_find(struct ssp_cli *cli, const struct ssp_args *a); /* in cmd_find.c */
+int ssp_cmd_find(struct ssp_cli *cli, const struct ssp_args *a);        /* in cmd_find.c */
+int ssp_cmd_person_find(struct ssp_cli *cli, const struct ssp_args *a); /* in cmd_person.c */
 int ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a);
 
 /* cmd_net.c: the network. */

@@ -89,9 +89,8 @@ sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Clears a secret with stores the compiler may not drop as dead. */
-static void
-wipe(void *p, size_t n)
+void
+ssp_cli_wipe(void *p, size_t n)
 {
     volatile unsigned char *v = p;
     while (n-- > 0)
@@ -149,7 +148,7 @@ read_secret(const char *prompt, char *buf, size_t *len, struct ssp_diag *d)
         else
             buf[n++] = ch;
     }
-    wipe(&ch, sizeof ch);
+    ssp_cli_wipe(&ch, sizeof ch);
     /* TCSAFLUSH also drops the rest of a passphrase that was too long. */
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
     for (size_t i = 0; i < NSIGNALS; i++)
@@ -171,7 +170,7 @@ prompt_passphrase(const char *dir, bool confirm, char *pass, size_t *len, struct
         rc = read_secret("the same passphrase again: ", again, &n, d);
     if (rc == SSP_OK && confirm && (n != *len || memcmp(again, pass, n) != 0))
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "the two passphrases differ");
-    wipe(again, sizeof again);
+    ssp_cli_wipe(again, sizeof again);
     return rc;
 }
 
@@ -208,7 +207,7 @@ hand_over(const char *file, const char *dir, bool confirm, struct sspd_argv *l, 
             rc = ssp_diag_set(d, SSP_ERR_IO, "cannot hand the passphrase to sspd: %s",
                               strerror(errno));
     }
-    wipe(pass, sizeof pass);
+    ssp_cli_wipe(pass, sizeof pass);
     if (fds[1] >= 0)
         close(fds[1]);
     if (rc != SSP_OK) {

@@ -46,7 +46,7 @@ run_on_id(struct ssp_cli *cli, const char *op, const char *id, ssp_out_fn print)
  */
 static int
 run_write(struct ssp_cli *cli, const char *op, const char *key, const struct ssp_args *a,
-          const char *scope)
+          const char *scope, char *national_id)
 {
     struct ssp_diag d = {{0}};
     struct ssp_buf b;
@@ -54,16 +54,23 @@ run_write(struct ssp_cli *cli, const char *op, const char *key, const struct ssp
     int status;
     ssp_buf_init(&b);
     ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, scope != NULL ? 3 : 2);
+    ssp_mpw_map(&w, 2u + (scope != NULL ? 1u : 0u) + (national_id != NULL ? 1u : 0u));
     ssp_cli_kv(&w, key, a->pos[0]);
     if (scope != NULL)
         ssp_cli_kv(&w, "scope", scope);
+    if (national_id != NULL)
+        ssp_cli_kv(&w, "national_id", national_id);
     ssp_mpw_cstr(&w, "fields");
     ssp_err rc = ssp_cli_write_assigns(a->pos + 1, a->npos - 1, &w, &d);
     if (rc != SSP_OK)
         status = assigns_failed(rc, &d);
     else
         status = ssp_cli_run(cli, op, &w, ssp_out_record);
+    /* The daemon turns a national id into a pid; the raw id stays in no memory of ours. */
+    if (national_id != NULL) {
+        ssp_cli_wipe(national_id, strlen(national_id));
+        ssp_cli_wipe(b.p, b.cap);
+    }
     ssp_buf_fini(&b);
     return status;
 }
@@ -71,13 +78,14 @@ run_write(struct ssp_cli *cli, const char *op, const char *key, const struct ssp
 int
 ssp_cmd_add(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    return run_write(cli, "add", "type", a, ssp_args_get(a, "scope"));
+    return run_write(cli, "add", "type", a, ssp_args_get(a, "scope"),
+                     (char *)ssp_args_get(a, "national-id"));
 }
 
 int
 ssp_cmd_set(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    return run_write(cli, "set", "id", a, NULL);
+    return run_write(cli, "set", "id", a, NULL, NULL);
 }
 
 int

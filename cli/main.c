@@ -47,6 +47,10 @@ static const struct ssp_opt start_opts[] = {
 
 static const struct ssp_opt add_opts[] = {
     {"scope", "S", "the scope of the new record (default: the node's first scope)", NULL},
+    {"national-id", "ID",
+     "a person's national id (CPR: 10 digits, a dash after the 6th allowed): stored only as "
+     "its pid, a hash keyed by the network key",
+     NULL},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -62,6 +66,16 @@ static const struct ssp_opt find_opts[] = {
     {"scope", "S", "only records of scope S", NULL},
     {"type", "T", "only records of type T", NULL},
     {"limit", "N", "show at most N records (default 50)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt person_find_opts[] = {
+    {"alias", "A", "persons whose alias starts with A (any case)", NULL},
+    {"birth-year", "Y", "persons born in year Y", NULL},
+    {"national-id", "ID",
+     "the person with this national id (CPR: 10 digits, a dash after the 6th allowed), by its pid",
+     NULL},
+    {"scope", "S", "only persons of scope S", NULL},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -251,6 +265,14 @@ static const struct ssp_cmd cmds[] = {
      "type, scope, the field and the text around the match. Nothing is\nindexed: the daemon reads "
      "the records as 'list' does.\n",
      find_opts, 1, SIZE_MAX, ssp_cmd_find},
+    {"person find", "[--alias A] [--birth-year Y] [--national-id ID] [--scope S]",
+     "find the persons that match all the criteria given",
+     "Lists each person this node can read whose alias starts with A (any case),\n"
+     "born in Y, and whose pid is the one of the national id: the daemon makes\n"
+     "it with the network key, so a person added on another area's node is found\n"
+     "by the same id. The id itself is never stored, logged or printed. Shows\n"
+     "id, scope, alias and birth year; at most 1000 persons.\n",
+     person_find_opts, 0, 0, ssp_cmd_person_find},
     {"history", "ID", "show every version of a record, oldest first", NULL, NULL, 1, 1,
      ssp_cmd_history},
     {"import", "FILE [--batch N] [--skip N] [--progress]", "add records from a JSON lines file",

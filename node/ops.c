@@ -467,13 +467,24 @@ static ssp_err
 op_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
     struct ssp_write w = {.action = SSP_ACT_CREATE};
+    struct ssp_slice nid = {NULL, 0};
+    struct ssp_buf fields;
     const struct ssp_mp_key table[] = {
         {"type", SSP_AS_STR, true, &w.type},
         {"scope", SSP_AS_STR, false, &w.scope},
         {"fields", SSP_AS_MAP, true, &w.fields},
+        {"national_id", SSP_AS_STR, false, &nid},
     };
     ssp_err rc = PARAMS(params, table, d);
-    return rc == SSP_OK ? write_and_show(ctx, &w, out, d) : rc;
+    ssp_buf_init(&fields);
+    if (rc == SSP_OK && nid.p != NULL) {
+        rc = ssp_ops_person_fields(ctx, w.type, w.fields, nid, &fields, d);
+        w.fields = SSP_BUF_SLICE(&fields);
+    }
+    if (rc == SSP_OK)
+        rc = write_and_show(ctx, &w, out, d);
+    ssp_buf_fini(&fields);
+    return rc;
 }
 
 static ssp_err
@@ -1000,6 +1011,7 @@ static const struct {
     {"show", op_show, true},
     {"list", op_list, true},
     {"find", ssp_op_find, true},
+    {"person_find", ssp_op_person_find, true},
     {"history", op_history, true},
     {"import", op_import, true},
     {"verify", op_verify, false},

@@ -23,6 +23,20 @@ SSP_MUST_CHECK ssp_err ssp_ops_params(struct ssp_slice params, const struct ssp_
 void ssp_ops_write_time(struct ssp_mpw *w, uint64_t ms);
 void ssp_ops_write_node_id(struct ssp_mpw *w, const uint8_t id[SSP_PK_LEN]);
 
+/* ops_person.c: persons. */
+/*
+ * The pid of a national id under this node's network key (ssp_pid_of); the
+ * id's bytes (in the request's buffer) are wiped, whatever the outcome.
+ */
+SSP_MUST_CHECK ssp_err ssp_ops_person_pid(struct ssp_ops_ctx *ctx, struct ssp_slice national_id,
+                                          char pid[SSP_PID_HEX_LEN + 1], struct ssp_diag *d);
+/* Writes to out the fields map of an `add` of type with the pid of national_id added. */
+SSP_MUST_CHECK ssp_err ssp_ops_person_fields(struct ssp_ops_ctx *ctx, struct ssp_slice type,
+                                             struct ssp_slice fields, struct ssp_slice national_id,
+                                             struct ssp_buf *out, struct ssp_diag *d);
+ssp_err ssp_op_person_find(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                           struct ssp_diag *d);
+
 /* ops_net.c: the network and its peers. */
 /* Reads a node id: the 52 characters, or (prefix) the first 8 or more of a known peer's. */
 SSP_MUST_CHECK ssp_err ssp_ops_parse_node(struct ssp_ops_ctx *ctx, struct ssp_slice text,

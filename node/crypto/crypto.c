@@ -51,6 +51,46 @@ ssp_random_public(void *p, size_t n)
     }
 }
 
+/* The context of the pid subkey: a new scheme gets a new string, never a reuse of this one. */
+static const char pid_context[] = "ssp-node person pid v1";
+
+ssp_err
+ssp_pid_of(const uint8_t network_key[SSP_KEY_LEN], struct ssp_slice national_id,
+           char out[SSP_PID_HEX_LEN + 1], struct ssp_diag *d)
+{
+    uint8_t digits[10], subkey[crypto_generichash_KEYBYTES], hash[SSP_HASH_LEN];
+    size_t n = 0;
+    ssp_err rc = SSP_OK;
+    bool dashed = national_id.n == 11 && national_id.p[6] == '-';
+    if (national_id.n != 10 && !dashed) {
+        rc = ssp_diag_set(d, SSP_ERR_SCHEMA,
+                          "national id: give 10 digits, optionally with a dash after the 6th "
+                          "(DDMMYY-SSSS)");
+        goto out;
+    }
+    for (size_t i = 0; i < national_id.n; i++) {
+        if (dashed && i == 6)
+            continue;
+        uint8_t c = national_id.p[i];
+        if (c < '0' || c > '9') {
+            rc = ssp_diag_set(d, SSP_ERR_SCHEMA,
+                              "national id: only digits are allowed, with at most one dash "
+                              "after the 6th (DDMMYY-SSSS)");
+            goto out;
+        }
+        digits[n++] = c;
+    }
+    crypto_generichash(subkey, sizeof subkey, (const uint8_t *)pid_context, sizeof pid_context - 1,
+                       network_key, SSP_KEY_LEN);
+    crypto_generichash(hash, sizeof hash, digits, sizeof digits, subkey, sizeof subkey);
+    sodium_bin2hex(out, SSP_PID_HEX_LEN + 1, hash, sizeof hash);
+out:
+    sodium_memzero(digits, sizeof digits);
+    sodium_memzero(subkey, sizeof subkey);
+    sodium_memzero(hash, sizeof hash);
+    return rc;
+}
+
 void
 ssp_wipe(void *p, size_t n)
 {

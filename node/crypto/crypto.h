@@ -65,6 +65,24 @@ void ssp_hasher_init(struct ssp_hasher *h);
 void ssp_hasher_update(struct ssp_hasher *h, struct ssp_slice part);
 void ssp_hasher_final(struct ssp_hasher *h, uint8_t out[SSP_HASH_LEN]);
 
+#define SSP_NATIONAL_ID_MAX 11 /* DDMMYY-SSSS */
+#define SSP_PID_HEX_LEN 64
+
+/*
+ * The pid of a person: BLAKE2b-256 of the national id (a Danish CPR number,
+ * 10 digits, optionally with a dash after the 6th) keyed with a subkey that
+ * BLAKE2b derives from the network scope key under a context string. Every
+ * node of one network finds the same young person by the same pid; without
+ * the network key a pid cannot be checked against the 10^10 possible ids.
+ * The dash is normalised away; any other form is refused (SSP_ERR_SCHEMA,
+ * with a message that never repeats the id). The subkey and the digits are
+ * wiped; the caller wipes national_id. out is the hash as 64 lower-case
+ * hex digits and a NUL, the form the schema's pid field holds.
+ */
+SSP_MUST_CHECK ssp_err ssp_pid_of(const uint8_t network_key[SSP_KEY_LEN],
+                                  struct ssp_slice national_id, char out[SSP_PID_HEX_LEN + 1],
+                                  struct ssp_diag *d);
+
 void ssp_sign_keypair(uint8_t pk[SSP_PK_LEN], uint8_t sk[SSP_SK_LEN]);
 void ssp_sign(const uint8_t sk[SSP_SK_LEN], const uint8_t msg[SSP_HASH_LEN],
               uint8_t sig[SSP_SIG_LEN]);

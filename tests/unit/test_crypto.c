@@ -536,12 +536,53 @@ test_shorthash(void)
     CHECK(ssp_shorthash(key, SSP_SLICE(msg, sizeof msg)) != 0xe545be4961ca29a1ULL);
 }
 
+/* The pid: keyed by the network key, the dash normalised, bad forms refused without echo. */
+static void
+test_pid_of(void)
+{
+    static const char plain[] = "0101051234", dashed[] = "010105-1234";
+    uint8_t key[SSP_KEY_LEN], other_key[SSP_KEY_LEN], bare[SSP_HASH_LEN];
+    char a[SSP_PID_HEX_LEN + 1], b[SSP_PID_HEX_LEN + 1], bare_hex[2 * SSP_HASH_LEN + 1];
+    struct ssp_diag d = {0};
+    ssp_random(key, sizeof key);
+    memcpy(other_key, key, sizeof key);
+    other_key[0] ^= 1;
+    CHECK_OK(ssp_pid_of(key, SSP_SLICE(plain, sizeof plain - 1), a, NULL));
+    CHECK_OK(ssp_pid_of(key, SSP_SLICE(plain, sizeof plain - 1), b, NULL));
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK_OK(ssp_pid_of(key, SSP_SLICE(dashed, sizeof dashed - 1), b, NULL));
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK_OK(ssp_pid_of(other_key, SSP_SLICE(plain, sizeof plain - 1), b, NULL));
+    CHECK(memcmp(a, b, sizeof a) != 0);
+    CHECK_OK(ssp_pid_of(key, SSP_SLICE("0101051235", 10), b, NULL));
+    CHECK(memcmp(a, b, sizeof a) != 0);
+    /* Not a hash of the bare id: without the key the 10^10 ids cannot be tried. */
+    struct ssp_slice part = SSP_SLICE(plain, sizeof plain - 1);
+    ssp_hash(&part, 1, bare);
+    for (size_t i = 0; i < sizeof bare; i++)
+        snprintf(bare_hex + 2 * i, 3, "%02x", bare[i]);
+    CHECK(strcmp(a, bare_hex) != 0);
+    CHECK_INT(strlen(a), SSP_PID_HEX_LEN);
+    CHECK(strspn(a, "0123456789abcdef") == SSP_PID_HEX_LEN);
+    static const char *const bad[] = {
+        "",           "010105123",   "01010512345", "0101-051234", "010105 1234",
+        "01010a1234", "010105--234", "010105-12345"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        d.msg[0] = '\0';
+        CHECK(ssp_pid_of(key, SSP_SLICE(bad[i], strlen(bad[i])), b, &d) == SSP_ERR_SCHEMA);
+        CHECK_CONTAINS(d.msg, "national id");
+        if (strlen(bad[i]) >= 6)
+            CHECK(strstr(d.msg, bad[i]) == NULL);
+    }
+}
+
 static const struct ssp_test tests[] = {
     {"seal_open_roundtrip", test_seal_open_roundtrip},
     {"seal_tamper", test_seal_tamper},
     {"sign_verify", test_sign_verify},
     {"equal_ct", test_equal_ct},
     {"shorthash", test_shorthash},
+    {"pid_of", test_pid_of},
     {"keyring_roundtrip", test_keyring_roundtrip},
     {"keyring_wrong_passphrase", test_keyring_wrong_passphrase},
     {"keyring_damaged", test_keyring_damaged},
