@@ -39,25 +39,15 @@ wipe(struct ssp_buf *b)
     ssp_buf_fini(b);
 }
 
-/*
- * Case folding that keeps byte lengths, so a match in the folded text is at
- * the same place in the original: ASCII, and the Latin-1 letters of UTF-8
- * (U+00C0-U+00DE but U+00D7, e.g. Æ Ø Å) to their small forms.
- */
+/* s folded (ssp_text_fold) into out. */
 static ssp_err
 fold(struct ssp_slice s, struct ssp_buf *out)
 {
     out->n = 0;
     if (ssp_buf_reserve(out, s.n + 1) != SSP_OK)
         return SSP_ERR_NOMEM;
-    for (size_t i = 0; i < s.n; i++) {
-        uint8_t b = s.p[i];
-        if (b >= 'A' && b <= 'Z')
-            b = (uint8_t)(b + 32);
-        else if (i > 0 && s.p[i - 1] == 0xc3 && b >= 0x80 && b <= 0x9e && b != 0x97)
-            b = (uint8_t)(b + 32);
-        out->p[out->n++] = b;
-    }
+    for (size_t i = 0; i < s.n; i++)
+        out->p[out->n++] = ssp_text_fold(s, i);
     return SSP_OK;
 }
 

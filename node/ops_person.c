@@ -78,21 +78,15 @@ ssp_ops_person_fields(struct ssp_ops_ctx *ctx, struct ssp_slice type, struct ssp
     return rc;
 }
 
-/* Whether text s starts with prefix p, ASCII letters in any case. */
+/* Whether text s starts with prefix p, letters in any case (ssp_text_fold). */
 static bool
 starts_folded(struct ssp_slice s, struct ssp_slice p)
 {
     if (s.n < p.n)
         return false;
-    for (size_t i = 0; i < p.n; i++) {
-        uint8_t a = s.p[i], b = p.p[i];
-        if (a >= 'A' && a <= 'Z')
-            a = (uint8_t)(a + 32);
-        if (b >= 'A' && b <= 'Z')
-            b = (uint8_t)(b + 32);
-        if (a != b)
+    for (size_t i = 0; i < p.n; i++)
+        if (ssp_text_fold(s, i) != ssp_text_fold(p, i))
             return false;
-    }
     return true;
 }
 

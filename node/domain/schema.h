@@ -163,6 +163,12 @@ void ssp_schema_describe(struct ssp_mpw *w);
 
 /* Whether s is a real calendar date as YYYY-MM-DD (the normalised form of a date). */
 bool ssp_schema_date_valid(struct ssp_slice s);
+/*
+ * Byte i of text s folded to small letters, keeping byte lengths (so a match
+ * in folded text is at the same place in the original): ASCII, and the
+ * Latin-1 letters of UTF-8 (U+00C0-U+00DE but U+00D7, e.g. Æ Ø Å).
+ */
+uint8_t ssp_text_fold(struct ssp_slice s, size_t i);
 
 /* Parses a canonical or lower-case record id; SSP_ERR_INVAL if it is not one. */
 SSP_MUST_CHECK ssp_err ssp_record_id_parse(struct ssp_slice text, uint8_t id[SSP_RECORD_ID_LEN]);

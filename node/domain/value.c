@@ -898,3 +898,14 @@ ssp_schema_date_valid(struct ssp_slice s)
 {
     return parse_date(s);
 }
+
+uint8_t
+ssp_text_fold(struct ssp_slice s, size_t i)
+{
+    uint8_t b = s.p[i];
+    if (b >= 'A' && b <= 'Z')
+        return (uint8_t)(b + 32);
+    if (i > 0 && s.p[i - 1] == 0xc3 && b >= 0x80 && b <= 0x9e && b != 0x97)
+        return (uint8_t)(b + 32);
+    return b;
+}

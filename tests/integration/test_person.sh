@@ -41,6 +41,8 @@ on b sync >/dev/null
 [ "$(found a --alias ma)" = "$(ids "$pa" "$other")" ] || fail "alias prefix"
 [ "$(found a --alias "MADS K")" = "$(ids "$pa")" ] || fail "alias any case"
 [ "$(found a --alias kirk)" = "[]" ] || fail "alias is a prefix, not a substring"
+oe=$(json_get "$(on a --json add person alias="Østergård" birth_year=2012)" 'j["id"]')
+[ "$(found a --alias øster)" = "$(ids "$oe")" ] || fail "alias folds Latin-1 letters as find does"
 [ "$(found a --birth-year 2011)" = "$(ids "$other")" ] || fail "birth year"
 [ "$(found a --alias ma --birth-year 2010)" = "$(ids "$pa")" ] || fail "all criteria"
 [ "$(found c --birth-year 2010 --scope south)" = "$(ids "$pb")" ] || fail "--scope"
