@@ -54,6 +54,19 @@ static const struct ssp_opt add_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt case_open_opts[] = {
+    {"from", "CONCERN_ID", "the concern the case is opened from (required)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt case_escalate_opts[] = {
+    {"level", "N", "the level the case escalates to", "3|4"},
+    {"ssp-plus", NULL, "move the case to the SSP+ track (ages 18-25)", NULL},
+    {"group", "GROUP_ID", "the coordination group that takes the case over", NULL},
+    {"date", "DATE", "the day of the decision (default: today)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt list_opts[] = {
     {"scope", "S", "only records of scope S", NULL},
     {"where", "FIELD=VALUE",
@@ -273,6 +286,21 @@ static const struct ssp_cmd cmds[] = {
      "by the same id. The id itself is never stored, logged or printed. Shows\n"
      "id, scope, alias and birth year; at most 1000 persons.\n",
      person_find_opts, 0, 0, ssp_cmd_person_find},
+    {"case open", "--from CONCERN_ID [field=value...]", "open a case from a concern and show it",
+     "The case takes the concern's person, level, legal basis and consent, track\n"
+     "ssp, opened today and status open, and lists the concern; field=value sets\n"
+     "or replaces any of them (e.g. coordinator=MEMBER_ID track=ssp_plus). The\n"
+     "concern is marked case_opened in the same write: both happen, or neither.\n",
+     case_open_opts, 0, SIZE_MAX, ssp_cmd_case_open},
+    {"case escalate", "ID (--level 3|4 | --ssp-plus) [--group GROUP_ID] [--date DATE]",
+     "move a case to the coordination group (scope central)",
+     "Levels 3-4 (repeated serious or violent crime) and SSP+ cases are handled by\n"
+     "the coordination group. The case, its plans and the notes about them move\n"
+     "to scope central with new ids, in one write; the area keeps an escalation\n"
+     "record that says when, to whom and the case's new id, but none of its\n"
+     "content. Run it on a node that holds both scopes (the central): an area\n"
+     "node records the decision and the secretariat escalates.\n",
+     case_escalate_opts, 1, 1, ssp_cmd_case_escalate},
     {"history", "ID", "show every version of a record, oldest first", NULL, NULL, 1, 1,
      ssp_cmd_history},
     {"import", "FILE [--batch N] [--skip N] [--progress]", "add records from a JSON lines file",

@@ -86,25 +86,6 @@ static const char *const preventions[] = {"proactive", "reactive", "situational"
 static const char *const age_bands[] = {"0-6", "7-12", "13-17", "18-25", NULL};
 static const char *const incident_statuses[] = {"open", "closed", NULL};
 
-/* The encoded value of field `name` in an encoded map, or an empty slice when it is absent. */
-static struct ssp_slice
-raw_field(struct ssp_slice fields, const char *name)
-{
-    struct ssp_slice none = {NULL, 0}, key, v;
-    struct ssp_mp c;
-    uint32_t n;
-    ssp_mp_init(&c, fields);
-    if (ssp_mp_map(&c, &n) != SSP_OK)
-        return none;
-    for (uint32_t i = 0; i < n; i++) {
-        if (ssp_mp_str(&c, &key) != SSP_OK || ssp_mp_raw(&c, &v) != SSP_OK)
-            return none;
-        if (ssp_slice_eq_str(key, name))
-            return v;
-    }
-    return none;
-}
-
 /*
  * The value of the str field `name` in an encoded record, or an empty slice
  * when it is absent, nil or not text. Rules treat "" like absent.
@@ -114,7 +95,7 @@ str_field(struct ssp_slice fields, const char *name)
 {
     struct ssp_slice none = {NULL, 0}, v;
     struct ssp_mp c;
-    ssp_mp_init(&c, raw_field(fields, name));
+    ssp_mp_init(&c, ssp_mp_map_get(fields, SSP_SLICE_STR(name)));
     return ssp_mp_str(&c, &v) == SSP_OK ? v : none;
 }
 
@@ -185,7 +166,7 @@ check_case(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_dia
 static bool
 touches(struct ssp_slice written, const char *name)
 {
-    return raw_field(written, name).n > 0;
+    return ssp_mp_map_get(written, SSP_SLICE_STR(name)).n > 0;
 }
 
 static ssp_err
@@ -196,7 +177,7 @@ check_person_write(const struct ssp_type_def *t, struct ssp_slice fields, struct
     int64_t year;
     if (!touches(written, "birth_year"))
         return SSP_OK;
-    ssp_mp_init(&c, raw_field(fields, "birth_year"));
+    ssp_mp_init(&c, ssp_mp_map_get(fields, SSP_SLICE_STR("birth_year")));
     if (ssp_mp_int(&c, &year) != SSP_OK)
         return SSP_OK; /* removed */
     if (year < SSP_BIRTH_YEAR_MIN || year > env->today_year)
@@ -411,6 +392,17 @@ static const struct ssp_field_def annual_plan_fields[] = {
     ITEMS("activities", planned_fields, "the planned activities"),
 };
 
+static const struct ssp_field_def escalation_fields[] = {
+    REF("case", REQ, "case", "the case as it is now, in the scope it moved to"),
+    REF("former", REQ, "case", "the id the case had in this scope"),
+    REF("person", OPT, "person", "the young person the case is about"),
+    TEXT("to", REQ, SHORT, "the scope the case moved to"),
+    REF("group", OPT, "group", "the coordination group that took the case over"),
+    INT("level", REQ, 1, 4, "the case's level when it moved"),
+    ENUM("track", REQ, tracks, "the case's track when it moved"),
+    DATE("date", REQ, "the day the case was escalated"),
+};
+
 static const char *const member_summary[] = {"name", "org", "title", NULL};
 static const char *const group_summary[] = {"name", "level", NULL};
 static const char *const person_summary[] = {"alias", "birth_year", "school", NULL};
@@ -422,6 +414,7 @@ static const char *const meeting_summary[] = {"date", "group", "place", NULL};
 static const char *const activity_summary[] = {"date", "kind", "prevention", "title", NULL};
 static const char *const incident_summary[] = {"date", "place", "status", NULL};
 static const char *const annual_plan_summary[] = {"year", NULL};
+static const char *const escalation_summary[] = {"date", "to", "level", "track", NULL};
 
 static const struct ssp_type_def member_type = {
     .name = "member",
@@ -507,9 +500,22 @@ static const struct ssp_type_def annual_plan_type = {
     .summary = annual_plan_summary,
 };
 
+/*
+ * What an area keeps of a case it escalated (ssp case escalate): that it
+ * did, when, to whom, and the case's new id, but none of its content.
+ */
+static const struct ssp_type_def escalation_type = {
+    .name = "escalation",
+    .help = "the trace an area keeps of a case it escalated to the coordination group",
+    FIELDS(escalation_fields),
+    .append_only = true,
+    .summary = escalation_summary,
+};
+
 const struct ssp_type_def *const ssp_schema_types[] = {
-    &member_type, &group_type,   &person_type,   &concern_type,  &case_type,        &plan_type,
-    &note_type,   &meeting_type, &activity_type, &incident_type, &annual_plan_type,
+    &member_type,   &group_type,    &person_type,      &concern_type,
+    &case_type,     &plan_type,     &note_type,        &meeting_type,
+    &activity_type, &incident_type, &annual_plan_type, &escalation_type,
 };
 
 const size_t ssp_schema_ntypes = sizeof(ssp_schema_types) / sizeof(ssp_schema_types[0]);

@@ -361,9 +361,9 @@ check_field_defs(const struct ssp_field_def *fields, size_t n)
 static void
 test_table_is_sane(void)
 {
-    static const char *const names[] = {"member",   "group",    "person",     "concern",
-                                        "case",     "plan",     "note",       "meeting",
-                                        "activity", "incident", "annual_plan"};
+    static const char *const names[] = {"member",   "group",    "person",      "concern",
+                                        "case",     "plan",     "note",        "meeting",
+                                        "activity", "incident", "annual_plan", "escalation"};
     CHECK_INT(ssp_schema_ntypes, sizeof names / sizeof names[0]);
     for (size_t i = 0; i < ssp_schema_ntypes; i++) {
         const struct ssp_type_def *t = ssp_schema_types[i];
