@@ -371,7 +371,8 @@ test_table_is_sane(void)
         CHECK(strlen(t->name) < SSP_TYPE_NAME_MAX);
         CHECK(t->help != NULL && t->help[0] != '\0');
         CHECK(ssp_schema_find(SSP_SLICE_STR(t->name)) == t);
-        CHECK_INT(t->append_only, strcmp(t->name, "note") == 0);
+        CHECK_INT(t->append_only,
+                  strcmp(t->name, "note") == 0 || strcmp(t->name, "escalation") == 0);
         check_field_defs(t->fields, t->nfields);
         CHECK(t->summary != NULL && t->summary[0] != NULL);
         for (size_t j = 0; t->summary[j] != NULL; j++)
@@ -406,7 +407,7 @@ test_unknown_type(void)
     char long_name[100];
     CHECK_INT(ssp_schema_unknown_type(SSP_SLICE_STR("widget"), &d), SSP_ERR_SCHEMA);
     CHECK_STR(d.msg, "unknown record type 'widget'; types: member, group, person, concern, "
-                     "case, plan, note, meeting, activity, incident, annual_plan");
+                     "case, plan, note, meeting, activity, incident, annual_plan, escalation");
     memset(&d, 0, sizeof d);
     CHECK_INT(ssp_schema_unknown_type(SSP_SLICE_STR("a\nb\xff"), &d), SSP_ERR_SCHEMA);
     CHECK_CONTAINS(d.msg, "unknown record type 'a?b?';");
