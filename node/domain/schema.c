@@ -136,6 +136,22 @@ check_consent(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_
     return SSP_OK;
 }
 
+/*
+ * Information about a named young person is shared only on a legal basis
+ * (Administration of Justice Act §115, consent, the Social Services Act):
+ * a record about a person must say which.
+ */
+static ssp_err
+check_legal_basis(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_diag *d)
+{
+    if (has(fields, "person") && !has(fields, "legal_basis"))
+        return ssp_diag_set(d, SSP_ERR_SCHEMA,
+                            "%s: a %s about a person needs its legal_basis (s115, consent, "
+                            "social_services_act or other)",
+                            t->name, t->name);
+    return check_consent(t, fields, d);
+}
+
 static ssp_err
 check_concern(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_diag *d)
 {
@@ -143,7 +159,7 @@ check_concern(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_
         return ssp_diag_set(d, SSP_ERR_SCHEMA,
                             "%s: give a person or a group_desc (whom the concern is about)",
                             t->name);
-    return check_consent(t, fields, d);
+    return check_legal_basis(t, fields, d);
 }
 
 static ssp_err
@@ -159,7 +175,7 @@ check_case(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_dia
                             "opened",
                             t->name, date_len(closed), (const char *)closed.p, date_len(opened),
                             (const char *)opened.p);
-    return check_consent(t, fields, d);
+    return check_legal_basis(t, fields, d);
 }
 
 /* Whether the write names field `name` (nil too: removing a field touches it). */

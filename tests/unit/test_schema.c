@@ -985,9 +985,13 @@ test_too_many_entries(void)
     free(typed);
 }
 
-#define CONCERN_OK "'person': '" ID_PERSON "', 'date': '2026-01-05', 'categories': ['drugs'], "
+#define CONCERN_OK                                                                                 \
+    "'person': '" ID_PERSON "', 'legal_basis': 's115', 'date': '2026-01-05', "                     \
+    "'categories': ['drugs'], "
 #define CONCERN_REST "'level': 2, 'status': 'new'"
-#define CASE_OK "'person': '" ID_PERSON "', 'track': 'ssp', 'level': 1, 'opened': '2026-02-01', "
+#define CASE_OK                                                                                    \
+    "'person': '" ID_PERSON "', 'legal_basis': 'consent', 'track': 'ssp', 'level': 1, "            \
+    "'opened': '2026-02-01', "
 
 static void
 test_required_fields(void)
@@ -1039,6 +1043,12 @@ test_concern_rules(void)
     expect_record_ok("concern", "{" CONCERN_OK CONCERN_REST
                                 ", 'consent': 'overridden', 'consent_reason': 'Acute risk'}");
     expect_record_ok("concern", "{" CONCERN_OK CONCERN_REST ", 'consent': 'refused'}");
+    /* About a person: the legal basis for sharing must be given; about a group, it need not. */
+    expect_record_error("concern",
+                        "{'person': '" ID_PERSON "', 'date': '2026-01-05', "
+                        "'categories': ['drugs'], " CONCERN_REST "}",
+                        "concern: a concern about a person needs its legal_basis (s115, consent, "
+                        "social_services_act or other)");
 }
 
 static void
@@ -1059,6 +1069,10 @@ test_case_rules(void)
                         "case: consent 'overridden' needs a consent_reason");
     expect_record_ok("case", "{" CASE_OK "'status': 'open', 'consent': 'overridden', "
                              "'consent_reason': 'Violence at home'}");
+    expect_record_error("case",
+                        "{'person': '" ID_PERSON "', 'track': 'ssp', 'level': 1, "
+                        "'opened': '2026-02-01', 'status': 'open', 'legal_basis': ''}",
+                        "case: a case about a person needs its legal_basis");
 }
 
 /* The person ID_PERSON was born in 2010; ID_PERSON_NOYEAR has no birth year. */
