@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "node/audit.h"
 #include "node/node_int.h"
 #include "node/quarantine.h"
 #include "node/say.h"
@@ -243,6 +244,8 @@ ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size, st
     if (rc != SSP_OK)
         goto fail;
     ssp_node_pick_scope(n);
+    /* Until a request names its user (net/ctl.c), what the node writes is the daemon's own. */
+    memcpy(n->user, "sspd", sizeof "sspd");
     *out = n;
     return SSP_OK;
 fail:
@@ -345,6 +348,14 @@ struct write_ctx {
     struct ssp_buf norm, body, sealed, fields;
     ssp_write_fn first; /* run first in the transaction, if set */
     void *first_arg;
+    /*
+     * The audit entries the transaction writes last: the changes' (own,
+     * gathered by write_one) or the reads' a caller gives (ssp_node_audit).
+     */
+    struct ssp_audit_set own;
+    struct ssp_audit_set *audit;
+    struct ssp_slice purpose;
+    bool auditing; /* writing the entries: the daemon's own writes, not audited again */
 };
 
 /* What the write path's lookups read: the store, and the keys that say what this node sees. */
@@ -376,6 +387,19 @@ lookup_ref(void *vl, const uint8_t id[SSP_RECORD_ID_LEN], char type[SSP_TYPE_NAM
     memcpy(type, t.p, t.n);
     type[t.n] = '\0';
     return SSP_OK;
+}
+
+/*
+ * The records an audit entry names may be deleted (the entry of a delete),
+ * or in any scope: they are taken as they are (SSP_ERR_AGAIN: unchecked).
+ */
+static ssp_err
+any_ref(void *vl, const uint8_t id[SSP_RECORD_ID_LEN], char type[SSP_TYPE_NAME_MAX])
+{
+    (void)vl;
+    (void)id;
+    type[0] = '\0';
+    return SSP_ERR_AGAIN;
 }
 
 /* An ssp_birth_year_fn over the store: a person this node cannot read has no year. */
@@ -585,6 +609,10 @@ prepare_record(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write 
         *type = ssp_schema_find(w->type);
         if (*type == NULL)
             return ssp_schema_unknown_type(w->type, d);
+        if ((*type)->daemon_only && !ctx->auditing)
+            return ssp_diag_set(d, SSP_ERR_DENIED,
+                                "%s records are written by sspd itself; they cannot be added",
+                                (*type)->name);
         if ((*type)->scope != NULL && !ssp_slice_eq_str(scope, (*type)->scope))
             return ssp_diag_set(d, SSP_ERR_SCHEMA, "%s records live in scope '%s'; use --scope %s",
                                 (*type)->name, (*type)->scope, (*type)->scope);
@@ -629,6 +657,9 @@ prepare_record(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write 
     return SSP_OK;
 }
 
+static const char *const change_actions[] = {
+    [SSP_ACT_CREATE] = "create", [SSP_ACT_UPDATE] = "update", [SSP_ACT_DELETE] = "delete"};
+
 static ssp_err
 write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, size_t i,
           struct ssp_diag *d)
@@ -650,7 +681,8 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     if (w->action == SSP_ACT_DELETE)
         rc = ssp_buf_append(&ctx->norm, &empty_map, 1);
     else
-        rc = ssp_schema_normalize(type, w->fields, lookup_ref, &look, &ctx->norm, d);
+        rc = ssp_schema_normalize(type, w->fields, ctx->auditing ? any_ref : lookup_ref, &look,
+                                  &ctx->norm, d);
     if (rc == SSP_OK && w->resolve)
         rc = ssp_node_resolve_body(r, w, &ctx->norm, &ctx->body, &body, d);
     else if (rc == SSP_OK)
@@ -702,8 +734,44 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
     r->key_epoch = key->epoch;
     bool create = w->action == SSP_ACT_CREATE;
     rc = ssp_node_store_record(t, r, key->key, create, !create, &ctx->sealed);
-    if (rc == SSP_OK && ctx->ids != NULL)
+    if (rc == SSP_OK && ctx->ids != NULL && !ctx->auditing)
         memcpy(ctx->ids[i], r->id, SSP_RECORD_ID_LEN);
+    if (rc == SSP_OK && !ctx->auditing)
+        rc = ssp_audit_set_add(&ctx->own, cstr(r->scope), change_actions[w->action], r->id);
+    return rc;
+}
+
+/*
+ * Writes one audit entry per group of ctx->audit, each the next of this
+ * node's chain in its scope, and moves the chain's head in the meta database.
+ */
+static ssp_err
+write_audit(struct write_ctx *ctx, struct ssp_txn *t, struct ssp_diag *d)
+{
+    struct ssp_node *n = ctx->n;
+    struct ssp_buf fields;
+    uint8_t hash[SSP_HASH_LEN];
+    uint64_t seq;
+    ssp_err rc = SSP_OK;
+    ssp_buf_init(&fields);
+    ctx->auditing = true;
+    for (size_t i = 0; i < ctx->audit->n && rc == SSP_OK; i++) {
+        const struct ssp_audit_group *g = &ctx->audit->g[i];
+        struct ssp_write w = {
+            .action = SSP_ACT_CREATE, .type = SSP_SLICE("audit", 5), .scope = cstr(g->scope)};
+        rc = ssp_audit_head_get(t, w.scope, &seq, hash);
+        if (rc == SSP_OK)
+            rc = ssp_audit_fields(g, cstr(n->user), ctx->purpose, seq + 1, hash, &fields);
+        w.fields = SSP_BUF_SLICE(&fields);
+        if (rc == SSP_OK)
+            rc = write_one(ctx, t, &w, 0, d);
+        if (rc == SSP_OK) {
+            ssp_audit_hash(n->kr->pk, &ctx->rec, hash);
+            rc = ssp_audit_head_put(t, w.scope, seq + 1, hash);
+        }
+    }
+    ctx->auditing = false;
+    ssp_buf_fini(&fields);
     return rc;
 }
 
@@ -780,6 +848,8 @@ write_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
         ssp_commit_builder_fini(&ctx->sc[i].b);
     ctx->nsc = 0;
     ctx->failed = ctx->count;
+    if (ctx->audit == &ctx->own)
+        ssp_audit_set_clear(&ctx->own);
     if (ctx->first != NULL)
         rc = ctx->first(t, ctx->first_arg, d);
     for (size_t i = 0; i < ctx->count && rc == SSP_OK; i++) {
@@ -787,6 +857,9 @@ write_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
         if (rc != SSP_OK)
             ctx->failed = i;
     }
+    /* The entries go in the commits of the changes: no change is stored without its entry. */
+    if (rc == SSP_OK)
+        rc = write_audit(ctx, t, d);
     for (size_t i = 0; i < ctx->nsc && rc == SSP_OK; i++)
         if (ctx->sc[i].open)
             rc = finish_commit(ctx, t, &ctx->sc[i]);
@@ -805,6 +878,8 @@ ssp_node_write(struct ssp_node *n, const struct ssp_write *w, size_t count,
     return ssp_node_write_after(n, NULL, NULL, w, count, ids, failed, d);
 }
 
+static ssp_err write_batch(struct write_ctx *ctx, size_t *failed, struct ssp_diag *d);
+
 ssp_err
 ssp_node_write_after(struct ssp_node *n, ssp_write_fn first, void *arg, const struct ssp_write *w,
                      size_t count, uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed,
@@ -817,35 +892,60 @@ ssp_node_write_after(struct ssp_node *n, ssp_write_fn first, void *arg, const st
                             .failed = count,
                             .first = first,
                             .first_arg = arg};
+    ctx.audit = &ctx.own;
+    return write_batch(&ctx, failed, d);
+}
+
+ssp_err
+ssp_node_audit(struct ssp_node *n, struct ssp_audit_set *reads, struct ssp_slice purpose,
+               struct ssp_diag *d)
+{
+    struct write_ctx ctx = {.n = n, .audit = reads, .purpose = purpose};
+    size_t failed;
+    if (reads->n == 0)
+        return SSP_OK;
+    return write_batch(&ctx, &failed, d);
+}
+
+/*
+ * Runs the batch ctx describes in one store transaction; ctx->audit points
+ * at ctx->own or at a caller's set.
+ */
+static ssp_err
+write_batch(struct write_ctx *ctx, size_t *failed, struct ssp_diag *d)
+{
+    struct ssp_node *n = ctx->n;
     if (n->removed_at != 0) {
         char at[SSP_TIME_TEXT];
         ssp_time_text(ssp_hlc_ms(n->removed_at), at);
-        *failed = count;
+        *failed = ctx->count;
         return ssp_diag_set(d, SSP_ERR_DENIED,
                             "this node was removed from the network at %s and writes nothing "
                             "more; to work again, init a new node and have the central enrol it",
                             at);
     }
-    ssp_record_init(&ctx.rec);
-    ssp_buf_init(&ctx.norm);
-    ssp_buf_init(&ctx.body);
-    ssp_buf_init(&ctx.sealed);
-    ssp_buf_init(&ctx.fields);
+    ssp_audit_set_init(&ctx->own);
+    ssp_record_init(&ctx->rec);
+    ssp_buf_init(&ctx->norm);
+    ssp_buf_init(&ctx->body);
+    ssp_buf_init(&ctx->sealed);
+    ssp_buf_init(&ctx->fields);
     struct ssp_hlc saved = n->hlc;
-    ssp_err rc = ssp_store_write(n->store, write_all, &ctx, d);
+    ssp_err rc = ssp_store_write(n->store, write_all, ctx, d);
     if (rc != SSP_OK)
         n->hlc = saved;
     else if (n->on_commit != NULL)
         n->on_commit(n->on_commit_arg);
-    *failed = ctx.failed;
-    for (size_t i = 0; i < ctx.nsc; i++)
-        ssp_commit_builder_fini(&ctx.sc[i].b);
-    ssp_free(ctx.sc);
-    ssp_record_fini(&ctx.rec);
-    ssp_buf_fini(&ctx.norm);
-    ssp_buf_fini(&ctx.body);
-    ssp_buf_fini(&ctx.sealed);
-    ssp_buf_fini(&ctx.fields);
+    *failed = ctx->failed;
+    for (size_t i = 0; i < ctx->nsc; i++)
+        ssp_commit_builder_fini(&ctx->sc[i].b);
+    ssp_free(ctx->sc);
+    ssp_record_fini(&ctx->rec);
+    ssp_buf_fini(&ctx->norm);
+    ssp_buf_fini(&ctx->body);
+    ssp_buf_fini(&ctx->sealed);
+    ssp_buf_fini(&ctx->fields);
+    ssp_audit_set_fini(&ctx->own);
     return rc;
 }
 

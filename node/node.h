@@ -7,11 +7,13 @@
  * and its op is added to the commit of its scope; the commits (one per scope,
  * more if one fills up) are signed and appended to their streams in the same
  * transaction. A write that fails validation aborts the whole batch: nothing
- * of it is stored.
+ * of it is stored. Each batch also writes, in the same commits, one audit
+ * entry per (scope, action) of its changes (node/audit.h), naming n->user.
  */
 #ifndef SSP_NODE_NODE_H
 #define SSP_NODE_NODE_H
 
+#include "node/audit.h"
 #include "node/config.h"
 #include "node/log/commit.h"
 #include "node/log/hlc.h"
@@ -39,6 +41,8 @@ struct ssp_node {
     uint64_t removed_at; /* hlc of this node's removal from the network (0: not removed) */
     ssp_node_commit_fn on_commit;
     void *on_commit_arg;
+    /* The OS user the request being served came from (net/ctl.c); audit entries name it. */
+    char user[SSP_AUDIT_USER_MAX + 1];
 };
 
 struct ssp_node_init {
@@ -115,6 +119,14 @@ struct ssp_write {
 SSP_MUST_CHECK ssp_err ssp_node_write(struct ssp_node *n, const struct ssp_write *w, size_t count,
                                       uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed,
                                       struct ssp_diag *d);
+
+/*
+ * Writes the audit entries of reads (node/audit.h), one per group of reads,
+ * with purpose (may be empty), in one transaction; nothing when reads is
+ * empty. A read whose entry cannot be written must not be answered.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_audit(struct ssp_node *n, struct ssp_audit_set *reads,
+                                      struct ssp_slice purpose, struct ssp_diag *d);
 
 /* A new record id, for a create that must be referred to before it is written (has_id). */
 void ssp_node_new_id(struct ssp_node *n, uint8_t id[SSP_RECORD_ID_LEN]);

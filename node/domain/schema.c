@@ -419,6 +419,20 @@ static const struct ssp_field_def escalation_fields[] = {
     DATE("date", REQ, "the day the case was escalated"),
 };
 
+/* What an audit entry records (node/audit.h): a read by an operation, or a change. */
+static const char *const audit_actions[] = {
+    "show",   "list",   "find", "history", "person_find", "conflicts", "report",
+    "export", "agenda", "due",  "create",  "update",      "delete",    NULL};
+
+static const struct ssp_field_def audit_fields[] = {
+    TEXT("user", REQ, SHORT, "the OS user the request came from"),
+    ENUM("action", REQ, audit_actions, "what was done"),
+    REFS("records", NULL, "the records read or changed (none: a whole scope)"),
+    TEXT("purpose", OPT, MEDIUM, "why, as given with --purpose"),
+    INT("seq", REQ, 1, INT64_MAX, "the entry's number in its node's chain of this scope"),
+    TEXT("prev", REQ, 64, "the hash of the chain's entry before (zeros for the first)"),
+};
+
 static const char *const member_summary[] = {"name", "org", "title", NULL};
 static const char *const group_summary[] = {"name", "level", NULL};
 static const char *const person_summary[] = {"alias", "birth_year", "school", NULL};
@@ -431,6 +445,7 @@ static const char *const activity_summary[] = {"date", "kind", "prevention", "ti
 static const char *const incident_summary[] = {"date", "place", "status", NULL};
 static const char *const annual_plan_summary[] = {"year", NULL};
 static const char *const escalation_summary[] = {"date", "to", "level", "track", NULL};
+static const char *const audit_summary[] = {"user", "action", "seq", NULL};
 
 static const struct ssp_type_def member_type = {
     .name = "member",
@@ -449,6 +464,7 @@ static const struct ssp_type_def group_type = {
 
 static const struct ssp_type_def person_type = {
     .name = "person",
+    .person_data = true,
     .help = "a young person SSP is concerned about; the age is derived, not stored",
     FIELDS(person_fields),
     .summary = person_summary,
@@ -457,6 +473,7 @@ static const struct ssp_type_def person_type = {
 
 static const struct ssp_type_def concern_type = {
     .name = "concern",
+    .person_data = true,
     .help = "a worry reported about a young person or a group (bekymringshenvendelse)",
     FIELDS(concern_fields),
     .summary = concern_summary,
@@ -466,6 +483,7 @@ static const struct ssp_type_def concern_type = {
 
 static const struct ssp_type_def case_type = {
     .name = "case",
+    .person_data = true,
     .help = "an individual case (enkeltsag), SSP or SSP+",
     FIELDS(case_fields),
     .summary = case_summary,
@@ -475,6 +493,7 @@ static const struct ssp_type_def case_type = {
 
 static const struct ssp_type_def plan_type = {
     .name = "plan",
+    .person_data = true,
     .help = "the action plan (handleplan) of a case",
     FIELDS(plan_fields),
     .summary = plan_summary,
@@ -482,6 +501,7 @@ static const struct ssp_type_def plan_type = {
 
 static const struct ssp_type_def note_type = {
     .name = "note",
+    .person_data = true,
     .help = "a journal entry about any record; never edited",
     FIELDS(note_fields),
     .append_only = true,
@@ -490,6 +510,7 @@ static const struct ssp_type_def note_type = {
 
 static const struct ssp_type_def meeting_type = {
     .name = "meeting",
+    .person_data = true,
     .help = "a meeting of a group, with minutes and decisions to follow up",
     FIELDS(meeting_fields),
     .summary = meeting_summary,
@@ -504,6 +525,7 @@ static const struct ssp_type_def activity_type = {
 
 static const struct ssp_type_def incident_type = {
     .name = "incident",
+    .person_data = true,
     .help = "unrest involving young people that triggers an emergency response",
     FIELDS(incident_fields),
     .summary = incident_summary,
@@ -522,16 +544,30 @@ static const struct ssp_type_def annual_plan_type = {
  */
 static const struct ssp_type_def escalation_type = {
     .name = "escalation",
+    .person_data = true,
     .help = "the trace an area keeps of a case it escalated to the coordination group",
     FIELDS(escalation_fields),
     .append_only = true,
     .summary = escalation_summary,
 };
 
+/*
+ * The audit trail (DESIGN §9, node/audit.h): who read or changed which
+ * records, in the scope of those records, hash-chained per node and scope.
+ */
+static const struct ssp_type_def audit_type = {
+    .name = "audit",
+    .help = "an audit entry: who read or changed which records, and why; written by the daemon",
+    FIELDS(audit_fields),
+    .append_only = true,
+    .daemon_only = true,
+    .summary = audit_summary,
+};
+
 const struct ssp_type_def *const ssp_schema_types[] = {
-    &member_type,   &group_type,    &person_type,      &concern_type,
-    &case_type,     &plan_type,     &note_type,        &meeting_type,
-    &activity_type, &incident_type, &annual_plan_type, &escalation_type,
+    &member_type,      &group_type,      &person_type,  &concern_type,  &case_type,
+    &plan_type,        &note_type,       &meeting_type, &activity_type, &incident_type,
+    &annual_plan_type, &escalation_type, &audit_type,
 };
 
 const size_t ssp_schema_ntypes = sizeof(ssp_schema_types) / sizeof(ssp_schema_types[0]);

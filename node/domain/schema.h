@@ -64,6 +64,8 @@ struct ssp_type_def {
     size_t nfields;
     const char *scope;          /* the one scope this type lives in, or NULL for any */
     bool append_only;           /* created once, never changed or deleted */
+    bool daemon_only;           /* written by the daemon itself (audit), never by a request */
+    bool person_data;           /* about young people: reading it leaves an audit entry */
     const char *const *summary; /* fields `ssp list` shows, NULL-terminated */
     /* Rules between fields of a whole record (e.g. "person or group_desc"). */
     ssp_err (*check)(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_diag *d);

@@ -229,7 +229,7 @@ verify_fails(struct fx *f, const char *says)
 
 /* Collects the ids a listing visits. */
 struct seen {
-    uint8_t ids[16][SSP_RECORD_ID_LEN];
+    uint8_t ids[64][SSP_RECORD_ID_LEN];
     size_t n;
 };
 
@@ -237,7 +237,7 @@ static ssp_err
 collect(void *ctx, const struct ssp_record *r, bool *taken)
 {
     struct seen *s = ctx;
-    CHECK(s->n < 16);
+    CHECK(s->n < 64);
     CHECK(!r->deleted);
     memcpy(s->ids[s->n++], r->id, SSP_RECORD_ID_LEN);
     *taken = true;
@@ -382,7 +382,7 @@ test_batch_atomic(void)
     check_same_stats(&before, &after);
     struct ssp_node_stats st;
     verify_ok(&f, &st);
-    CHECK(st.ops == 4 + 1); /* the roster commit of a new central, and the person */
+    CHECK_INT(st.ops, 4 + 2); /* the roster commit of a new central, the person and its audit */
 
     /* The node goes on: the same batch without the bad write works. */
     wr_make(&xs[0], SSP_ACT_CREATE, "person", NULL, (const char *const[]){"alias", "P1", NULL});
@@ -394,7 +394,8 @@ test_batch_atomic(void)
     check_str_field(&r, "alias", "P1");
     stats(&f, &after);
     CHECK(after.commits == before.commits + 1);
-    CHECK(after.records == before.records + 1);
+    CHECK_INT(after.records,
+              before.records + 3); /* the person, an audit of its create and one of the update */
     verify_ok(&f, &st);
     ssp_record_fini(&r);
     fx_fini(&f);
@@ -678,8 +679,8 @@ test_delete(void)
     CHECK(r.deleted);
     CHECK_INT(r.nops, 2);
     stats(&f, &after);
-    CHECK(after.records == before.records);
-    CHECK(after.live == before.live - 1);
+    CHECK_INT(after.records, before.records + 1); /* the audit entry of the delete */
+    CHECK_INT(after.live, before.live - 1 + 1);
     CHECK(after.commits == before.commits + 1);
 
     /* A deleted record takes no more writes or refs. */
@@ -771,10 +772,10 @@ test_verify_healthy(void)
 
     verify_ok(&f, &st);
     CHECK(st.streams == 3);
-    CHECK(st.commits == 5);
-    CHECK(st.ops == 9);
-    CHECK(st.records == 4);
-    CHECK(st.live == 4);
+    CHECK_INT(st.commits, 5);
+    CHECK_INT(st.ops, 9 + 4); /* and an audit entry per batch and scope */
+    CHECK_INT(st.records, 4 + 4);
+    CHECK_INT(st.live, 4 + 4);
     fx_close(&f);
     fx_open(&f);
     verify_ok(&f, &st);
@@ -1434,7 +1435,7 @@ static ssp_err
 collect_conflicted(void *ctx, const struct ssp_record *r, bool *taken)
 {
     struct seen *s = ctx;
-    CHECK(s->n < 16);
+    CHECK(s->n < 64);
     CHECK(ssp_record_has_conflicts(r));
     memcpy(s->ids[s->n++], r->id, SSP_RECORD_ID_LEN);
     *taken = true;
@@ -1571,6 +1572,28 @@ copy_reversed(struct fx *f, struct fx *g, const uint8_t id[SSP_RECORD_ID_LEN])
     ssp_record_fini(&src);
 }
 
+/* Copies to g the audit entries of north that f holds and g lacks. */
+static void
+copy_audit(struct fx *f, struct fx *g)
+{
+    struct seen s;
+    struct ssp_record r;
+    ssp_record_init(&r);
+    list_all(f, "audit", "north", 100, &s);
+    for (size_t i = 0; i < s.n; i++)
+        if (ssp_node_get(g->n, s.ids[i], &r, NULL) == SSP_ERR_NOTFOUND)
+            copy_reversed(f, g, s.ids[i]);
+    ssp_record_fini(&r);
+}
+
+/* Gives each of f and g the audit entries of north the other wrote. */
+static void
+share_audit(struct fx *f, struct fx *g)
+{
+    copy_audit(f, g);
+    copy_audit(g, f);
+}
+
 static void
 test_state_hash(void)
 {
@@ -1602,7 +1625,7 @@ test_state_hash(void)
     x.w.scope = SSP_SLICE_STR("south");
     CHECK_OK(write_batch(&f, &x, 1, NULL, &failed, &d));
     state_of(&f, "north", hf, &nf);
-    CHECK(nf == 3);
+    CHECK_INT(nf, 3 + 8); /* and the audit entries of the 8 batches in north */
     state_of(&f, "north", again, &nf);
     CHECK(memcmp(hf, again, SSP_HASH_LEN) == 0);
     fx_close(&f);
@@ -1617,8 +1640,9 @@ test_state_hash(void)
     CHECK(ng == 2);
     CHECK(memcmp(hf, hg, SSP_HASH_LEN) != 0);
     copy_reversed(&f, &g, r);
+    share_audit(&f, &g);
     state_of(&g, "north", hg, &ng);
-    CHECK(ng == 3);
+    CHECK_INT(ng, 3 + 8);
     CHECK(memcmp(hf, hg, SSP_HASH_LEN) == 0);
     /* south is another scope: what north holds does not depend on it. */
     state_of(&g, "south", again, &ng);
@@ -1629,10 +1653,14 @@ test_state_hash(void)
     state_of(&g, "north", hg, &ng);
     CHECK(memcmp(hf, hg, SSP_HASH_LEN) != 0);
     write_ok(&f, SSP_ACT_UPDATE, "", q, KV("school", "Syd"), NULL);
+    share_audit(&f, &g);
     state_of(&f, "north", hf, &nf);
+    state_of(&g, "north", hg, &ng);
     CHECK(memcmp(hf, hg, SSP_HASH_LEN) == 0);
     /* Settling the lost delete on one side only shows too. */
     resolve_ok(&g, r, NONE, NONE, true);
+    share_audit(&f, &g);
+    state_of(&f, "north", hf, &nf);
     state_of(&g, "north", hg, &ng);
     CHECK(memcmp(hf, hg, SSP_HASH_LEN) != 0);
 
