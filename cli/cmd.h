@@ -115,11 +115,16 @@ typedef ssp_err (*ssp_cli_page_fn)(void *ctx, struct ssp_slice summary, struct s
 /*
  * Lists the records of type (of scope if not NULL, matching where, an
  * encoded map or empty), page by page, until there are no more or limit
- * records have come, and hands each page to fn.
+ * records have come, and hands each page to fn. purpose (may be NULL) is
+ * why they are read, for the audit trail.
  */
 SSP_MUST_CHECK ssp_err ssp_cli_list(struct ssp_cli *cli, const char *type, const char *scope,
-                                    struct ssp_slice where, size_t limit, ssp_cli_page_fn fn,
-                                    void *ctx, struct ssp_diag *d);
+                                    const char *purpose, struct ssp_slice where, size_t limit,
+                                    ssp_cli_page_fn fn, void *ctx, struct ssp_diag *d);
+
+/* cmd_audit.c: the audit trail. */
+int ssp_cmd_audit_show(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_audit_verify(struct ssp_cli *cli, const struct ssp_args *a);
 
 /* cmd_record.c: records and the schema. */
 int ssp_cmd_types(struct ssp_cli *cli, const struct ssp_args *a);

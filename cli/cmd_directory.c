@@ -617,10 +617,11 @@ ssp_cmd_directory(struct ssp_cli *cli, const struct ssp_args *a)
     ssp_buf_init(&dir.text);
     ssp_err rc = scope != NULL ? check_scope(cli, scope, &d) : SSP_OK;
     if (rc == SSP_OK)
-        rc =
-            ssp_cli_list(cli, "member", NULL, SSP_SLICE(NULL, 0), SIZE_MAX, take_members, &dir, &d);
+        rc = ssp_cli_list(cli, "member", NULL, NULL, SSP_SLICE(NULL, 0), SIZE_MAX, take_members,
+                          &dir, &d);
     if (rc == SSP_OK)
-        rc = ssp_cli_list(cli, "group", scope, SSP_SLICE(NULL, 0), SIZE_MAX, take_groups, &dir, &d);
+        rc = ssp_cli_list(cli, "group", scope, NULL, SSP_SLICE(NULL, 0), SIZE_MAX, take_groups,
+                          &dir, &d);
     ssp_err prc = rc == SSP_OK ? link_members(&dir, scope != NULL) : SSP_OK;
     if (rc == SSP_OK && prc == SSP_OK && dir.format == FMT_CSV)
         prc = print_csv(&dir);

@@ -18,9 +18,12 @@ static void
 find_params(struct ssp_mpw *w, const struct ssp_args *a, struct ssp_slice text,
             const struct ssp_buf *after, size_t limit)
 {
-    const char *scope = ssp_args_get(a, "scope"), *type = ssp_args_get(a, "type");
+    const char *scope = ssp_args_get(a, "scope"), *type = ssp_args_get(a, "type"),
+               *purpose = ssp_args_get(a, "purpose");
     ssp_mpw_map(w, 2u + (scope != NULL ? 1u : 0u) + (type != NULL ? 1u : 0u) +
-                       (after->n > 0 ? 1u : 0u));
+                       (after->n > 0 ? 1u : 0u) + (purpose != NULL ? 1u : 0u));
+    if (purpose != NULL)
+        ssp_cli_kv(w, "purpose", purpose);
     ssp_mpw_cstr(w, "text");
     ssp_mpw_str(w, text.p, text.n);
     if (scope != NULL)

@@ -87,7 +87,7 @@ ssp_cmd_person_find(struct ssp_cli *cli, const struct ssp_args *a)
     struct ssp_mpw w;
     struct ssp_slice result;
     const char *alias = ssp_args_get(a, "alias"), *year = ssp_args_get(a, "birth-year"),
-               *scope = ssp_args_get(a, "scope");
+               *scope = ssp_args_get(a, "scope"), *purpose = ssp_args_get(a, "purpose");
     char *nid = (char *)ssp_args_get(a, "national-id");
     int64_t y = 0;
     ssp_err rc = SSP_OK;
@@ -102,7 +102,9 @@ ssp_cmd_person_find(struct ssp_cli *cli, const struct ssp_args *a)
     ssp_buf_init(&b);
     ssp_mpw_init(&w, &b);
     ssp_mpw_map(&w, (alias != NULL ? 1u : 0u) + (year != NULL ? 1u : 0u) + (nid != NULL ? 1u : 0u) +
-                        (scope != NULL ? 1u : 0u));
+                        (scope != NULL ? 1u : 0u) + (purpose != NULL ? 1u : 0u));
+    if (purpose != NULL)
+        ssp_cli_kv(&w, "purpose", purpose);
     if (alias != NULL)
         ssp_cli_kv(&w, "alias", alias);
     if (year != NULL) {

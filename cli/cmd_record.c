@@ -26,16 +26,22 @@ assigns_failed(ssp_err rc, const struct ssp_diag *d)
     return rc == SSP_ERR_INVAL ? ssp_out_usage("%s", d->msg) : ssp_out_exit(rc, d);
 }
 
-/* Sends {"id": ID} with op and prints the result with print: show, history, delete. */
+/*
+ * Sends {"id": ID} (and "purpose" if not NULL) with op and prints the result
+ * with print: show, history, delete.
+ */
 static int
-run_on_id(struct ssp_cli *cli, const char *op, const char *id, ssp_out_fn print)
+run_on_id(struct ssp_cli *cli, const char *op, const char *id, const char *purpose,
+          ssp_out_fn print)
 {
     struct ssp_buf b;
     struct ssp_mpw w;
     ssp_buf_init(&b);
     ssp_mpw_init(&w, &b);
-    ssp_mpw_map(&w, 1);
+    ssp_mpw_map(&w, 1 + (purpose != NULL));
     ssp_cli_kv(&w, "id", id);
+    if (purpose != NULL)
+        ssp_cli_kv(&w, "purpose", purpose);
     int status = ssp_cli_run(cli, op, &w, print);
     ssp_buf_fini(&b);
     return status;
@@ -203,13 +209,13 @@ print_deleted(struct ssp_mp *c, struct ssp_diag *d)
 int
 ssp_cmd_delete(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    return run_on_id(cli, "delete", a->pos[0], print_deleted);
+    return run_on_id(cli, "delete", a->pos[0], NULL, print_deleted);
 }
 
 int
 ssp_cmd_show(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    return run_on_id(cli, "show", a->pos[0], ssp_out_record);
+    return run_on_id(cli, "show", a->pos[0], ssp_args_get(a, "purpose"), ssp_out_record);
 }
 
 /* One version of a history: "AT  ACTION  by AUTHOR  seq S", then the fields it set. */
@@ -266,7 +272,7 @@ print_history(struct ssp_mp *c, struct ssp_diag *d)
 int
 ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    return run_on_id(cli, "history", a->pos[0], print_history);
+    return run_on_id(cli, "history", a->pos[0], ssp_args_get(a, "purpose"), print_history);
 }
 
 /* The table `ssp list` prints: the id, the scope and the type's summary fields. */
@@ -443,19 +449,25 @@ read_page(struct ssp_slice result, struct ssp_slice *summary, struct ssp_slice *
     return rc == SSP_OK ? ssp_mp_array(&c, n) : rc;
 }
 
-/* Writes the params of one list request; scope may be NULL, where an encoded map or empty. */
+/*
+ * Writes the params of one list request; scope and purpose may be NULL,
+ * where an encoded map or empty.
+ */
 static void
-list_params(struct ssp_mpw *w, const char *type, const char *scope, struct ssp_slice where,
-            const struct ssp_buf *after, size_t limit)
+list_params(struct ssp_mpw *w, const char *type, const char *scope, const char *purpose,
+            struct ssp_slice where, const struct ssp_buf *after, size_t limit)
 {
     size_t n = 2;
     n += scope != NULL ? 1 : 0;
+    n += purpose != NULL ? 1 : 0;
     n += where.n > 0 ? 1 : 0;
     n += after->n > 0 ? 1 : 0;
     ssp_mpw_map(w, n);
     ssp_cli_kv(w, "type", type);
     if (scope != NULL)
         ssp_cli_kv(w, "scope", scope);
+    if (purpose != NULL)
+        ssp_cli_kv(w, "purpose", purpose);
     if (where.n > 0) {
         ssp_mpw_cstr(w, "where");
         ssp_mpw_raw(w, where);
@@ -469,8 +481,9 @@ list_params(struct ssp_mpw *w, const char *type, const char *scope, struct ssp_s
 }
 
 ssp_err
-ssp_cli_list(struct ssp_cli *cli, const char *type, const char *scope, struct ssp_slice where,
-             size_t limit, ssp_cli_page_fn fn, void *ctx, struct ssp_diag *d)
+ssp_cli_list(struct ssp_cli *cli, const char *type, const char *scope, const char *purpose,
+             struct ssp_slice where, size_t limit, ssp_cli_page_fn fn, void *ctx,
+             struct ssp_diag *d)
 {
     struct ssp_buf params, after;
     struct ssp_mpw w;
@@ -483,7 +496,7 @@ ssp_cli_list(struct ssp_cli *cli, const char *type, const char *scope, struct ss
     do {
         params.n = 0;
         ssp_mpw_init(&w, &params);
-        list_params(&w, type, scope, where, &after, limit - seen);
+        list_params(&w, type, scope, purpose, where, &after, limit - seen);
         rc = ssp_cli_call(cli, "list", &w, &result, d);
         if (rc == SSP_OK && read_page(result, &summary, &records, &n, &next) != SSP_OK)
             rc = ssp_out_bad_result(SSP_ERR_PROTO, d);
@@ -535,8 +548,8 @@ ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a)
         status = assigns_failed(rc, &d);
         goto out;
     }
-    rc = ssp_cli_list(cli, a->pos[0], ssp_args_get(a, "scope"), SSP_BUF_SLICE(&where), limit,
-                      print_page, &tab, &d);
+    rc = ssp_cli_list(cli, a->pos[0], ssp_args_get(a, "scope"), ssp_args_get(a, "purpose"),
+                      SSP_BUF_SLICE(&where), limit, print_page, &tab, &d);
     if (rc == SSP_OK && cli->json)
         fputs(tab.shown > 0 ? "\n]\n" : "]\n", stdout);
     else if (rc == SSP_OK && tab.shown == 0)

@@ -67,7 +67,28 @@ static const struct ssp_opt case_escalate_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+/* For the commands that read data about young people: the audit trail keeps it. */
+#define PURPOSE_OPT                                                                                \
+    {                                                                                              \
+        "purpose", "TEXT", "why you read it; the audit trail keeps it", NULL                       \
+    }
+
+static const struct ssp_opt read_opts[] = {
+    PURPOSE_OPT,
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt audit_show_opts[] = {
+    {"record", "ID", "only entries that name record ID", NULL},
+    {"user", "U", "only entries of OS user U", NULL},
+    {"since", "DATE", "only entries from DATE (YYYY-MM-DD, UTC) on", NULL},
+    {"scope", "S", "only entries of scope S", NULL},
+    {"limit", "N", "show the newest N entries (default 100, at most 10000)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt list_opts[] = {
+    PURPOSE_OPT,
     {"scope", "S", "only records of scope S", NULL},
     {"where", "FIELD=VALUE",
      "only records whose FIELD is VALUE (or, for a set or list, contains it); repeatable", NULL},
@@ -76,6 +97,7 @@ static const struct ssp_opt list_opts[] = {
 };
 
 static const struct ssp_opt find_opts[] = {
+    PURPOSE_OPT,
     {"scope", "S", "only records of scope S", NULL},
     {"type", "T", "only records of type T", NULL},
     {"limit", "N", "show at most N records (default 50)", NULL},
@@ -83,6 +105,7 @@ static const struct ssp_opt find_opts[] = {
 };
 
 static const struct ssp_opt person_find_opts[] = {
+    PURPOSE_OPT,
     {"alias", "A", "persons whose alias starts with A (any case)", NULL},
     {"birth-year", "Y", "persons born in year Y", NULL},
     {"national-id", "ID",
@@ -265,20 +288,20 @@ static const struct ssp_cmd cmds[] = {
     {"note", "ID TEXT...", "add a note about a record (the words are joined with spaces)", NULL,
      NULL, 2, SIZE_MAX, ssp_cmd_note},
     {"delete", "ID", "delete a record", NULL, NULL, 1, 1, ssp_cmd_delete},
-    {"show", "ID", "show a record", NULL, NULL, 1, 1, ssp_cmd_show},
-    {"list", "TYPE [--scope S] [--where FIELD=VALUE]... [--limit N]",
+    {"show", "ID [--purpose TEXT]", "show a record", NULL, read_opts, 1, 1, ssp_cmd_show},
+    {"list", "TYPE [--scope S] [--where FIELD=VALUE]... [--limit N] [--purpose TEXT]",
      "list the records of a type, in id order",
      "Shows each record's id, scope and the first three fields of the first record.\n"
      "--where takes field=value and field:=JSON as add does.\n",
      list_opts, 1, 1, ssp_cmd_list},
-    {"find", "TEXT... [--scope S] [--type T] [--limit N]",
+    {"find", "TEXT... [--scope S] [--type T] [--limit N] [--purpose TEXT]",
      "find the records whose text fields hold TEXT (any case)",
      "Searches the text fields (names, descriptions, minutes, plan actions...) of every\nrecord "
      "this node can read; the words are joined with spaces. Each record found is\nshown once: id, "
      "type, scope, the field and the text around the match. Nothing is\nindexed: the daemon reads "
-     "the records as 'list' does.\n",
+     "the records as 'list' does. The audit trail is searched only with --type audit.\n",
      find_opts, 1, SIZE_MAX, ssp_cmd_find},
-    {"person find", "[--alias A] [--birth-year Y] [--national-id ID] [--scope S]",
+    {"person find", "[--alias A] [--birth-year Y] [--national-id ID] [--scope S] [--purpose TEXT]",
      "find the persons that match all the criteria given",
      "Lists each person this node can read whose alias starts with A (any case),\n"
      "born in Y, and whose pid is the one of the national id: the daemon makes\n"
@@ -301,8 +324,25 @@ static const struct ssp_cmd cmds[] = {
      "content. Run it on a node that holds both scopes (the central): an area\n"
      "node records the decision and the secretariat escalates.\n",
      case_escalate_opts, 1, 1, ssp_cmd_case_escalate},
-    {"history", "ID", "show every version of a record, oldest first", NULL, NULL, 1, 1,
-     ssp_cmd_history},
+    {"history", "ID [--purpose TEXT]", "show every version of a record, oldest first", NULL,
+     read_opts, 1, 1, ssp_cmd_history},
+    {"audit show", "[--record ID] [--user U] [--since DATE] [--scope S] [--limit N]",
+     "show who read or changed which records, and why, newest last",
+     "Every read of data about young people (show, list, find, history, person\n"
+     "find, conflicts, reports of concerns or cases, bundle export) and every\n"
+     "change leaves an entry: when, the node, the OS user of the ssp process (as\n"
+     "the kernel tells sspd), the action, the records and the --purpose given.\n"
+     "Entries live in the scope of the records they are about and reach the\n"
+     "central with the next sync, reads made offline too. Reading them leaves none.\n",
+     audit_show_opts, 0, 0, ssp_cmd_audit_show},
+    {"audit verify", "", "check the audit trail's hash chains and the log behind them",
+     "Each node chains its entries of a scope: seq 1, 2, 3... each naming the hash\n"
+     "of the one before. Every chain this node holds (its own and those received)\n"
+     "is checked: an entry changed (altered), one added with a seq already taken\n"
+     "(inserted) or taken away (removed: a gap, or a chain of this node shorter\n"
+     "than its head). The log is verified too (as 'ssp verify'). Exits 1 if\n"
+     "anything is broken, listing each break.\n",
+     NULL, 0, 0, ssp_cmd_audit_verify},
     {"import", "FILE [--batch N] [--skip N] [--progress]", "add records from a JSON lines file",
      "FILE ('-' for standard input) holds one record per line:\n"
      "  {\"type\": \"person\", \"scope\": \"north\", \"id\": \"...\", \"fields\": {...}}\n"

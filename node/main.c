@@ -241,6 +241,7 @@ serve(struct ssp_node *n, const char *listen, struct ssp_diag *d)
     if (rc != SSP_OK) {
         ssp_net_close(dm.net);
         uv_run(dm.loop, UV_RUN_NOWAIT);
+        ssp_ops_ctx_fini(&ops);
         return rc;
     }
     uv_signal_init(dm.loop, &dm.sigint);
@@ -255,6 +256,7 @@ serve(struct ssp_node *n, const char *listen, struct ssp_diag *d)
     ssp_say(SSP_INFO, "sspd ready on %s (node %.8s, pid %ld)", path, id, (long)getpid());
     uv_run(dm.loop, UV_RUN_DEFAULT);
     uv_loop_close(dm.loop);
+    ssp_ops_ctx_fini(&ops);
     return SSP_OK;
 }
 

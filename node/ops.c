@@ -2,6 +2,7 @@
 
 #include "node/ops_int.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -266,12 +267,16 @@ write_ref_labels(struct ssp_ops_ctx *ctx, const struct ssp_record *r, struct ssp
         uint8_t id[SSP_RECORD_ID_LEN];
         ssp_mpw_str(&w, ids.id[i].p, ids.id[i].n);
         if (ssp_record_id_parse(ids.id[i], id) != SSP_OK ||
-            ssp_node_get(ctx->node, id, &target, NULL) != SSP_OK)
+            ssp_node_get(ctx->node, id, &target, NULL) != SSP_OK) {
             ssp_mpw_cstr(&w, "(not readable here)");
-        else if (target.deleted)
+        } else if (target.deleted) {
             ssp_mpw_cstr(&w, "(deleted)");
-        else
+        } else {
             write_label(&w, &target, &t);
+            /* A label shows whom a record is about: a read of that person too. */
+            if (w.err == SSP_OK)
+                w.err = ssp_ops_read(ctx, &target);
+        }
     }
     ssp_buf_fini(&t);
     ssp_record_fini(&target);
@@ -290,6 +295,8 @@ ssp_ops_result_record(struct ssp_ops_ctx *ctx, const uint8_t id[SSP_RECORD_ID_LE
     ssp_buf_init(&refs);
     ssp_err rc = ssp_node_get(ctx->node, id, &r, d);
     if (rc == SSP_OK)
+        rc = ssp_ops_read(ctx, &r);
+    if (rc == SSP_OK)
         rc = write_ref_labels(ctx, &r, &scratch, &refs);
     if (rc == SSP_OK)
         write_record(out, &r, &scratch, &refs, nextra);
@@ -299,6 +306,12 @@ ssp_ops_result_record(struct ssp_ops_ctx *ctx, const uint8_t id[SSP_RECORD_ID_LE
     ssp_buf_fini(&scratch);
     ssp_record_fini(&r);
     return rc;
+}
+
+ssp_err
+ssp_ops_read(struct ssp_ops_ctx *ctx, const struct ssp_record *r)
+{
+    return ctx->action != NULL ? ssp_audit_set_add_read(&ctx->reads, r, ctx->action) : SSP_OK;
 }
 
 /* Runs one write and answers with the record as it now is. */
@@ -598,7 +611,7 @@ static ssp_err
 op_show(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
     struct ssp_slice text;
-    const struct ssp_mp_key table[] = {{"id", SSP_AS_STR, true, &text}};
+    const struct ssp_mp_key table[] = {{"id", SSP_AS_STR, true, &text}, PURPOSE(ctx)};
     uint8_t id[SSP_RECORD_ID_LEN];
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
@@ -607,6 +620,7 @@ op_show(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
 }
 
 struct list_ctx {
+    struct ssp_ops_ctx *ops;
     const struct ssp_type_def *type;
     struct ssp_slice where; /* normalised map */
     struct ssp_mpw *w;
@@ -675,7 +689,7 @@ list_one(void *vctx, const struct ssp_record *r, bool *taken)
         write_record(lc->w, r, &lc->scratch, NULL, 0);
         lc->count++;
     }
-    return lc->w->err;
+    return lc->w->err == SSP_OK ? ssp_ops_read(lc->ops, r) : lc->w->err;
 }
 
 static ssp_err
@@ -716,13 +730,13 @@ list_page(struct ssp_ops_ctx *ctx, struct list_ctx *lc, struct ssp_slice scope,
 static ssp_err
 op_list(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
-    struct list_ctx lc = {0};
+    struct list_ctx lc = {.ops = ctx};
     struct ssp_slice type, scope, where, after;
     uint64_t limit = LIST_PAGE_MAX;
     const struct ssp_mp_key table[] = {
         {"type", SSP_AS_STR, true, &type},     {"scope", SSP_AS_STR, false, &scope},
         {"where", SSP_AS_MAP, false, &where},  {"after", SSP_AS_STR, false, &after},
-        {"limit", SSP_AS_UINT, false, &limit},
+        {"limit", SSP_AS_UINT, false, &limit}, PURPOSE(ctx),
     };
     struct ssp_buf norm;
     uint8_t after_id[SSP_RECORD_ID_LEN];
@@ -783,11 +797,13 @@ op_history(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
            struct ssp_diag *d)
 {
     struct ssp_slice text;
-    const struct ssp_mp_key table[] = {{"id", SSP_AS_STR, true, &text}};
+    const struct ssp_mp_key table[] = {{"id", SSP_AS_STR, true, &text}, PURPOSE(ctx)};
     uint8_t id[SSP_RECORD_ID_LEN];
     struct ssp_buf items;
     struct ssp_mpw iw;
     struct history_ctx hc = {&iw, 0};
+    struct ssp_record r;
+    ssp_record_init(&r);
     ssp_buf_init(&items);
     ssp_mpw_init(&iw, &items);
     ssp_err rc = PARAMS(params, table, d);
@@ -795,6 +811,11 @@ op_history(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
         rc = ssp_ops_parse_id(text, id, d);
     if (rc == SSP_OK)
         rc = ssp_node_history(ctx->node, id, history_one, &hc, d);
+    /* Every version of the record was read: its entry names it (deleted ones too). */
+    if (rc == SSP_OK)
+        rc = ssp_node_get(ctx->node, id, &r, d);
+    if (rc == SSP_OK)
+        rc = ssp_ops_read(ctx, &r);
     if (rc == SSP_OK) {
         ssp_mpw_map(out, 2);
         ssp_mpw_cstr(out, "id");
@@ -803,11 +824,13 @@ op_history(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
         ssp_mpw_array(out, hc.count);
         ssp_mpw_raw(out, SSP_BUF_SLICE(&items));
     }
+    ssp_record_fini(&r);
     ssp_buf_fini(&items);
     return rc;
 }
 
 struct conflicts_ctx {
+    struct ssp_ops_ctx *ops;
     struct ssp_mpw *w;
     struct ssp_buf scratch;
     uint32_t count;
@@ -823,7 +846,7 @@ conflicts_one(void *vctx, const struct ssp_record *r, bool *taken)
     write_record(cc->w, r, &cc->scratch, NULL, 0);
     cc->count++;
     *taken = true;
-    return cc->w->err;
+    return cc->w->err == SSP_OK ? ssp_ops_read(cc->ops, r) : cc->w->err;
 }
 
 static ssp_err
@@ -836,11 +859,12 @@ op_conflicts(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *o
         {"scope", SSP_AS_STR, false, &scope},
         {"after", SSP_AS_STR, false, &after},
         {"limit", SSP_AS_UINT, false, &limit},
+        PURPOSE(ctx),
     };
     uint8_t after_id[SSP_RECORD_ID_LEN], next[SSP_RECORD_ID_LEN];
     struct ssp_buf items;
     struct ssp_mpw iw;
-    struct conflicts_ctx cc = {&iw, {NULL, 0, 0}, 0};
+    struct conflicts_ctx cc = {ctx, &iw, {NULL, 0, 0}, 0};
     bool more = false;
     ssp_buf_init(&items);
     ssp_buf_init(&cc.scratch);
@@ -1005,45 +1029,59 @@ op_stop(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
     return SSP_OK;
 }
 
+/*
+ * audit: the action of the audit entries an operation's reads leave
+ * (node/audit.h); NULL for one that reads no record contents or only
+ * changes (a change's entry is written with it, by ssp_node_write).
+ */
 static const struct {
     const char *name;
     op_fn fn;
     bool params; /* whether it takes params; those that do not get an empty map */
+    const char *audit;
 } ops[] = {
-    {"ping", op_ping, false},
-    {"status", op_status, true},
-    {"types", op_types, false},
-    {"add", op_add, true},
-    {"set", op_set, true},
-    {"note", op_note, true},
-    {"delete", op_delete, true},
-    {"show", op_show, true},
-    {"list", op_list, true},
-    {"find", ssp_op_find, true},
-    {"person_find", ssp_op_person_find, true},
-    {"case_open", ssp_op_case_open, true},
-    {"case_escalate", ssp_op_case_escalate, true},
-    {"history", op_history, true},
-    {"import", op_import, true},
-    {"verify", op_verify, false},
-    {"stop", op_stop, false},
-    {"scope_add", ssp_op_scope_add, true},
-    {"enrol", ssp_op_enrol, true},
-    {"revoke", ssp_op_revoke, true},
-    {"rotate", ssp_op_rotate, true},
-    {"roster", ssp_op_roster, false},
-    {"peer_add", ssp_op_peer_add, true},
-    {"peer_remove", ssp_op_peer_remove, true},
-    {"peers", ssp_op_peers, false},
-    {"sync", ssp_op_sync, true},
-    {"recover", ssp_op_recover, true},
-    {"resolve", op_resolve, true},
-    {"conflicts", op_conflicts, true},
-    {"state", op_state, true},
-    {"bundle_export", ssp_op_bundle_export, true},
-    {"bundle_import", ssp_op_bundle_import, true},
-    {"report", ssp_op_report, true},
+    {"ping", op_ping, false, NULL},
+    {"status", op_status, true, NULL},
+    {"types", op_types, false, NULL},
+    {"add", op_add, true, NULL},
+    {"set", op_set, true, NULL},
+    {"note", op_note, true, NULL},
+    {"delete", op_delete, true, NULL},
+    {"show", op_show, true, "show"},
+    {"list", op_list, true, "list"},
+    {"find", ssp_op_find, true, "find"},
+    {"person_find", ssp_op_person_find, true, "person_find"},
+    {"case_open", ssp_op_case_open, true, NULL},
+    {"case_escalate", ssp_op_case_escalate, true, NULL},
+    {"history", op_history, true, "history"},
+    {"import", op_import, true, NULL},
+    {"verify", op_verify, false, NULL},
+    {"stop", op_stop, false, NULL},
+    {"scope_add", ssp_op_scope_add, true, NULL},
+    {"enrol", ssp_op_enrol, true, NULL},
+    {"revoke", ssp_op_revoke, true, NULL},
+    {"rotate", ssp_op_rotate, true, NULL},
+    {"roster", ssp_op_roster, false, NULL},
+    {"peer_add", ssp_op_peer_add, true, NULL},
+    {"peer_remove", ssp_op_peer_remove, true, NULL},
+    {"peers", ssp_op_peers, false, NULL},
+    {"sync", ssp_op_sync, true, NULL},
+    {"recover", ssp_op_recover, true, NULL},
+    {"resolve", op_resolve, true, NULL},
+    {"conflicts", op_conflicts, true, "conflicts"},
+    {"state", op_state, true, NULL},
+    {"bundle_export", ssp_op_bundle_export, true, "export"},
+    {"bundle_import", ssp_op_bundle_import, true, NULL},
+    {"report", ssp_op_report, true, "report"},
+    {"audit_show", ssp_op_audit_show, true, NULL},
+    {"audit_verify", ssp_op_audit_verify, false, NULL},
 };
+
+void
+ssp_ops_ctx_fini(struct ssp_ops_ctx *ctx)
+{
+    ssp_audit_set_fini(&ctx->reads);
+}
 
 ssp_err
 ssp_ops_call(struct ssp_ops_ctx *ctx, struct ssp_slice op, struct ssp_slice params,
@@ -1051,10 +1089,21 @@ ssp_ops_call(struct ssp_ops_ctx *ctx, struct ssp_slice op, struct ssp_slice para
 {
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if (ssp_slice_eq_str(op, ops[i].name)) {
+            snprintf(ctx->node->user, sizeof ctx->node->user, "%s",
+                     ctx->user != NULL ? ctx->user : "sspd");
+            ssp_audit_set_clear(&ctx->reads);
+            ctx->action = ops[i].audit;
+            ctx->purpose = SSP_SLICE(NULL, 0);
             ssp_err rc = ops[i].params ? SSP_OK : ssp_ops_params(params, NULL, 0, d);
             if (rc == SSP_OK)
                 rc = ops[i].fn(ctx, params, out, d);
-            return rc == SSP_OK && out->err != SSP_OK ? out->err : rc;
+            if (rc == SSP_OK && out->err != SSP_OK)
+                rc = out->err;
+            /* Before the answer leaves: a read that cannot be audited is not answered. */
+            if (rc == SSP_OK)
+                rc = ssp_node_audit(ctx->node, &ctx->reads, ctx->purpose, d);
+            ctx->action = NULL;
+            return rc;
         }
     }
     return ssp_diag_set(d, SSP_ERR_INVAL, "unknown operation '%.*s'; this sspd is older than ssp?",

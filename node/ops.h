@@ -26,13 +26,25 @@ struct ssp_ops_ctx {
     bool stop;           /* set by the `stop` operation: the server shuts down after answering */
     ssp_ops_reply_fn reply;
     void *token;
-    bool deferred; /* set by an operation that will answer through reply */
+    bool deferred;    /* set by an operation that will answer through reply */
+    const char *user; /* the client's OS user (net/ctl.c); NULL: sspd itself */
+    /*
+     * What the operation read that the audit trail must record (node/audit.h):
+     * the ops add to it, ssp_ops_call writes the entries before the answer.
+     */
+    struct ssp_audit_set reads;
+    const char *action;       /* the running op's audit action (ops.c's table), or NULL */
+    struct ssp_slice purpose; /* the request's --purpose, borrowed from its params */
 };
 
 /*
  * Runs operation op with params and writes its result to out. On failure,
- * d holds the sentence for the user and out must be discarded.
+ * d holds the sentence for the user and out must be discarded. A read of
+ * data about young people answers only once its audit entries are written.
  */
+/* The context's own memory (its audit set): after the last call. */
+void ssp_ops_ctx_fini(struct ssp_ops_ctx *ctx);
+
 SSP_MUST_CHECK ssp_err ssp_ops_call(struct ssp_ops_ctx *ctx, struct ssp_slice op,
                                     struct ssp_slice params, struct ssp_mpw *out,
                                     struct ssp_diag *d);

@@ -50,6 +50,35 @@ parse_via(struct ssp_ops_ctx *ctx, struct ssp_slice via, struct ssp_bundle_expor
     return SSP_OK;
 }
 
+/*
+ * A bundle carries the data of the scopes its recipient may receive: each
+ * of them that this node reads gets an audit entry (no record ids), written
+ * before the bundle so that the entry travels in it too.
+ */
+static ssp_err
+audit_export(struct ssp_ops_ctx *ctx, const uint8_t to[SSP_PK_LEN], struct ssp_diag *d)
+{
+    struct ssp_node *n = ctx->node;
+    struct ssp_txn *t = NULL;
+    struct ssp_roster_entry e;
+    ssp_err rc = ssp_store_read(n->store, &t);
+    if (rc != SSP_OK)
+        return ssp_diag_set(d, rc, "cannot read the store: %s", ssp_strerror(rc));
+    bool enrolled = ssp_roster_get(t, to, &e) == SSP_OK;
+    for (uint32_t i = 0; i < n->kr->nkeys && rc == SSP_OK; i++) {
+        struct ssp_slice scope = SSP_SLICE_STR(n->kr->keys[i].scope);
+        /* The directory (scope network) holds no data about young people. */
+        if (!ssp_slice_eq_str(scope, "network") &&
+            ssp_roster_may_receive(n->network, to, enrolled ? &e : NULL, scope))
+            rc = ssp_audit_set_add(&ctx->reads, scope, ctx->action, NULL);
+    }
+    ssp_txn_abort(t);
+    if (rc == SSP_OK)
+        rc = ssp_node_audit(n, &ctx->reads, ctx->purpose, d);
+    ssp_audit_set_clear(&ctx->reads);
+    return rc;
+}
+
 ssp_err
 ssp_op_bundle_export(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                      struct ssp_diag *d)
@@ -72,6 +101,8 @@ ssp_op_bundle_export(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ss
     if (rc == SSP_OK)
         rc = parse_path(path, file, d);
     x.path = file;
+    if (rc == SSP_OK && ctx->node->has_network)
+        rc = audit_export(ctx, x.to, d);
     if (rc == SSP_OK)
         rc = ssp_bundle_write(ctx->node, &x, &r, d);
     if (rc != SSP_OK)

@@ -22,6 +22,7 @@
 #define EXCERPT_AFTER 50
 
 struct find_ctx {
+    struct ssp_ops_ctx *ops;
     const struct ssp_type_def *type;
     struct ssp_buf needle; /* folded */
     struct ssp_buf folded; /* scratch: the folded text being searched */
@@ -176,7 +177,7 @@ find_one(void *vctx, const struct ssp_record *r, bool *taken)
         memcpy(fc->last, r->id, SSP_RECORD_ID_LEN);
         fc->count++;
     }
-    return fc->w->err;
+    return fc->w->err == SSP_OK && *taken ? ssp_ops_read(fc->ops, r) : fc->w->err;
 }
 
 /* Whether the page can take no more hits. */
@@ -211,7 +212,9 @@ find_page(struct ssp_ops_ctx *ctx, struct find_ctx *fc, const struct ssp_type_de
     for (size_t i = 0; i < ssp_schema_ntypes && rc == SSP_OK && !more; i++) {
         fc->type = ssp_schema_types[i];
         bool from_after = !started && strcmp(fc->type->name, after_type) == 0;
-        if ((only != NULL && fc->type != only) || (!started && !from_after))
+        /* The audit trail is searched only when asked for (--type audit). */
+        if ((only != NULL && fc->type != only) || (only == NULL && fc->type->daemon_only) ||
+            (!started && !from_after))
             continue;
         started = true;
         /* Full before this type is searched: the next page starts after the last hit. */
@@ -240,13 +243,13 @@ ssp_err
 ssp_op_find(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
             struct ssp_diag *d)
 {
-    struct find_ctx fc = {0};
+    struct find_ctx fc = {.ops = ctx};
     struct ssp_slice text, type = {NULL, 0}, scope = {NULL, 0}, after = {NULL, 0};
     uint64_t limit = FIND_PAGE_MAX;
     const struct ssp_mp_key table[] = {
         {"text", SSP_AS_STR, true, &text},     {"type", SSP_AS_STR, false, &type},
         {"scope", SSP_AS_STR, false, &scope},  {"after", SSP_AS_STR, false, &after},
-        {"limit", SSP_AS_UINT, false, &limit},
+        {"limit", SSP_AS_UINT, false, &limit}, PURPOSE(ctx),
     };
     const struct ssp_type_def *only = NULL;
     uint8_t after_id[SSP_RECORD_ID_LEN];

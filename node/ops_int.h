@@ -19,6 +19,15 @@ SSP_MUST_CHECK ssp_err ssp_ops_params(struct ssp_slice params, const struct ssp_
 #define PARAMS(params, table, d)                                                                   \
     ssp_ops_params((params), (table), sizeof(table) / sizeof((table)[0]), (d))
 
+/* The optional "purpose" param of a reading op: why it reads (audit entries say it). */
+#define PURPOSE(ctx)                                                                               \
+    {                                                                                              \
+        "purpose", SSP_AS_STR, false, &(ctx)->purpose                                              \
+    }
+
+/* Records that the running op read r, for its audit entry (nothing if r is not about a person). */
+SSP_MUST_CHECK ssp_err ssp_ops_read(struct ssp_ops_ctx *ctx, const struct ssp_record *r);
+
 /* Reads a record id, or says what one looks like. */
 SSP_MUST_CHECK ssp_err ssp_ops_parse_id(struct ssp_slice s, uint8_t id[SSP_RECORD_ID_LEN],
                                         struct ssp_diag *d);
@@ -106,6 +115,12 @@ ssp_err ssp_op_bundle_export(struct ssp_ops_ctx *ctx, struct ssp_slice params, s
                              struct ssp_diag *d);
 ssp_err ssp_op_bundle_import(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                              struct ssp_diag *d);
+
+/* ops_audit.c: the audit trail. */
+ssp_err ssp_op_audit_show(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                          struct ssp_diag *d);
+ssp_err ssp_op_audit_verify(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                            struct ssp_diag *d);
 
 /* ops_report.c: board reports. */
 ssp_err ssp_op_report(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,

@@ -21,6 +21,7 @@
 #define PID_KEY_EPOCH 1
 
 struct person_ctx {
+    struct ssp_ops_ctx *ops;
     struct ssp_slice alias; /* a prefix, any case (ASCII); empty: any */
     bool has_year, has_pid;
     int64_t year;
@@ -155,7 +156,7 @@ person_one(void *vctx, const struct ssp_record *r, bool *taken)
         write_person(pc->w, r, NULL);
         pc->count++;
     }
-    return pc->w->err;
+    return pc->w->err == SSP_OK && *taken ? ssp_ops_read(pc->ops, r) : pc->w->err;
 }
 
 /*
@@ -236,14 +237,14 @@ ssp_err
 ssp_op_person_find(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                    struct ssp_diag *d)
 {
-    struct person_ctx pc = {0};
+    struct person_ctx pc = {.ops = ctx};
     struct ssp_slice scope = {NULL, 0}, nid = {NULL, 0};
     uint64_t limit = PERSON_PAGE_MAX;
     int64_t year = INT64_MIN;
     const struct ssp_mp_key table[] = {
         {"alias", SSP_AS_STR, false, &pc.alias},  {"birth_year", SSP_AS_INT, false, &year},
         {"national_id", SSP_AS_STR, false, &nid}, {"scope", SSP_AS_STR, false, &scope},
-        {"limit", SSP_AS_UINT, false, &limit},
+        {"limit", SSP_AS_UINT, false, &limit},    PURPOSE(ctx),
     };
     struct ssp_buf items;
     struct ssp_mpw iw;

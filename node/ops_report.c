@@ -232,6 +232,20 @@ count_scope(struct report_ctx *rc, struct ssp_slice scope, struct ssp_diag *d)
     return rc_;
 }
 
+/*
+ * Counts scope for a report and, for one about persons (concerns, cases),
+ * leaves an audit entry of the scope: the report read every record of it.
+ */
+static ssp_err
+report_scope(struct ssp_ops_ctx *ctx, struct report_ctx *rc, struct ssp_slice scope,
+             struct ssp_diag *d)
+{
+    ssp_err rc_ = count_scope(rc, scope, d);
+    if (rc_ == SSP_OK && kinds[rc->kind].persons)
+        rc_ = ssp_audit_set_add(&ctx->reads, scope, ctx->action, NULL);
+    return rc_;
+}
+
 /* Reads by ("area,month" as an array of str) into rc; refuses fields the kind has not. */
 static ssp_err
 read_by(struct report_ctx *rc, struct ssp_slice by, struct ssp_diag *d)
@@ -341,9 +355,13 @@ ssp_op_report(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *
     struct ssp_slice kind, by, scope;
     uint64_t min_cell = SSP_REPORT_MIN_CELL;
     const struct ssp_mp_key table[] = {
-        {"kind", SSP_AS_STR, true, &kind},           {"by", SSP_AS_ARRAY, true, &by},
-        {"from", SSP_AS_STR, true, &rc.from},        {"to", SSP_AS_STR, true, &rc.to},
-        {"min_cell", SSP_AS_UINT, false, &min_cell}, {"scope", SSP_AS_STR, false, &scope},
+        {"kind", SSP_AS_STR, true, &kind},
+        {"by", SSP_AS_ARRAY, true, &by},
+        {"from", SSP_AS_STR, true, &rc.from},
+        {"to", SSP_AS_STR, true, &rc.to},
+        {"min_cell", SSP_AS_UINT, false, &min_cell},
+        {"scope", SSP_AS_STR, false, &scope},
+        PURPOSE(ctx),
     };
     const struct ssp_keyring *kr = ctx->node->kr;
 
@@ -373,14 +391,14 @@ ssp_op_report(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *
         rc.rep.two = rc.nby == 2;
     }
     if (rc_ == SSP_OK && scope.p != NULL)
-        rc_ = count_scope(&rc, scope, d);
+        rc_ = report_scope(ctx, &rc, scope, d);
     /* Every scope this node holds a key for, once (it may hold several epochs of one). */
     for (uint32_t i = 0; rc_ == SSP_OK && scope.p == NULL && i < kr->nkeys; i++) {
         uint32_t j = 0;
         while (j < i && strcmp(kr->keys[j].scope, kr->keys[i].scope) != 0)
             j++;
         if (j == i)
-            rc_ = count_scope(&rc, SSP_SLICE_STR(kr->keys[i].scope), d);
+            rc_ = report_scope(ctx, &rc, SSP_SLICE_STR(kr->keys[i].scope), d);
     }
     if (rc_ == SSP_OK && (rc_ = ssp_report_sort(&rc.rep)) != SSP_OK)
         ssp_diag_set(d, rc_, "out of memory for the report");

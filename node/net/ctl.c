@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "node/net/ctl.h"
 
+#include <pwd.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,9 +20,10 @@ struct conn {
     struct ssp_ctl *ctl;
     struct ssp_buf in;
     struct conn *prev, *next;
-    bool import_refused;     /* later imports on this connection are refused too */
-    struct pending *waiting; /* a request answered later: nothing is read until then */
-    bool paused;             /* reading stopped: too much arrived while waiting */
+    bool import_refused;               /* later imports on this connection are refused too */
+    struct pending *waiting;           /* a request answered later: nothing is read until then */
+    bool paused;                       /* reading stopped: too much arrived while waiting */
+    char user[SSP_AUDIT_USER_MAX + 1]; /* the client's OS user, from the socket (SO_PEERCRED) */
 };
 
 /* A request whose operation answers later (ssp_ops_ctx.deferred). */
@@ -166,6 +169,7 @@ serve(struct conn *c, struct ssp_slice payload)
     *p = (struct pending){c, req.id, true, false};
     ops->reply = answer_later;
     ops->token = p;
+    ops->user = c->user;
     ops->deferred = false;
     ssp_buf_init(&result);
     ssp_mpw_init(&rw, &result);
@@ -273,17 +277,29 @@ process(struct conn *c)
     }
 }
 
-/* Whether the peer of a connected Unix socket runs as our uid. */
+/*
+ * Whether the peer of a connected Unix socket runs as our uid; if so, names
+ * it in user: the kernel says who the client is (SO_PEERCRED), so audit
+ * entries do not depend on a name the client sends. A uid with no passwd
+ * entry is named by its number.
+ */
 static bool
-peer_is_us(uv_pipe_t *p)
+peer_is_us(uv_pipe_t *p, char user[SSP_AUDIT_USER_MAX + 1])
 {
     uv_os_fd_t fd;
     struct ucred cred;
     socklen_t len = sizeof cred;
+    struct passwd pw, *found = NULL;
+    char buf[1024];
     if (uv_fileno((uv_handle_t *)p, &fd) != 0 ||
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != getuid())
         return false;
-    return cred.uid == getuid();
+    if (getpwuid_r(cred.uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL &&
+        strlen(pw.pw_name) <= SSP_AUDIT_USER_MAX)
+        snprintf(user, SSP_AUDIT_USER_MAX + 1, "%s", pw.pw_name);
+    else
+        snprintf(user, SSP_AUDIT_USER_MAX + 1, "uid %lu", (unsigned long)cred.uid);
+    return true;
 }
 
 static void
@@ -307,7 +323,7 @@ on_connection(uv_stream_t *server, int status)
         conn_close(c);
         return;
     }
-    if (!peer_is_us(&c->pipe)) {
+    if (!peer_is_us(&c->pipe, c->user)) {
         ssp_say(SSP_WARN, "refused a control connection from another user");
         conn_close(c);
         return;
