@@ -182,16 +182,14 @@ ssp_cmd_audit_verify(struct ssp_cli *cli, const struct ssp_args *a)
     }
     if (rc != SSP_OK)
         return ssp_out_exit(rc, &d);
-    if (broken > 0 || log.p != NULL) {
-        if (log.p != NULL)
-            fprintf(stderr, "ssp: the log behind the entries: %.*s\n", (int)log.n,
-                    (const char *)log.p);
-        return ssp_out_fail(SSP_EXIT_REFUSED,
-                            "audit trail broken: %llu broken links in %llu chains (%llu entries)%s",
-                            (unsigned long long)broken, (unsigned long long)chains,
-                            (unsigned long long)entries,
-                            log.p != NULL ? ", and the log does not verify" : "");
-    }
+    if (broken > 0 || log.p != NULL)
+        return ssp_out_fail(
+            SSP_EXIT_REFUSED,
+            "audit trail broken: %llu broken links in %llu chains (%llu "
+            "entries)%s%.*s",
+            (unsigned long long)broken, (unsigned long long)chains, (unsigned long long)entries,
+            log.p != NULL ? "; the log behind them does not verify: " : "",
+            (int)(log.p != NULL ? log.n : 0), log.p != NULL ? (const char *)log.p : "");
     if (!cli->json)
         printf("audit trail intact: %llu chains, %llu entries\n", (unsigned long long)chains,
                (unsigned long long)entries);

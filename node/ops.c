@@ -689,7 +689,7 @@ list_one(void *vctx, const struct ssp_record *r, bool *taken)
         write_record(lc->w, r, &lc->scratch, NULL, 0);
         lc->count++;
     }
-    return lc->w->err == SSP_OK ? ssp_ops_read(lc->ops, r) : lc->w->err;
+    return lc->w->err == SSP_OK && *taken ? ssp_ops_read(lc->ops, r) : lc->w->err;
 }
 
 static ssp_err
