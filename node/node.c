@@ -949,6 +949,42 @@ write_batch(struct write_ctx *ctx, size_t *failed, struct ssp_diag *d)
     return rc;
 }
 
+ssp_err
+ssp_node_audit_head_reset(struct ssp_txn *t, const struct ssp_keyring *kr, struct ssp_slice scope)
+{
+    struct ssp_cursor *cur = NULL;
+    struct ssp_record r;
+    uint8_t prefix[SSP_KEY_MAX], hash[SSP_HASH_LEN] = {0};
+    struct ssp_slice k, v;
+    uint64_t last = 0;
+    int64_t seq;
+    size_t plen = ssp_key_name(prefix, SSP_SLICE("audit", 5));
+    plen += ssp_key_name(prefix + plen, scope);
+    ssp_record_init(&r);
+    ssp_err rc = ssp_cursor_open(t, SSP_DB_INDEX, &cur);
+    if (rc == SSP_OK)
+        rc = ssp_cursor_seek(cur, SSP_SLICE(prefix, plen), &k, &v);
+    while (rc == SSP_OK && k.n == plen + SSP_RECORD_ID_LEN && memcmp(k.p, prefix, plen) == 0) {
+        rc = ssp_node_open_record(kr, t, k.p + plen, &r, NULL);
+        const struct ssp_rec_field *f = ssp_record_field(&r, SSP_SLICE("seq", 3));
+        struct ssp_mp c;
+        if (rc == SSP_OK && f != NULL && memcmp(r.ops[0].origin, kr->pk, SSP_PK_LEN) == 0) {
+            ssp_mp_init(&c, f->value);
+            if (ssp_mp_int(&c, &seq) == SSP_OK && seq > 0 && (uint64_t)seq > last) {
+                last = (uint64_t)seq;
+                ssp_audit_hash(kr->pk, &r, hash);
+            }
+        }
+        if (rc == SSP_OK)
+            rc = ssp_cursor_next(cur, &k, &v);
+    }
+    ssp_cursor_close(cur);
+    ssp_record_fini(&r);
+    if (rc == SSP_ERR_NOTFOUND)
+        rc = SSP_OK;
+    return rc == SSP_OK ? ssp_audit_head_put(t, scope, last, hash) : rc;
+}
+
 /* ---- reading ---- */
 
 ssp_err

@@ -33,6 +33,12 @@ SSP_MUST_CHECK ssp_err ssp_node_write_after(struct ssp_node *n, ssp_write_fn fir
                                             const struct ssp_write *w, size_t count,
                                             uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed,
                                             struct ssp_diag *d);
+/*
+ * Sets this node's audit chain head of scope (node/audit.h) to its newest
+ * entry there, after a recovery dropped entries of its own stream.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_audit_head_reset(struct ssp_txn *t, const struct ssp_keyring *kr,
+                                                 struct ssp_slice scope);
 /* Appends one commit of clear roster op bodies by this node (the admin), applied at once. */
 SSP_MUST_CHECK ssp_err ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t,
                                               const struct ssp_buf *bodies, size_t count,

@@ -145,6 +145,13 @@ struct finish {
 static ssp_err
 add_write(struct finish *f, const uint8_t id[SSP_RECORD_ID_LEN], const struct ssp_op_body *b)
 {
+    /*
+     * Audit entries are not written again: each re-written change gets a new
+     * one, chained on the head the peers' history leaves (clear_stash).
+     */
+    const struct ssp_type_def *type = ssp_schema_find(b->type);
+    if (type != NULL && type->daemon_only)
+        return SSP_OK;
     if (f->nw == f->cap_w) {
         size_t cap = f->cap_w == 0 ? 64 : f->cap_w * 2;
         struct ssp_write *w = ssp_realloc(f->w, cap * sizeof *w);
@@ -239,7 +246,8 @@ clear_stash(struct ssp_txn *t, void *vf, struct ssp_diag *d)
         if (rc != SSP_OK)
             return rc;
     }
-    return ssp_quarantine_del(t, f->scope, f->n->kr->pk);
+    ssp_err rc = ssp_node_audit_head_reset(t, f->n->kr, f->scope);
+    return rc == SSP_OK ? ssp_quarantine_del(t, f->scope, f->n->kr->pk) : rc;
 }
 
 ssp_err

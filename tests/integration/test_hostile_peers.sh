@@ -34,7 +34,8 @@ r1=$(json_get "$(on a --json add person alias=R1)" 'j["id"]')
 on a add person alias=R2 >/dev/null
 on a sync >/dev/null
 on a stop >/dev/null
-[ "$(json_get "$(on c --json status)" 'j["records"]')" = 2 ] || fail "a's records did not reach c"
+# The two persons and the audit entry of each add.
+[ "$(json_get "$(on c --json status)" 'j["records"]')" = 4 ] || fail "a's records did not reach c"
 CS=${CID:0:8}
 AS=${AID:0:8}
 
