@@ -34,18 +34,20 @@ ssp_audit_set_fini(struct ssp_audit_set *s)
     ssp_audit_set_init(s);
 }
 
-/* The last group of (scope, action) with room for one more id, or a new one. */
+/* The last group of (scope, action), or NULL. */
+static struct ssp_audit_group *
+last_group(struct ssp_audit_set *s, struct ssp_slice scope, const char *action)
+{
+    for (size_t i = s->n; i-- > 0;)
+        if (s->g[i].action == action && ssp_slice_eq_str(scope, s->g[i].scope))
+            return &s->g[i];
+    return NULL;
+}
+
 static ssp_err
-group_for(struct ssp_audit_set *s, struct ssp_slice scope, const char *action,
+new_group(struct ssp_audit_set *s, struct ssp_slice scope, const char *action,
           struct ssp_audit_group **out)
 {
-    for (size_t i = s->n; i-- > 0;) {
-        struct ssp_audit_group *g = &s->g[i];
-        if (g->action == action && ssp_slice_eq_str(scope, g->scope) && g->n < SSP_AUDIT_IDS_MAX) {
-            *out = g;
-            return SSP_OK;
-        }
-    }
     if (scope.n > SSP_SCOPE_MAX)
         return SSP_ERR_INVAL;
     if (s->n == s->cap) {
@@ -66,17 +68,24 @@ group_for(struct ssp_audit_set *s, struct ssp_slice scope, const char *action,
     return SSP_OK;
 }
 
+/*
+ * An id already in the last entry of its (scope, action) is not added again;
+ * ids read or written in turn (the usual case) are caught so, at no cost
+ * for a large batch.
+ */
 ssp_err
 ssp_audit_set_add(struct ssp_audit_set *s, struct ssp_slice scope, const char *action,
                   const uint8_t *id)
 {
-    struct ssp_audit_group *g;
-    ssp_err rc = group_for(s, scope, action, &g);
-    if (rc != SSP_OK || id == NULL)
-        return rc;
-    for (size_t i = 0; i < g->n; i++)
+    struct ssp_audit_group *g = last_group(s, scope, action);
+    ssp_err rc = SSP_OK;
+    for (size_t i = 0; g != NULL && id != NULL && i < g->n; i++)
         if (memcmp(g->ids[i], id, SSP_RECORD_ID_LEN) == 0)
             return SSP_OK;
+    if (g == NULL || (id != NULL && g->n == SSP_AUDIT_IDS_MAX))
+        rc = new_group(s, scope, action, &g);
+    if (rc != SSP_OK || id == NULL)
+        return rc;
     if (g->n == g->cap) {
         size_t cap = g->cap == 0 ? 16 : 2 * g->cap;
         uint8_t(*p)[SSP_RECORD_ID_LEN] = ssp_realloc(g->ids, cap * sizeof *p);

@@ -49,8 +49,9 @@ void ssp_audit_set_init(struct ssp_audit_set *s);
 void ssp_audit_set_clear(struct ssp_audit_set *s);
 void ssp_audit_set_fini(struct ssp_audit_set *s);
 /*
- * Adds id (NULL: the scope as a whole, an entry with no ids) to the entry of
- * (scope, action); an id already in that entry is not added again.
+ * Adds id (NULL: the scope as a whole, an entry with no ids) to the last
+ * entry of (scope, action), or a new one when it is full; an id already in
+ * that last entry is not added again.
  */
 SSP_MUST_CHECK ssp_err ssp_audit_set_add(struct ssp_audit_set *s, struct ssp_slice scope,
                                          const char *action, const uint8_t *id);

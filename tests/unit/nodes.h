@@ -1,6 +1,7 @@
 /*
  * Real nodes for unit tests, each in its own temporary directory: create,
- * enrol, check. Included by the test files that join nodes in memory.
+ * enrol, check. Included by the test files that join nodes in memory; inline,
+ * so that a file may use only some of them.
  */
 #ifndef SSP_TEST_NODES_H
 #define SSP_TEST_NODES_H
@@ -18,7 +19,7 @@ struct fx {
     struct ssp_node *n;
 };
 
-static void
+static inline void
 fx_new(struct fx *f, const char *name, bool central, const char *scopes)
 {
     const struct ssp_node_init init = {name, central, scopes, SSP_KDF_INTERACTIVE, 0};
@@ -30,7 +31,7 @@ fx_new(struct fx *f, const char *name, bool central, const char *scopes)
     CHECK_OK(ssp_node_open(f->dir, PASS, strlen(PASS), 0, &f->n, &d));
 }
 
-static void
+static inline void
 fx_free(struct fx *f)
 {
     char cmd[128];
@@ -40,7 +41,7 @@ fx_free(struct fx *f)
 }
 
 /* The central c enrols a for one scope. */
-static void
+static inline void
 enrol(struct fx *c, struct fx *a, const char *scope, enum ssp_role role)
 {
     struct ssp_roster_entry e = {.name = SSP_SLICE_STR("area"), .role = role, .nscopes = 1};
@@ -50,7 +51,7 @@ enrol(struct fx *c, struct fx *a, const char *scope, enum ssp_role role)
     CHECK_OK(ssp_node_enrol(c->n, &e, &d));
 }
 
-static void
+static inline void
 verify_ok(struct fx *f)
 {
     struct ssp_node_stats st;
@@ -62,7 +63,7 @@ verify_ok(struct fx *f)
 }
 
 /* The state hash of scope on f. */
-static void
+static inline void
 state_of(struct fx *f, const char *scope, uint8_t out[SSP_HASH_LEN])
 {
     uint64_t records;
