@@ -1012,6 +1012,8 @@ static const struct {
     {"list", op_list, true},
     {"find", ssp_op_find, true},
     {"person_find", ssp_op_person_find, true},
+    {"due", ssp_op_due, true},
+    {"agenda", ssp_op_agenda, true},
     {"history", op_history, true},
     {"import", op_import, true},
     {"verify", op_verify, false},

@@ -72,6 +72,12 @@ ssp_err ssp_op_recover(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct 
 ssp_err ssp_op_find(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                     struct ssp_diag *d);
 
+/* ops_work.c: the meeting work: follow-ups due, agendas. */
+ssp_err ssp_op_due(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                   struct ssp_diag *d);
+ssp_err ssp_op_agenda(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                      struct ssp_diag *d);
+
 /* ops_bundle.c: bundles, written and read by the daemon. */
 ssp_err ssp_op_bundle_export(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                              struct ssp_diag *d);
