@@ -133,6 +133,10 @@ int ssp_cmd_find(struct ssp_cli *cli, const struct ssp_args *a);        /* in cm
 int ssp_cmd_person_find(struct ssp_cli *cli, const struct ssp_args *a); /* in cmd_person.c */
 int ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a);
 
+/* cmd_work.c: the meeting work. */
+int ssp_cmd_due(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_agenda(struct ssp_cli *cli, const struct ssp_args *a);
+
 /* cmd_net.c: the network. */
 int ssp_cmd_scope_add(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_enrol(struct ssp_cli *cli, const struct ssp_args *a);

@@ -79,6 +79,22 @@ static const struct ssp_opt person_find_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt due_opts[] = {
+    {"scope", "AREA", "only follow-ups of records in scope AREA (default: every scope read)", NULL},
+    {"before", "DATE", "due on or before DATE, YYYY-MM-DD (default: today + 14 days)", NULL},
+    {"limit", "N", "show at most N, 1 to 1000 (default 200)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt agenda_opts[] = {
+    {"date", "DATE", "the day of the meeting, YYYY-MM-DD (default: today)", NULL},
+    {"scope", "AREA",
+     "concerns, cases and follow-ups of scope AREA (default: the scopes of the group's earlier "
+     "meetings, else every area scope read)",
+     NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt enrol_opts[] = {
     {"name", "NAME", "a name for the node, shown in the roster (required)", NULL},
     {"scope", "AREA[,AREA...]", "the scopes the node works in (required)", NULL},
@@ -273,6 +289,27 @@ static const struct ssp_cmd cmds[] = {
      "by the same id. The id itself is never stored, logged or printed. Shows\n"
      "id, scope, alias and birth year; at most 1000 persons.\n",
      person_find_opts, 0, 0, ssp_cmd_person_find},
+    {"due", "[--scope AREA] [--before DATE] [--limit N]",
+     "list the open follow-ups past or near due",
+     "Lists plan actions (what, who) and meeting decisions (text, owner) that are\n"
+     "not done or dropped and are due on or before --before (default: today and\n"
+     "the next 14 days), overdue ones (due before today) marked, sorted by due\n"
+     "date then record id. Items without a due date are not listed. Each row shows\n"
+     "the owner (name and member id when this node reads the member) and the plan\n"
+     "(its case) or the meeting (its group and date) it belongs to. --json prints\n"
+     "an array. 'Today' is the node's day.\n",
+     due_opts, 0, 0, ssp_cmd_due},
+    {"agenda", "GROUP [--date DATE] [--scope AREA]",
+     "print the agenda of a group's next meeting, fit to paste into minutes",
+     "GROUP is the id of a group record ('ssp list group'). Sections: the decisions\n"
+     "of the group's last meeting before DATE (with owner, due date and status);\n"
+     "the concerns dated from that meeting's day to DATE (without an earlier\n"
+     "meeting, the last 31 days), with a line of their description; the open\n"
+     "cases by level; and the follow-ups due by DATE + 14 days, as 'ssp due'\n"
+     "lists them (overdue: due before DATE). Scopes: --scope, else those of the\n"
+     "group's earlier meetings, else every area scope this node reads. --json\n"
+     "prints a map with last_meeting, concerns, cases and due.\n",
+     agenda_opts, 1, 1, ssp_cmd_agenda},
     {"history", "ID", "show every version of a record, oldest first", NULL, NULL, 1, 1,
      ssp_cmd_history},
     {"import", "FILE [--batch N] [--skip N] [--progress]", "add records from a JSON lines file",
