@@ -70,7 +70,8 @@ print_followups(struct ssp_slice items, bool list)
 {
     struct ssp_mp c;
     uint32_t n;
-    char owner[2 * SSP_OUT_CELL_MAX + 4], belongs[4 * SSP_OUT_CELL_MAX], due[16], text[512];
+    char owner[2 * SSP_OUT_CELL_MAX + 4], belongs[4 * SSP_OUT_CELL_MAX], due[16], text[512],
+        kind[16];
     ssp_mp_init(&c, items);
     ssp_err rc = ssp_mp_array(&c, &n);
     if (rc == SSP_OK && n > 0 && !list)
@@ -83,13 +84,14 @@ print_followups(struct ssp_slice items, bool list)
         who(owner, sizeof owner, &f);
         of(belongs, sizeof belongs, &f);
         ssp_out_safe_copy(due, sizeof due, f.due);
+        ssp_out_safe_copy(kind, sizeof kind, f.kind);
         if (list) {
             ssp_out_safe_copy(text, sizeof text, f.text);
-            printf("- %s%s %.8s: %s (owner %s; %s)\n", due, f.overdue ? " OVERDUE" : "",
-                   (const char *)f.kind.p, text, owner, belongs);
+            printf("- %s%s %s: %s (owner %s; %s)\n", due, f.overdue ? " OVERDUE" : "", kind, text,
+                   owner, belongs);
             continue;
         }
-        printf("%-10s  %-7s  %-8.8s  ", due, f.overdue ? "yes" : "no", (const char *)f.kind.p);
+        printf("%-10s  %-7s  %-8s  ", due, f.overdue ? "yes" : "no", kind);
         ssp_out_cell(f.text, TEXT_CELL, false);
         printf("  %-30s  %s\n", owner, belongs);
     }

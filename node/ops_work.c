@@ -558,7 +558,9 @@ case_one(void *vctx, const struct ssp_record *r, bool *taken)
         if (ssp_mp_int(&c, &level) != SSP_OK || level < 1 || level > 4)
             level = 0;
     }
-    field_date(r, "opened", &opened);
+    /* A case opened after the meeting's day is not open at it. */
+    if (field_date(r, "opened", &opened) && memcmp(opened.p, ac->date, DATE_LEN) > 0)
+        return SSP_OK;
     field_str(r, "person", &person);
     field_str(r, "coordinator", &coord);
     key[0] = (uint8_t)level;
@@ -738,9 +740,12 @@ ssp_op_agenda(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *
     ssp_record_init(&ac.scratch);
     if (rc == SSP_OK)
         rc = each(ctx->node, "meeting", NULL, 0, meeting_one, &ac, d);
-    /* No meeting to go by: every area scope this node reads (once: it may hold several epochs). */
+    /*
+     * No meeting to go by: every area scope this node reads (once: it may
+     * hold several epochs), not the directory (network) nor coordination (central).
+     */
     for (uint32_t i = 0, none = ac.nscopes == 0; rc == SSP_OK && none && i < kr->nkeys; i++)
-        if (strcmp(kr->keys[i].scope, "network") != 0)
+        if (strcmp(kr->keys[i].scope, "network") != 0 && strcmp(kr->keys[i].scope, "central") != 0)
             add_scope(ac.scopes, &ac.nscopes, kr->keys[i].scope);
     if (ac.has_last)
         memcpy(ac.since, ac.last_date, sizeof ac.since);
