@@ -23,6 +23,9 @@ SSP_MUST_CHECK ssp_err ssp_ops_params(struct ssp_slice params, const struct ssp_
 void ssp_ops_write_time(struct ssp_mpw *w, uint64_t ms);
 void ssp_ops_write_node_id(struct ssp_mpw *w, const uint8_t id[SSP_PK_LEN]);
 
+/* The str field name of r in *s (borrowed from r); false when absent or not a str. */
+bool ssp_ops_field_str(const struct ssp_record *r, const char *name, struct ssp_slice *s);
+
 /* ops_person.c: persons. */
 /*
  * The pid of a national id under this node's network key (ssp_pid_of); the

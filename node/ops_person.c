@@ -90,9 +90,8 @@ starts_folded(struct ssp_slice s, struct ssp_slice p)
     return true;
 }
 
-/* Field name of r as a string (field_str) or an integer (field_int); false when absent. */
-static bool
-field_str(const struct ssp_record *r, const char *name, struct ssp_slice *s)
+bool
+ssp_ops_field_str(const struct ssp_record *r, const char *name, struct ssp_slice *s)
 {
     const struct ssp_rec_field *v = ssp_record_field(r, SSP_SLICE(name, strlen(name)));
     struct ssp_mp c;
@@ -102,6 +101,7 @@ field_str(const struct ssp_record *r, const char *name, struct ssp_slice *s)
     return ssp_mp_str(&c, s) == SSP_OK;
 }
 
+/* Field name of r as an integer; false when absent. */
 static bool
 field_int(const struct ssp_record *r, const char *name, int64_t *i)
 {
@@ -119,10 +119,11 @@ person_one(void *vctx, const struct ssp_record *r, bool *taken)
     struct person_ctx *pc = vctx;
     struct ssp_slice alias = {NULL, 0}, pid;
     int64_t year = 0;
-    bool has_alias = field_str(r, "alias", &alias), has_year = field_int(r, "birth_year", &year);
+    bool has_alias = ssp_ops_field_str(r, "alias", &alias),
+         has_year = field_int(r, "birth_year", &year);
     *taken = (pc->alias.n == 0 || (has_alias && starts_folded(alias, pc->alias))) &&
              (!pc->has_year || (has_year && year == pc->year)) &&
-             (!pc->has_pid || (field_str(r, "pid", &pid) && pid.n == SSP_PID_HEX_LEN &&
+             (!pc->has_pid || (ssp_ops_field_str(r, "pid", &pid) && pid.n == SSP_PID_HEX_LEN &&
                                ssp_equal_ct(pid.p, pc->pid, SSP_PID_HEX_LEN)));
     if (!*taken)
         return SSP_OK;

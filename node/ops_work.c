@@ -167,20 +167,9 @@ read_date(struct ssp_slice s, const char *name, const char *dflt, char out[DATE_
 /* ---- fields of records ---- */
 
 static bool
-field_str(const struct ssp_record *r, const char *name, struct ssp_slice *s)
-{
-    const struct ssp_rec_field *v = ssp_record_field(r, SSP_SLICE_STR(name));
-    struct ssp_mp c;
-    if (v == NULL)
-        return false;
-    ssp_mp_init(&c, v->value);
-    return ssp_mp_str(&c, s) == SSP_OK;
-}
-
-static bool
 field_date(const struct ssp_record *r, const char *name, struct ssp_slice *s)
 {
-    return field_str(r, name, s) && ssp_schema_date_valid(*s);
+    return ssp_ops_field_str(r, name, s) && ssp_schema_date_valid(*s);
 }
 
 /* Writes key: the str field of r, or nil. */
@@ -189,7 +178,7 @@ write_field(struct ssp_mpw *w, const char *key, const struct ssp_record *r, cons
 {
     struct ssp_slice s;
     ssp_mpw_cstr(w, key);
-    if (field_str(r, name, &s))
+    if (ssp_ops_field_str(r, name, &s))
         ssp_mpw_str(w, s.p, s.n);
     else
         ssp_mpw_nil(w);
@@ -210,7 +199,7 @@ write_ref_text(struct ssp_node *n, struct ssp_mpw *w, const char *key, struct ss
     ssp_record_reset(scratch);
     if (ref.n > 0 && ssp_record_id_parse(ref, id) == SSP_OK &&
         ssp_node_get(n, id, scratch, &ignored) == SSP_OK && !scratch->deleted &&
-        strcmp(scratch->type, type) == 0 && field_str(scratch, name, &s))
+        strcmp(scratch->type, type) == 0 && ssp_ops_field_str(scratch, name, &s))
         ssp_mpw_str(w, s.p, s.n);
     else
         ssp_mpw_nil(w);
@@ -300,7 +289,7 @@ due_item(struct due_ctx *dc, const struct ssp_record *r, bool decision, uint32_t
         !ssp_schema_date_valid(due) || !still_open(status) ||
         memcmp(due.p, dc->before, DATE_LEN) > 0)
         return SSP_OK;
-    field_str(r, decision ? "group" : "case", &ref);
+    ssp_ops_field_str(r, decision ? "group" : "case", &ref);
     if (decision)
         field_date(r, "date", &date);
     memcpy(key, due.p, DATE_LEN);
@@ -455,7 +444,7 @@ meeting_one(void *vctx, const struct ssp_record *r, bool *taken)
     struct agenda_ctx *ac = vctx;
     struct ssp_slice group, date;
     *taken = true;
-    if (!field_str(r, "group", &group) || !ssp_slice_eq(group, ac->group) ||
+    if (!ssp_ops_field_str(r, "group", &group) || !ssp_slice_eq(group, ac->group) ||
         !field_date(r, "date", &date) || memcmp(date.p, ac->date, DATE_LEN) >= 0)
         return SSP_OK;
     if (!ac->fixed_scope)
@@ -507,9 +496,9 @@ concern_one(void *vctx, const struct ssp_record *r, bool *taken)
     if (!field_date(r, "date", &date) || memcmp(date.p, ac->since, DATE_LEN) < 0 ||
         memcmp(date.p, ac->date, DATE_LEN) > 0)
         return SSP_OK;
-    field_str(r, "person", &person);
-    field_str(r, "description", &desc);
-    field_str(r, "group_desc", &gdesc);
+    ssp_ops_field_str(r, "person", &person);
+    ssp_ops_field_str(r, "description", &desc);
+    ssp_ops_field_str(r, "group_desc", &gdesc);
     memcpy(key, date.p, DATE_LEN);
     memcpy(key + DATE_LEN, r->id, SSP_RECORD_ID_LEN);
     ssp_buf_init(&enc);
@@ -551,7 +540,7 @@ case_one(void *vctx, const struct ssp_record *r, bool *taken)
     struct ssp_mpw w;
     struct ssp_mp c;
     *taken = true;
-    if (field_str(r, "status", &status) && ssp_slice_eq_str(status, "closed"))
+    if (ssp_ops_field_str(r, "status", &status) && ssp_slice_eq_str(status, "closed"))
         return SSP_OK;
     if (f != NULL) {
         ssp_mp_init(&c, f->value);
@@ -561,8 +550,8 @@ case_one(void *vctx, const struct ssp_record *r, bool *taken)
     /* A case opened after the meeting's day is not open at it. */
     if (field_date(r, "opened", &opened) && memcmp(opened.p, ac->date, DATE_LEN) > 0)
         return SSP_OK;
-    field_str(r, "person", &person);
-    field_str(r, "coordinator", &coord);
+    ssp_ops_field_str(r, "person", &person);
+    ssp_ops_field_str(r, "coordinator", &coord);
     key[0] = (uint8_t)level;
     if (opened.n > 0)
         memcpy(key + 1, opened.p, DATE_LEN);
