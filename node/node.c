@@ -404,11 +404,9 @@ lookup_birth_year(void *vl, const uint8_t id[SSP_RECORD_ID_LEN], int64_t *year)
 static int
 today_year(void)
 {
-    time_t now = (time_t)(ssp_wall_ms() / 1000);
-    struct tm tm;
-    if (localtime_r(&now, &tm) == NULL)
-        return 1970;
-    return tm.tm_year + 1900;
+    char day[11];
+    ssp_wall_day(day);
+    return (day[0] - '0') * 1000 + (day[1] - '0') * 100 + (day[2] - '0') * 10 + (day[3] - '0');
 }
 
 /*

@@ -8,7 +8,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "node/crypto/crypto.h"
 #include "node/crypto/keyring.h"
@@ -136,16 +135,6 @@ static void
 date_add(const char *date, long days, char out[DATE_LEN + 1])
 {
     date_of(days_of((const uint8_t *)date) + days, out);
-}
-
-/* The node's calendar day (its clock, SSP_TEST_CLOCK_MS in tests), local time. */
-static void
-today(char out[DATE_LEN + 1])
-{
-    time_t now = (time_t)(ssp_wall_ms() / 1000);
-    struct tm tm;
-    if (localtime_r(&now, &tm) == NULL || strftime(out, DATE_LEN + 1, "%Y-%m-%d", &tm) == 0)
-        snprintf(out, DATE_LEN + 1, "1970-01-01");
 }
 
 /* A date param: absent gives dflt; else it must be a real date. */
@@ -402,7 +391,7 @@ ssp_op_due(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
     char day[DATE_LEN + 1], near[DATE_LEN + 1], until[DATE_LEN + 1];
     char one[1][SSP_SCOPE_MAX + 1];
     ssp_err rc = PARAMS(params, table, d);
-    today(day);
+    ssp_wall_day(day);
     date_add(day, NEAR_DAYS, near);
     if (rc == SSP_OK)
         rc = read_date(before, "before", near, until, d);
@@ -709,7 +698,7 @@ ssp_op_agenda(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *
     struct ssp_buf head;
     struct ssp_mpw hw;
     ssp_err rc = PARAMS(params, table, d);
-    today(day);
+    ssp_wall_day(day);
     if (rc == SSP_OK)
         rc = read_date(date, "date", day, ac.date, d);
     if (rc == SSP_OK)

@@ -128,6 +128,14 @@ ag=$(on c --json agenda "$g" --date 2026-04-05)
 # Cases opened after the day are not open at it.
 [ "$(json_get "$ag" '[x["id"] for x in j["cases"]["items"]]')" = "['$k1', '$k4']" ] ||
     fail "cases open on 2026-04-05"
+# Days counted across a month, a year and a leap day.
+# (days before the group's first meeting: since is the day - 31)
+for d in 2025-12-25:2025-11-24:2026-01-08 2024-03-01:2024-01-30:2024-03-15 2026-03-01:2026-01-29:2026-03-15; do
+    IFS=: read -r day since before <<<"$d"
+    ag=$(on c --json agenda "$g" --date "$day" --scope south)
+    [ "$(json_get "$ag" 'j["concerns"]["since"], j["due"]["before"]')" = "('$since', '$before')" ] ||
+        fail "days from $day: $(json_get "$ag" 'j["concerns"]["since"], j["due"]["before"]')"
+done
 # --scope south on the central.
 ag=$(on c --json agenda "$g" --scope south)
 [ "$(json_get "$ag" '[x["id"] for x in j["cases"]["items"]]')" = "['$ks']" ] || fail "--scope south"
