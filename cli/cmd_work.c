@@ -70,13 +70,12 @@ print_followups(struct ssp_slice items, bool list)
 {
     struct ssp_mp c;
     uint32_t n;
-    char owner[2 * SSP_OUT_CELL_MAX + 4], belongs[4 * SSP_OUT_CELL_MAX], due[16], text[512],
-        kind[16];
+    char owner[2 * SSP_OUT_CELL_MAX + 4], belongs[256], due[16], text[512], kind[16];
     ssp_mp_init(&c, items);
     ssp_err rc = ssp_mp_array(&c, &n);
     if (rc == SSP_OK && n > 0 && !list)
-        printf("%-10s  %-7s  %-8s  %-*s  %-30s  %s\n", "DUE", "OVERDUE", "KIND", TEXT_CELL, "TEXT",
-               "OWNER", "RECORD");
+        printf("%-10s  %-7s  %-8s  %-*s  %-40s  %s\n", "DUE", "OVERDUE", "KIND", TEXT_CELL, "TEXT",
+               "OWNER", "BELONGS TO");
     for (uint32_t i = 0; i < n && rc == SSP_OK; i++) {
         struct followup f = {0};
         if ((rc = read_followup(&c, &f)) != SSP_OK)
@@ -93,7 +92,7 @@ print_followups(struct ssp_slice items, bool list)
         }
         printf("%-10s  %-7s  %-8s  ", due, f.overdue ? "yes" : "no", kind);
         ssp_out_cell(f.text, TEXT_CELL, false);
-        printf("  %-30s  %s\n", owner, belongs);
+        printf("%-40s  %s\n", owner, belongs);
     }
     return rc;
 }
