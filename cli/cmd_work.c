@@ -125,7 +125,7 @@ ssp_cmd_due(struct ssp_cli *cli, const struct ssp_args *a)
     struct ssp_diag d = {{0}};
     struct ssp_buf b;
     struct ssp_mpw w;
-    struct ssp_slice result, today, due, before, items;
+    struct ssp_slice result = {0}, today, due, before = {0}, items = {0};
     uint64_t total = 0;
     size_t limit = 200;
     const char *scope = ssp_args_get(a, "scope"), *until = ssp_args_get(a, "before");

@@ -460,7 +460,7 @@ write_excerpt(struct ssp_mpw *w, const char *key, struct ssp_slice s)
             n--;
     }
     for (; k < n; k++)
-        line[k] = s.p[k] == '\n' || s.p[k] == '\t' ? ' ' : (char)s.p[k];
+        line[k] = (char)(s.p[k] == '\n' || s.p[k] == '\t' ? ' ' : s.p[k]);
     if (n < s.n)
         for (int i = 0; i < 3; i++)
             line[k++] = '.';
