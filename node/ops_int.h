@@ -72,6 +72,13 @@ ssp_err ssp_op_recover(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct 
                        struct ssp_diag *d);
 
 /* ops_find.c: the text search. */
+/*
+ * Writes bytes [from, to) of s as one str on one line (newlines and tabs as
+ * spaces), widened to whole UTF-8 characters, "..." where text is cut off;
+ * tmp is scratch (plaintext: the caller wipes it).
+ */
+void ssp_ops_write_span(struct ssp_mpw *w, struct ssp_slice s, size_t from, size_t to,
+                        struct ssp_buf *tmp);
 ssp_err ssp_op_find(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                     struct ssp_diag *d);
 

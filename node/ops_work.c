@@ -25,7 +25,8 @@
 #define NEAR_DAYS 14
 /* Without an earlier meeting, the concerns of this many days are new. */
 #define NEW_DAYS 31
-#define EXCERPT_MAX 77 /* bytes of a description shown, "..." after */
+/* Bytes of a description shown (widened to a whole last character), "..." after. */
+#define EXCERPT_MAX 76
 #define KEY_MAX 32
 #define DATE_LEN 10
 #define SCOPES_MAX SSP_KEYRING_MAX_KEYS
@@ -448,28 +449,19 @@ meeting_one(void *vctx, const struct ssp_record *r, bool *taken)
     return SSP_OK;
 }
 
-/* Writes the excerpt of s: at most EXCERPT_MAX bytes on one line, "..." when cut. */
+/* Writes key: the start of s on one line, "..." when cut; nil when s is empty. */
 static void
 write_excerpt(struct ssp_mpw *w, const char *key, struct ssp_slice s)
 {
-    char line[EXCERPT_MAX + 8];
-    size_t n = s.n, k = 0;
-    if (n > EXCERPT_MAX) {
-        n = EXCERPT_MAX;
-        while (n > 0 && (s.p[n] & 0xc0) == 0x80)
-            n--;
-    }
-    for (; k < n; k++)
-        line[k] = (char)(s.p[k] == '\n' || s.p[k] == '\t' ? ' ' : s.p[k]);
-    if (n < s.n)
-        for (int i = 0; i < 3; i++)
-            line[k++] = '.';
+    struct ssp_buf tmp;
     ssp_mpw_cstr(w, key);
-    if (s.n > 0)
-        ssp_mpw_str(w, line, k);
-    else
+    if (s.n == 0) {
         ssp_mpw_nil(w);
-    ssp_wipe(line, sizeof line);
+        return;
+    }
+    ssp_buf_init(&tmp);
+    ssp_ops_write_span(w, s, 0, s.n < EXCERPT_MAX ? s.n : EXCERPT_MAX, &tmp);
+    wipe_buf(&tmp);
 }
 
 static ssp_err
