@@ -1,6 +1,6 @@
 /*
  * The meeting work: `due` (open follow-ups: plan actions and meeting
- * decisions not done, due on or before a day) and `agenda` (what a group's
+ * decisions not done or dropped, due on or before a day) and `agenda` (what a group's
  * next meeting goes through). Read-only. Records are opened in memory as
  * `find` does; every row is encoded into a buffer of its own, kept sorted
  * and bounded, and wiped when let go, so no plaintext outlives the request.
