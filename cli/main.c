@@ -67,6 +67,12 @@ static const struct ssp_opt case_escalate_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt retention_hold_opts[] = {
+    {"reason", "TEXT", "the record-keeping duty that requires it (required)", NULL},
+    {"until", "DATE", "the day the hold ends, if known", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt list_opts[] = {
     {"scope", "S", "only records of scope S", NULL},
     {"where", "FIELD=VALUE",
@@ -301,6 +307,22 @@ static const struct ssp_cmd cmds[] = {
      "content. Run it on a node that holds both scopes (the central): an area\n"
      "node records the decision and the secretariat escalates.\n",
      case_escalate_opts, 1, 1, ssp_cmd_case_escalate},
+    {"retention rules", "", "show how long each kind of record is kept",
+     "The rules and their values on this node: concerns that never became a case,\n"
+     "closed cases, minutes, incidents, escalation traces and persons, each counted\n"
+     "from its last change, a date of its own or the person's birth year. Change a\n"
+     "value in ssp.conf, section [retention]; 0 keeps those records.\n",
+     NULL, 0, 0, ssp_cmd_retention_rules},
+    {"retention list", "[--scope S]", "list the records whose retention has expired, and why",
+     "Each record with the rule it expired by and the day. Plans and notes go with\n"
+     "the record they belong to, concerns and cases with their person (\"with ID\").\n"
+     "A record under a hold is listed as HELD, and so is what it belongs to.\n",
+     scope_opts, 0, 0, ssp_cmd_retention_list},
+    {"retention hold", "ID --reason TEXT [--until DATE]",
+     "keep a record beyond its retention, for a record-keeping duty",
+     "Writes a hold record in the record's scope. To release it, delete the hold\n"
+     "('ssp delete HOLD_ID').\n",
+     retention_hold_opts, 1, 1, ssp_cmd_retention_hold},
     {"history", "ID", "show every version of a record, oldest first", NULL, NULL, 1, 1,
      ssp_cmd_history},
     {"import", "FILE [--batch N] [--skip N] [--progress]", "add records from a JSON lines file",

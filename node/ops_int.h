@@ -97,6 +97,14 @@ ssp_err ssp_op_case_open(struct ssp_ops_ctx *ctx, struct ssp_slice params, struc
 ssp_err ssp_op_case_escalate(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                              struct ssp_diag *d);
 
+/* ops_retention.c: how long records are kept. */
+ssp_err ssp_op_retention_rules(struct ssp_ops_ctx *ctx, struct ssp_slice params,
+                               struct ssp_mpw *out, struct ssp_diag *d);
+ssp_err ssp_op_retention_list(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                              struct ssp_diag *d);
+ssp_err ssp_op_retention_hold(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                              struct ssp_diag *d);
+
 /* ops_find.c: the text search. */
 ssp_err ssp_op_find(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                     struct ssp_diag *d);

@@ -419,6 +419,12 @@ static const struct ssp_field_def escalation_fields[] = {
     DATE("date", REQ, "the day the case was escalated"),
 };
 
+static const struct ssp_field_def hold_fields[] = {
+    REF("record", REQ, NULL, "the record kept beyond its retention (any type)"),
+    TEXT("reason", REQ, MEDIUM, "the record-keeping duty that requires it, e.g. a complaint"),
+    DATE("until", OPT, "the day the hold ends, if known"),
+};
+
 static const char *const member_summary[] = {"name", "org", "title", NULL};
 static const char *const group_summary[] = {"name", "level", NULL};
 static const char *const person_summary[] = {"alias", "birth_year", "school", NULL};
@@ -430,6 +436,7 @@ static const char *const meeting_summary[] = {"date", "group", "place", NULL};
 static const char *const activity_summary[] = {"date", "kind", "prevention", "title", NULL};
 static const char *const incident_summary[] = {"date", "place", "status", NULL};
 static const char *const annual_plan_summary[] = {"year", NULL};
+static const char *const hold_summary[] = {"record", "until", "reason", NULL};
 static const char *const escalation_summary[] = {"date", "to", "level", "track", NULL};
 
 static const struct ssp_type_def member_type = {
@@ -528,10 +535,18 @@ static const struct ssp_type_def escalation_type = {
     .summary = escalation_summary,
 };
 
+/* A record-keeping duty that keeps a record beyond its retention (ssp retention hold). */
+static const struct ssp_type_def hold_type = {
+    .name = "hold",
+    .help = "keeps a record beyond its retention, for a record-keeping duty",
+    FIELDS(hold_fields),
+    .summary = hold_summary,
+};
+
 const struct ssp_type_def *const ssp_schema_types[] = {
-    &member_type,   &group_type,    &person_type,      &concern_type,
-    &case_type,     &plan_type,     &note_type,        &meeting_type,
-    &activity_type, &incident_type, &annual_plan_type, &escalation_type,
+    &member_type,      &group_type,      &person_type,  &concern_type,  &case_type,
+    &plan_type,        &note_type,       &meeting_type, &activity_type, &incident_type,
+    &annual_plan_type, &escalation_type, &hold_type,
 };
 
 const size_t ssp_schema_ntypes = sizeof(ssp_schema_types) / sizeof(ssp_schema_types[0]);

@@ -361,9 +361,9 @@ check_field_defs(const struct ssp_field_def *fields, size_t n)
 static void
 test_table_is_sane(void)
 {
-    static const char *const names[] = {"member",   "group",    "person",      "concern",
-                                        "case",     "plan",     "note",        "meeting",
-                                        "activity", "incident", "annual_plan", "escalation"};
+    static const char *const names[] = {
+        "member",  "group",    "person",   "concern",     "case",       "plan", "note",
+        "meeting", "activity", "incident", "annual_plan", "escalation", "hold"};
     CHECK_INT(ssp_schema_ntypes, sizeof names / sizeof names[0]);
     for (size_t i = 0; i < ssp_schema_ntypes; i++) {
         const struct ssp_type_def *t = ssp_schema_types[i];
@@ -406,8 +406,9 @@ test_unknown_type(void)
     struct ssp_diag d = {""};
     char long_name[100];
     CHECK_INT(ssp_schema_unknown_type(SSP_SLICE_STR("widget"), &d), SSP_ERR_SCHEMA);
-    CHECK_STR(d.msg, "unknown record type 'widget'; types: member, group, person, concern, "
-                     "case, plan, note, meeting, activity, incident, annual_plan, escalation");
+    CHECK_STR(d.msg,
+              "unknown record type 'widget'; types: member, group, person, concern, "
+              "case, plan, note, meeting, activity, incident, annual_plan, escalation, hold");
     memset(&d, 0, sizeof d);
     CHECK_INT(ssp_schema_unknown_type(SSP_SLICE_STR("a\nb\xff"), &d), SSP_ERR_SCHEMA);
     CHECK_CONTAINS(d.msg, "unknown record type 'a?b?';");
