@@ -92,6 +92,8 @@ struct scan {
     uint64_t ops, records, carved_commits, carved_ops, carved_records, unopened;
 };
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
 static void
 die(const char *fmt, ...)
 {
