@@ -137,6 +137,15 @@ int ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_due(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_agenda(struct ssp_cli *cli, const struct ssp_args *a);
 
+/* cmd_retention.c: how long records are kept. */
+int ssp_cmd_retention_rules(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_retention_list(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_retention_hold(struct ssp_cli *cli, const struct ssp_args *a);
+
+/* cmd_case.c: cases. */
+int ssp_cmd_case_open(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_case_escalate(struct ssp_cli *cli, const struct ssp_args *a);
+
 /* cmd_net.c: the network. */
 int ssp_cmd_scope_add(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_enrol(struct ssp_cli *cli, const struct ssp_args *a);

@@ -6,6 +6,7 @@
  * sspd parses and checks them, so the rules live in one place (the node's
  * schema table) and an error names the field and what is allowed.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,7 +47,7 @@ run_on_id(struct ssp_cli *cli, const char *op, const char *id, ssp_out_fn print)
  */
 static int
 run_write(struct ssp_cli *cli, const char *op, const char *key, const struct ssp_args *a,
-          const char *scope, char *national_id)
+          const char *scope, char *national_id, ssp_out_fn print)
 {
     struct ssp_diag d = {{0}};
     struct ssp_buf b;
@@ -65,7 +66,7 @@ run_write(struct ssp_cli *cli, const char *op, const char *key, const struct ssp
     if (rc != SSP_OK)
         status = assigns_failed(rc, &d);
     else
-        status = ssp_cli_run(cli, op, &w, ssp_out_record);
+        status = ssp_cli_run(cli, op, &w, print);
     /* The daemon turns a national id into a pid; the raw id stays in no memory of ours. */
     if (national_id != NULL) {
         ssp_cli_wipe(national_id, strlen(national_id));
@@ -75,17 +76,85 @@ run_write(struct ssp_cli *cli, const char *op, const char *key, const struct ssp
     return status;
 }
 
+/* One possible duplicate of an added person, as a warning line. */
+static ssp_err
+warn_duplicate(struct ssp_mp *c)
+{
+    struct ssp_slice id, scope, alias, match, year = {NULL, 0};
+    const struct ssp_mp_key keys[] = {
+        {"id", SSP_AS_STR, true, &id},       {"scope", SSP_AS_STR, true, &scope},
+        {"alias", SSP_AS_STR, true, &alias}, {"birth_year", SSP_AS_RAW, false, &year},
+        {"match", SSP_AS_STR, true, &match},
+    };
+    char cells[4][64];
+    int64_t y = 0;
+    struct ssp_mp yc;
+    ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mp_init(&yc, year);
+    ssp_out_safe_copy(cells[0], sizeof cells[0], id);
+    ssp_out_safe_copy(cells[1], sizeof cells[1], scope);
+    ssp_out_safe_copy(cells[2], sizeof cells[2], alias);
+    ssp_out_safe_copy(cells[3], sizeof cells[3], match);
+    if (ssp_mp_int(&yc, &y) == SSP_OK)
+        fprintf(stderr,
+                "ssp: warning: probably the same young person: %s (%s, %s, born %" PRId64
+                "; same %s)\n",
+                cells[0], cells[1], cells[2], y, cells[3]);
+    else
+        fprintf(stderr, "ssp: warning: probably the same young person: %s (%s, %s; same %s)\n",
+                cells[0], cells[1], cells[2], cells[3]);
+    return SSP_OK;
+}
+
+/* An added record; for a person, the persons it probably duplicates, warned about on stderr. */
+static ssp_err
+print_added(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_slice raw, id, dups = {NULL, 0};
+    const struct ssp_mp_key keys[] = {
+        {"id", SSP_AS_STR, true, &id},
+        {"possible_duplicates", SSP_AS_ARRAY, false, &dups},
+    };
+    struct ssp_mp r;
+    uint32_t n = 0;
+    char cell[64];
+    if (ssp_mp_raw(c, &raw) != SSP_OK)
+        return ssp_out_bad_result(SSP_ERR_PROTO, d);
+    ssp_mp_init(&r, raw);
+    ssp_err rc = ssp_out_record(&r, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mp_init(&r, raw);
+    rc = ssp_mp_read_map(&r, keys, sizeof keys / sizeof keys[0], false, NULL);
+    ssp_mp_init(&r, dups);
+    if (rc == SSP_OK && dups.p != NULL)
+        rc = ssp_mp_array(&r, &n);
+    for (uint32_t i = 0; i < n && rc == SSP_OK; i++)
+        rc = warn_duplicate(&r);
+    if (rc != SSP_OK)
+        return ssp_out_bad_result(rc, d);
+    ssp_out_safe_copy(cell, sizeof cell, id);
+    if (n > 0)
+        fprintf(stderr,
+                "ssp: warning: if it is, keep the older record and delete this one: 'ssp "
+                "delete %s'\n",
+                cell);
+    return SSP_OK;
+}
+
 int
 ssp_cmd_add(struct ssp_cli *cli, const struct ssp_args *a)
 {
     return run_write(cli, "add", "type", a, ssp_args_get(a, "scope"),
-                     (char *)ssp_args_get(a, "national-id"));
+                     (char *)ssp_args_get(a, "national-id"), print_added);
 }
 
 int
 ssp_cmd_set(struct ssp_cli *cli, const struct ssp_args *a)
 {
-    return run_write(cli, "set", "id", a, NULL, NULL);
+    return run_write(cli, "set", "id", a, NULL, NULL, ssp_out_record);
 }
 
 int

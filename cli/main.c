@@ -54,6 +54,25 @@ static const struct ssp_opt add_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt case_open_opts[] = {
+    {"from", "CONCERN_ID", "the concern the case is opened from (required)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt case_escalate_opts[] = {
+    {"level", "N", "the level the case escalates to", "3|4"},
+    {"ssp-plus", NULL, "move the case to the SSP+ track (ages 18-25)", NULL},
+    {"group", "GROUP_ID", "the coordination group that takes the case over", NULL},
+    {"date", "DATE", "the day of the decision (default: today)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt retention_hold_opts[] = {
+    {"reason", "TEXT", "the record-keeping duty that requires it (required)", NULL},
+    {"until", "DATE", "the day the hold ends, if known", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt list_opts[] = {
     {"scope", "S", "only records of scope S", NULL},
     {"where", "FIELD=VALUE",
@@ -310,6 +329,37 @@ static const struct ssp_cmd cmds[] = {
      "group's earlier meetings, else every area scope this node reads. --json\n"
      "prints a map with last_meeting, concerns, cases and due.\n",
      agenda_opts, 1, 1, ssp_cmd_agenda},
+    {"case open", "--from CONCERN_ID [field=value...]", "open a case from a concern and show it",
+     "The case takes the concern's person, level, legal basis and consent, track\n"
+     "ssp, opened today and status open, and lists the concern; field=value sets\n"
+     "or replaces any of them (e.g. coordinator=MEMBER_ID track=ssp_plus). The\n"
+     "concern is marked case_opened in the same write: both happen, or neither.\n",
+     case_open_opts, 0, SIZE_MAX, ssp_cmd_case_open},
+    {"case escalate", "ID (--level 3|4 | --ssp-plus) [--group GROUP_ID] [--date DATE]",
+     "move a case to the coordination group (scope central)",
+     "Levels 3-4 (repeated serious or violent crime) and SSP+ cases are handled by\n"
+     "the coordination group. The case, its plans and the notes about them move\n"
+     "to scope central with new ids, in one write; the area keeps an escalation\n"
+     "record that says when, to whom and the case's new id, but none of its\n"
+     "content. Run it on a node that holds both scopes (the central): an area\n"
+     "node records the decision and the secretariat escalates.\n",
+     case_escalate_opts, 1, 1, ssp_cmd_case_escalate},
+    {"retention rules", "", "show how long each kind of record is kept",
+     "The rules and their values on this node: concerns that never became a case,\n"
+     "closed cases, minutes, incidents, escalation traces and persons, each counted\n"
+     "from its last change, a date of its own or the person's birth year. Change a\n"
+     "value in ssp.conf, section [retention]; 0 keeps those records.\n",
+     NULL, 0, 0, ssp_cmd_retention_rules},
+    {"retention list", "[--scope S]", "list the records whose retention has expired, and why",
+     "Each record with the rule it expired by and the day. Plans and notes go with\n"
+     "the record they belong to, concerns and cases with their person (\"with ID\").\n"
+     "A record under a hold is listed as HELD, and so is what it belongs to.\n",
+     scope_opts, 0, 0, ssp_cmd_retention_list},
+    {"retention hold", "ID --reason TEXT [--until DATE]",
+     "keep a record beyond its retention, for a record-keeping duty",
+     "Writes a hold record in the record's scope. To release it, delete the hold\n"
+     "('ssp delete HOLD_ID').\n",
+     retention_hold_opts, 1, 1, ssp_cmd_retention_hold},
     {"history", "ID", "show every version of a record, oldest first", NULL, NULL, 1, 1,
      ssp_cmd_history},
     {"import", "FILE [--batch N] [--skip N] [--progress]", "add records from a JSON lines file",

@@ -314,7 +314,8 @@ open_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
         if (type->scope != NULL && !ssp_slice_eq_str(scope, type->scope))
             return refuse(ctx, h, SSP_ERR_PROTO, "op %u puts a %s record in scope '%s'", i,
                           type->name, h->scope);
-        if (type->append_only && body->action != SSP_ACT_CREATE)
+        /* An append-only record is never changed; it is deleted when it moves scope. */
+        if (type->append_only && body->action == SSP_ACT_UPDATE)
             return refuse(ctx, h, SSP_ERR_PROTO, "op %u changes an append-only %s record", i,
                           type->name);
         struct ssp_diag why = {{0}};

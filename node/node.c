@@ -400,13 +400,29 @@ lookup_birth_year(void *vl, const uint8_t id[SSP_RECORD_ID_LEN], int64_t *year)
     return rc == SSP_ERR_NOMEM || rc == SSP_ERR_IO ? rc : SSP_OK;
 }
 
+/* The local calendar day of the node's clock. */
+static struct tm
+today_tm(void)
+{
+    time_t now = (time_t)(ssp_wall_ms() / 1000);
+    struct tm tm = {.tm_year = 70, .tm_mday = 1};
+    if (localtime_r(&now, &tm) == NULL)
+        tm = (struct tm){.tm_year = 70, .tm_mday = 1};
+    return tm;
+}
+
 /* The calendar year of the writer's clock, for the write-time rules. */
 static int
 today_year(void)
 {
-    char day[11];
-    ssp_wall_day(day);
-    return (day[0] - '0') * 1000 + (day[1] - '0') * 100 + (day[2] - '0') * 10 + (day[3] - '0');
+    return today_tm().tm_year + 1900;
+}
+
+void
+ssp_node_today(char out[SSP_DATE_LEN + 1])
+{
+    struct tm tm = today_tm();
+    strftime(out, SSP_DATE_LEN + 1, "%Y-%m-%d", &tm);
 }
 
 /*
@@ -534,8 +550,8 @@ scope_commit_for(struct write_ctx *ctx, struct ssp_slice scope, struct scope_com
  * one, so a node's ids only increase: LMDB appends them instead of splitting
  * pages, which keeps bulk imports dense and fast.
  */
-static void
-new_record_id(struct ssp_node *n, uint8_t id[SSP_RECORD_ID_LEN])
+void
+ssp_node_new_id(struct ssp_node *n, uint8_t id[SSP_RECORD_ID_LEN])
 {
     uint64_t ms = ssp_wall_ms();
     for (int i = 0; i < 6; i++)
@@ -583,7 +599,7 @@ prepare_record(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write 
         if (w->has_id)
             memcpy(r->id, w->id, SSP_RECORD_ID_LEN);
         else
-            new_record_id(n, r->id);
+            ssp_node_new_id(n, r->id);
         if (ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(r->id, SSP_RECORD_ID_LEN), &stored) ==
             SSP_OK) {
             ssp_record_id_format(r->id, idtext);
@@ -605,7 +621,7 @@ prepare_record(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write 
     *type = ssp_schema_find(cstr(r->type));
     if (*type == NULL)
         return ssp_schema_unknown_type(cstr(r->type), d);
-    if ((*type)->append_only)
+    if ((*type)->append_only && !(w->move && w->action == SSP_ACT_DELETE))
         return ssp_diag_set(d, SSP_ERR_DENIED,
                             "%s records cannot be changed or deleted after they are made; add "
                             "another %s instead",
@@ -723,7 +739,7 @@ ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t, const struct ssp_b
             rc = finish_commit(&ctx, t, sc);
         if (rc == SSP_OK && !sc->open)
             rc = begin_commit(&ctx, t, sc, cstr(SSP_ROSTER_SCOPE), d);
-        new_record_id(n, id);
+        ssp_node_new_id(n, id);
         if (rc == SSP_OK)
             rc = ssp_commit_add(&sc->b, id, SSP_BUF_SLICE(&bodies[i]));
         struct ssp_roster_applied done;

@@ -97,6 +97,8 @@ struct ssp_write {
      */
     bool resolve;
     bool keep_record;
+    /* A delete that moves the record to another scope (escalation): append-only records too. */
+    bool move;
     struct ssp_slice type;  /* create */
     struct ssp_slice scope; /* create; empty for the default scope */
     uint8_t id[SSP_RECORD_ID_LEN];
@@ -113,6 +115,12 @@ struct ssp_write {
 SSP_MUST_CHECK ssp_err ssp_node_write(struct ssp_node *n, const struct ssp_write *w, size_t count,
                                       uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t *failed,
                                       struct ssp_diag *d);
+
+/* A new record id, for a create that must be referred to before it is written (has_id). */
+void ssp_node_new_id(struct ssp_node *n, uint8_t id[SSP_RECORD_ID_LEN]);
+
+/* Today on the node's clock, in local time, as YYYY-MM-DD. */
+void ssp_node_today(char out[SSP_DATE_LEN + 1]);
 
 /* Reads record id into r (deleted records too: check r->deleted). */
 SSP_MUST_CHECK ssp_err ssp_node_get(struct ssp_node *n, const uint8_t id[SSP_RECORD_ID_LEN],

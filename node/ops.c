@@ -51,8 +51,8 @@ ssp_ops_params(struct ssp_slice params, const struct ssp_mp_key *table, size_t n
     return rc;
 }
 
-static ssp_err
-parse_id(struct ssp_slice s, uint8_t id[SSP_RECORD_ID_LEN], struct ssp_diag *d)
+ssp_err
+ssp_ops_parse_id(struct ssp_slice s, uint8_t id[SSP_RECORD_ID_LEN], struct ssp_diag *d)
 {
     if (ssp_record_id_parse(s, id) == SSP_OK)
         return SSP_OK;
@@ -103,12 +103,15 @@ write_conflict(struct ssp_mpw *w, struct ssp_slice field, struct ssp_slice value
     ssp_ops_write_time(w, ssp_hlc_ms(ver->hlc));
 }
 
-/* Writes a record object (PROTOCOL.md); refs, if not NULL, is an encoded map to add as "refs". */
+/*
+ * Writes a record object (PROTOCOL.md); refs, if not NULL, is an encoded map
+ * to add as "refs"; the caller writes nextra more pairs after it.
+ */
 static void
 write_record(struct ssp_mpw *w, const struct ssp_record *r, struct ssp_buf *scratch,
-             const struct ssp_buf *refs)
+             const struct ssp_buf *refs, uint32_t nextra)
 {
-    ssp_mpw_map(w, refs != NULL ? 10 : 9);
+    ssp_mpw_map(w, (refs != NULL ? 10 : 9) + nextra);
     if (refs != NULL) {
         ssp_mpw_cstr(w, "refs");
         ssp_mpw_raw(w, SSP_BUF_SLICE(refs));
@@ -275,10 +278,10 @@ write_ref_labels(struct ssp_ops_ctx *ctx, const struct ssp_record *r, struct ssp
     return w.err;
 }
 
-/* Reads record id and writes it as the result, with the labels of what it refers to. */
-static ssp_err
-result_record(struct ssp_ops_ctx *ctx, const uint8_t id[SSP_RECORD_ID_LEN], struct ssp_mpw *out,
-              struct ssp_diag *d)
+ssp_err
+ssp_ops_result_record(struct ssp_ops_ctx *ctx, const uint8_t id[SSP_RECORD_ID_LEN],
+                      struct ssp_slice extra, uint32_t nextra, struct ssp_mpw *out,
+                      struct ssp_diag *d)
 {
     struct ssp_record r;
     struct ssp_buf scratch, refs;
@@ -289,7 +292,9 @@ result_record(struct ssp_ops_ctx *ctx, const uint8_t id[SSP_RECORD_ID_LEN], stru
     if (rc == SSP_OK)
         rc = write_ref_labels(ctx, &r, &scratch, &refs);
     if (rc == SSP_OK)
-        write_record(out, &r, &scratch, &refs);
+        write_record(out, &r, &scratch, &refs, nextra);
+    if (rc == SSP_OK)
+        ssp_mpw_raw(out, extra);
     ssp_buf_fini(&refs);
     ssp_buf_fini(&scratch);
     ssp_record_fini(&r);
@@ -304,7 +309,7 @@ write_and_show(struct ssp_ops_ctx *ctx, const struct ssp_write *w, struct ssp_mp
     uint8_t id[1][SSP_RECORD_ID_LEN];
     size_t failed;
     ssp_err rc = ssp_node_write(ctx->node, w, 1, id, &failed, d);
-    return rc == SSP_OK ? result_record(ctx, id[0], out, d) : rc;
+    return rc == SSP_OK ? ssp_ops_result_record(ctx, id[0], SSP_SLICE(NULL, 0), 0, out, d) : rc;
 }
 
 /* ---- operations ---- */
@@ -481,7 +486,9 @@ op_add(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, st
         rc = ssp_ops_person_fields(ctx, w.type, w.fields, nid, &fields, d);
         w.fields = SSP_BUF_SLICE(&fields);
     }
-    if (rc == SSP_OK)
+    if (rc == SSP_OK && ssp_slice_eq_str(w.type, "person"))
+        rc = ssp_ops_add_person(ctx, &w, out, d);
+    else if (rc == SSP_OK)
         rc = write_and_show(ctx, &w, out, d);
     ssp_buf_fini(&fields);
     return rc;
@@ -498,7 +505,7 @@ op_set(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, st
     };
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_id(id, w.id, d);
+        rc = ssp_ops_parse_id(id, w.id, d);
     return rc == SSP_OK ? write_and_show(ctx, &w, out, d) : rc;
 }
 
@@ -516,7 +523,7 @@ op_resolve(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
     };
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_id(id, w.id, d);
+        rc = ssp_ops_parse_id(id, w.id, d);
     w.fields = map_or_empty(fields);
     return rc == SSP_OK ? write_and_show(ctx, &w, out, d) : rc;
 }
@@ -539,7 +546,7 @@ op_note(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
     ssp_buf_init(&fields);
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_id(idtext, id, d);
+        rc = ssp_ops_parse_id(idtext, id, d);
     if (rc == SSP_OK)
         rc = ssp_node_get(ctx->node, id, &about, d);
     if (rc == SSP_OK && about.deleted)
@@ -556,7 +563,9 @@ op_note(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
         rc = fw.err;
         w.fields = SSP_BUF_SLICE(&fields);
     }
-    if (rc == SSP_OK)
+    if (rc == SSP_OK && ssp_slice_eq_str(w.type, "person"))
+        rc = ssp_ops_add_person(ctx, &w, out, d);
+    else if (rc == SSP_OK)
         rc = write_and_show(ctx, &w, out, d);
     ssp_buf_fini(&fields);
     ssp_record_fini(&about);
@@ -572,7 +581,7 @@ op_delete(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
     size_t failed;
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_id(id, w.id, d);
+        rc = ssp_ops_parse_id(id, w.id, d);
     if (rc == SSP_OK)
         rc = ssp_node_write(ctx->node, &w, 1, NULL, &failed, d);
     if (rc != SSP_OK)
@@ -593,8 +602,8 @@ op_show(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, s
     uint8_t id[SSP_RECORD_ID_LEN];
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_id(text, id, d);
-    return rc == SSP_OK ? result_record(ctx, id, out, d) : rc;
+        rc = ssp_ops_parse_id(text, id, d);
+    return rc == SSP_OK ? ssp_ops_result_record(ctx, id, SSP_SLICE(NULL, 0), 0, out, d) : rc;
 }
 
 struct list_ctx {
@@ -663,7 +672,7 @@ list_one(void *vctx, const struct ssp_record *r, bool *taken)
         return SSP_ERR_AGAIN;
     *taken = matches(lc, r);
     if (*taken) {
-        write_record(lc->w, r, &lc->scratch, NULL);
+        write_record(lc->w, r, &lc->scratch, NULL, 0);
         lc->count++;
     }
     return lc->w->err;
@@ -783,7 +792,7 @@ op_history(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
     ssp_mpw_init(&iw, &items);
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
-        rc = parse_id(text, id, d);
+        rc = ssp_ops_parse_id(text, id, d);
     if (rc == SSP_OK)
         rc = ssp_node_history(ctx->node, id, history_one, &hc, d);
     if (rc == SSP_OK) {
@@ -811,7 +820,7 @@ conflicts_one(void *vctx, const struct ssp_record *r, bool *taken)
     /* A page must fit in one frame, as for list. */
     if (cc->count > 0 && cc->w->buf->n >= LIST_PAGE_BYTES)
         return SSP_ERR_AGAIN;
-    write_record(cc->w, r, &cc->scratch, NULL);
+    write_record(cc->w, r, &cc->scratch, NULL, 0);
     cc->count++;
     *taken = true;
     return cc->w->err;
@@ -1014,6 +1023,11 @@ static const struct {
     {"person_find", ssp_op_person_find, true},
     {"due", ssp_op_due, true},
     {"agenda", ssp_op_agenda, true},
+    {"case_open", ssp_op_case_open, true},
+    {"case_escalate", ssp_op_case_escalate, true},
+    {"retention_rules", ssp_op_retention_rules, false},
+    {"retention_list", ssp_op_retention_list, true},
+    {"retention_hold", ssp_op_retention_hold, true},
     {"history", op_history, true},
     {"import", op_import, true},
     {"verify", op_verify, false},

@@ -19,12 +19,22 @@ SSP_MUST_CHECK ssp_err ssp_ops_params(struct ssp_slice params, const struct ssp_
 #define PARAMS(params, table, d)                                                                   \
     ssp_ops_params((params), (table), sizeof(table) / sizeof((table)[0]), (d))
 
+/* Reads a record id, or says what one looks like. */
+SSP_MUST_CHECK ssp_err ssp_ops_parse_id(struct ssp_slice s, uint8_t id[SSP_RECORD_ID_LEN],
+                                        struct ssp_diag *d);
+
 /* Writes ms since the epoch as ISO 8601 UTC. */
 void ssp_ops_write_time(struct ssp_mpw *w, uint64_t ms);
 void ssp_ops_write_node_id(struct ssp_mpw *w, const uint8_t id[SSP_PK_LEN]);
 
-/* The str field name of r in *s (borrowed from r); false when absent or not a str. */
-bool ssp_ops_field_str(const struct ssp_record *r, const char *name, struct ssp_slice *s);
+/*
+ * Reads record id and writes it as the result, with the labels of what it
+ * refers to, and nextra more key/value pairs, encoded in extra.
+ */
+SSP_MUST_CHECK ssp_err ssp_ops_result_record(struct ssp_ops_ctx *ctx,
+                                             const uint8_t id[SSP_RECORD_ID_LEN],
+                                             struct ssp_slice extra, uint32_t nextra,
+                                             struct ssp_mpw *out, struct ssp_diag *d);
 
 /* ops_person.c: persons. */
 /*
@@ -37,6 +47,16 @@ SSP_MUST_CHECK ssp_err ssp_ops_person_pid(struct ssp_ops_ctx *ctx, struct ssp_sl
 SSP_MUST_CHECK ssp_err ssp_ops_person_fields(struct ssp_ops_ctx *ctx, struct ssp_slice type,
                                              struct ssp_slice fields, struct ssp_slice national_id,
                                              struct ssp_buf *out, struct ssp_diag *d);
+/*
+ * Adds the person w describes and answers with the record and, as
+ * "possible_duplicates", the persons this node reads who are probably the
+ * same young person (PROTOCOL.md).
+ */
+SSP_MUST_CHECK ssp_err ssp_ops_add_person(struct ssp_ops_ctx *ctx, const struct ssp_write *w,
+                                          struct ssp_mpw *out, struct ssp_diag *d);
+/* Field name of r as a string or an integer; false when it is absent or of another kind. */
+bool ssp_ops_field_str(const struct ssp_record *r, const char *name, struct ssp_slice *s);
+bool ssp_ops_field_int(const struct ssp_record *r, const char *name, int64_t *i);
 ssp_err ssp_op_person_find(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                            struct ssp_diag *d);
 
@@ -70,6 +90,20 @@ ssp_err ssp_op_sync(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp
                     struct ssp_diag *d);
 ssp_err ssp_op_recover(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                        struct ssp_diag *d);
+
+/* ops_case.c: cases opened from concerns and escalated. */
+ssp_err ssp_op_case_open(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                         struct ssp_diag *d);
+ssp_err ssp_op_case_escalate(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                             struct ssp_diag *d);
+
+/* ops_retention.c: how long records are kept. */
+ssp_err ssp_op_retention_rules(struct ssp_ops_ctx *ctx, struct ssp_slice params,
+                               struct ssp_mpw *out, struct ssp_diag *d);
+ssp_err ssp_op_retention_list(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                              struct ssp_diag *d);
+ssp_err ssp_op_retention_hold(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                              struct ssp_diag *d);
 
 /* ops_find.c: the text search. */
 /*

@@ -15,6 +15,8 @@
 
 #define PERSON_PAGE_MAX 1000
 #define ALIAS_MAX 200
+/* The possible duplicates an added person is shown. */
+#define TWINS_MAX 10
 /* The pid key is the network key of the first epoch: a rotation must not change every pid. */
 #define PID_KEY_EPOCH 1
 
@@ -101,9 +103,8 @@ ssp_ops_field_str(const struct ssp_record *r, const char *name, struct ssp_slice
     return ssp_mp_str(&c, s) == SSP_OK;
 }
 
-/* Field name of r as an integer; false when absent. */
-static bool
-field_int(const struct ssp_record *r, const char *name, int64_t *i)
+bool
+ssp_ops_field_int(const struct ssp_record *r, const char *name, int64_t *i)
 {
     const struct ssp_rec_field *v = ssp_record_field(r, SSP_SLICE(name, strlen(name)));
     struct ssp_mp c;
@@ -113,34 +114,122 @@ field_int(const struct ssp_record *r, const char *name, int64_t *i)
     return ssp_mp_int(&c, i) == SSP_OK;
 }
 
+/* Writes person r as {id, scope, alias, birth_year} and, if match is not NULL, how it matched. */
+static void
+write_person(struct ssp_mpw *w, const struct ssp_record *r, const char *match)
+{
+    struct ssp_slice alias = {NULL, 0};
+    int64_t year = 0;
+    bool has_year = ssp_ops_field_int(r, "birth_year", &year);
+    (void)ssp_ops_field_str(r, "alias", &alias);
+    ssp_mpw_map(w, match != NULL ? 5 : 4);
+    ssp_mpw_cstr(w, "id");
+    ssp_record_id_write(w, r->id);
+    ssp_mpw_cstr(w, "scope");
+    ssp_mpw_cstr(w, r->scope);
+    ssp_mpw_cstr(w, "alias");
+    ssp_mpw_str(w, alias.p, alias.n);
+    ssp_mpw_cstr(w, "birth_year");
+    if (has_year)
+        ssp_mpw_int(w, year);
+    else
+        ssp_mpw_nil(w);
+    if (match != NULL) {
+        ssp_mpw_cstr(w, "match");
+        ssp_mpw_cstr(w, match);
+    }
+}
+
 static ssp_err
 person_one(void *vctx, const struct ssp_record *r, bool *taken)
 {
     struct person_ctx *pc = vctx;
-    struct ssp_slice alias = {NULL, 0}, pid;
+    struct ssp_slice alias, pid;
     int64_t year = 0;
-    bool has_alias = ssp_ops_field_str(r, "alias", &alias),
-         has_year = field_int(r, "birth_year", &year);
-    *taken = (pc->alias.n == 0 || (has_alias && starts_folded(alias, pc->alias))) &&
-             (!pc->has_year || (has_year && year == pc->year)) &&
+    *taken = (pc->alias.n == 0 ||
+              (ssp_ops_field_str(r, "alias", &alias) && starts_folded(alias, pc->alias))) &&
+             (!pc->has_year || (ssp_ops_field_int(r, "birth_year", &year) && year == pc->year)) &&
              (!pc->has_pid || (ssp_ops_field_str(r, "pid", &pid) && pid.n == SSP_PID_HEX_LEN &&
                                ssp_equal_ct(pid.p, pc->pid, SSP_PID_HEX_LEN)));
-    if (!*taken)
-        return SSP_OK;
-    ssp_mpw_map(pc->w, 4);
-    ssp_mpw_cstr(pc->w, "id");
-    ssp_record_id_write(pc->w, r->id);
-    ssp_mpw_cstr(pc->w, "scope");
-    ssp_mpw_cstr(pc->w, r->scope);
-    ssp_mpw_cstr(pc->w, "alias");
-    ssp_mpw_str(pc->w, alias.p, alias.n);
-    ssp_mpw_cstr(pc->w, "birth_year");
-    if (has_year)
-        ssp_mpw_int(pc->w, year);
-    else
-        ssp_mpw_nil(pc->w);
-    pc->count++;
+    if (*taken) {
+        write_person(pc->w, r, NULL);
+        pc->count++;
+    }
     return pc->w->err;
+}
+
+/*
+ * Who a new person probably is already: another person with the same pid,
+ * or with the same alias (letters in any case) and the same birth year, or
+ * no birth year on one side.
+ */
+struct twin_ctx {
+    const struct ssp_record *added;
+    struct ssp_mpw *w;
+    uint32_t count;
+};
+
+static ssp_err
+twin_one(void *vctx, const struct ssp_record *r, bool *taken)
+{
+    struct twin_ctx *tc = vctx;
+    const struct ssp_record *a = tc->added;
+    struct ssp_slice x, y;
+    int64_t xy = 0, yy = 0;
+    const char *match = NULL;
+    if (memcmp(r->id, a->id, SSP_RECORD_ID_LEN) == 0)
+        return SSP_OK;
+    if (ssp_ops_field_str(a, "pid", &x) && ssp_ops_field_str(r, "pid", &y) && x.n == y.n &&
+        ssp_equal_ct(x.p, y.p, x.n))
+        match = "national id";
+    else if (ssp_ops_field_str(a, "alias", &x) && ssp_ops_field_str(r, "alias", &y) && x.n == y.n &&
+             starts_folded(x, y) &&
+             (!ssp_ops_field_int(a, "birth_year", &xy) ||
+              !ssp_ops_field_int(r, "birth_year", &yy) || xy == yy))
+        match = "alias and birth year";
+    *taken = match != NULL;
+    if (*taken) {
+        write_person(tc->w, r, match);
+        tc->count++;
+    }
+    return tc->w->err;
+}
+
+ssp_err
+ssp_ops_add_person(struct ssp_ops_ctx *ctx, const struct ssp_write *w, struct ssp_mpw *out,
+                   struct ssp_diag *d)
+{
+    uint8_t id[1][SSP_RECORD_ID_LEN], next[SSP_RECORD_ID_LEN];
+    struct ssp_record added;
+    struct ssp_buf twins;
+    struct ssp_mpw tw;
+    struct twin_ctx tc = {.added = &added, .w = &tw};
+    bool more = false;
+    size_t failed;
+    ssp_record_init(&added);
+    ssp_buf_init(&twins);
+    ssp_mpw_init(&tw, &twins);
+    ssp_err rc = ssp_node_write(ctx->node, w, 1, id, &failed, d);
+    if (rc == SSP_OK)
+        rc = ssp_node_get(ctx->node, id[0], &added, d);
+    if (rc == SSP_OK)
+        rc = ssp_node_list(ctx->node, SSP_SLICE("person", 6), SSP_SLICE(NULL, 0), NULL, TWINS_MAX,
+                           twin_one, &tc, &more, next, d);
+    if (rc == SSP_OK) {
+        struct ssp_buf all;
+        struct ssp_mpw aw;
+        ssp_buf_init(&all);
+        ssp_mpw_init(&aw, &all);
+        ssp_mpw_cstr(&aw, "possible_duplicates");
+        ssp_mpw_array(&aw, tc.count);
+        ssp_mpw_raw(&aw, SSP_BUF_SLICE(&twins));
+        rc = aw.err != SSP_OK ? ssp_diag_set(d, aw.err, "out of memory")
+                              : ssp_ops_result_record(ctx, id[0], SSP_BUF_SLICE(&all), 1, out, d);
+        ssp_buf_fini(&all);
+    }
+    ssp_buf_fini(&twins);
+    ssp_record_fini(&added);
+    return rc;
 }
 
 ssp_err

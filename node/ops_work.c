@@ -12,7 +12,6 @@
 #include "node/crypto/crypto.h"
 #include "node/crypto/keyring.h"
 #include "node/domain/schema.h"
-#include "node/log/hlc.h"
 #include "node/node.h"
 #include "node/ops_int.h"
 
@@ -28,7 +27,7 @@
 /* Bytes of a description shown (widened to a whole last character), "..." after. */
 #define EXCERPT_MAX 76
 #define KEY_MAX 32
-#define DATE_LEN 10
+#define DATE_LEN SSP_DATE_LEN
 #define SCOPES_MAX SSP_KEYRING_MAX_KEYS
 
 /* Rows sorted by key, at most cap of them; total counts every row offered. */
@@ -392,7 +391,7 @@ ssp_op_due(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out
     char day[DATE_LEN + 1], near[DATE_LEN + 1], until[DATE_LEN + 1];
     char one[1][SSP_SCOPE_MAX + 1];
     ssp_err rc = PARAMS(params, table, d);
-    ssp_wall_day(day);
+    ssp_node_today(day);
     date_add(day, NEAR_DAYS, near);
     if (rc == SSP_OK)
         rc = read_date(before, "before", near, until, d);
@@ -690,7 +689,7 @@ ssp_op_agenda(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *
     struct ssp_buf head;
     struct ssp_mpw hw;
     ssp_err rc = PARAMS(params, table, d);
-    ssp_wall_day(day);
+    ssp_node_today(day);
     if (rc == SSP_OK)
         rc = read_date(date, "date", day, ac.date, d);
     if (rc == SSP_OK)

@@ -367,6 +367,24 @@ ssp_mp_raw(struct ssp_mp *c, struct ssp_slice *raw)
     return SSP_OK;
 }
 
+struct ssp_slice
+ssp_mp_map_get(struct ssp_slice m, struct ssp_slice key)
+{
+    struct ssp_slice none = {NULL, 0}, k, v;
+    struct ssp_mp c;
+    uint32_t n;
+    ssp_mp_init(&c, m);
+    if (ssp_mp_map(&c, &n) != SSP_OK)
+        return none;
+    for (uint32_t i = 0; i < n; i++) {
+        if (ssp_mp_str(&c, &k) != SSP_OK || ssp_mp_raw(&c, &v) != SSP_OK)
+            return none;
+        if (k.n == key.n && (k.n == 0 || memcmp(k.p, key.p, k.n) == 0))
+            return v;
+    }
+    return none;
+}
+
 ssp_err
 ssp_mp_check(struct ssp_slice s)
 {

@@ -77,6 +77,8 @@ SSP_MUST_CHECK ssp_err ssp_mp_scalar(struct ssp_mp *c, struct ssp_mp_value *out)
 SSP_MUST_CHECK ssp_err ssp_mp_skip(struct ssp_mp *c);
 /* Skips one value and returns its encoded bytes. */
 SSP_MUST_CHECK ssp_err ssp_mp_raw(struct ssp_mp *c, struct ssp_slice *raw);
+/* The encoded value of key in the encoded map m; empty when it is absent or m is no map. */
+struct ssp_slice ssp_mp_map_get(struct ssp_slice m, struct ssp_slice key);
 /* Checks that s holds exactly one well-formed value within the depth limit. */
 SSP_MUST_CHECK ssp_err ssp_mp_check(struct ssp_slice s);
 

@@ -86,25 +86,6 @@ static const char *const preventions[] = {"proactive", "reactive", "situational"
 static const char *const age_bands[] = {"0-6", "7-12", "13-17", "18-25", NULL};
 static const char *const incident_statuses[] = {"open", "closed", NULL};
 
-/* The encoded value of field `name` in an encoded map, or an empty slice when it is absent. */
-static struct ssp_slice
-raw_field(struct ssp_slice fields, const char *name)
-{
-    struct ssp_slice none = {NULL, 0}, key, v;
-    struct ssp_mp c;
-    uint32_t n;
-    ssp_mp_init(&c, fields);
-    if (ssp_mp_map(&c, &n) != SSP_OK)
-        return none;
-    for (uint32_t i = 0; i < n; i++) {
-        if (ssp_mp_str(&c, &key) != SSP_OK || ssp_mp_raw(&c, &v) != SSP_OK)
-            return none;
-        if (ssp_slice_eq_str(key, name))
-            return v;
-    }
-    return none;
-}
-
 /*
  * The value of the str field `name` in an encoded record, or an empty slice
  * when it is absent, nil or not text. Rules treat "" like absent.
@@ -114,7 +95,7 @@ str_field(struct ssp_slice fields, const char *name)
 {
     struct ssp_slice none = {NULL, 0}, v;
     struct ssp_mp c;
-    ssp_mp_init(&c, raw_field(fields, name));
+    ssp_mp_init(&c, ssp_mp_map_get(fields, SSP_SLICE_STR(name)));
     return ssp_mp_str(&c, &v) == SSP_OK ? v : none;
 }
 
@@ -155,6 +136,22 @@ check_consent(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_
     return SSP_OK;
 }
 
+/*
+ * Information about a named young person is shared only on a legal basis
+ * (Administration of Justice Act §115, consent, the Social Services Act):
+ * a record about a person must say which.
+ */
+static ssp_err
+check_legal_basis(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_diag *d)
+{
+    if (has(fields, "person") && !has(fields, "legal_basis"))
+        return ssp_diag_set(d, SSP_ERR_SCHEMA,
+                            "%s: a %s about a person needs its legal_basis (s115, consent, "
+                            "social_services_act or other)",
+                            t->name, t->name);
+    return check_consent(t, fields, d);
+}
+
 static ssp_err
 check_concern(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_diag *d)
 {
@@ -162,7 +159,7 @@ check_concern(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_
         return ssp_diag_set(d, SSP_ERR_SCHEMA,
                             "%s: give a person or a group_desc (whom the concern is about)",
                             t->name);
-    return check_consent(t, fields, d);
+    return check_legal_basis(t, fields, d);
 }
 
 static ssp_err
@@ -178,14 +175,14 @@ check_case(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_dia
                             "opened",
                             t->name, date_len(closed), (const char *)closed.p, date_len(opened),
                             (const char *)opened.p);
-    return check_consent(t, fields, d);
+    return check_legal_basis(t, fields, d);
 }
 
 /* Whether the write names field `name` (nil too: removing a field touches it). */
 static bool
 touches(struct ssp_slice written, const char *name)
 {
-    return raw_field(written, name).n > 0;
+    return ssp_mp_map_get(written, SSP_SLICE_STR(name)).n > 0;
 }
 
 static ssp_err
@@ -196,7 +193,7 @@ check_person_write(const struct ssp_type_def *t, struct ssp_slice fields, struct
     int64_t year;
     if (!touches(written, "birth_year"))
         return SSP_OK;
-    ssp_mp_init(&c, raw_field(fields, "birth_year"));
+    ssp_mp_init(&c, ssp_mp_map_get(fields, SSP_SLICE_STR("birth_year")));
     if (ssp_mp_int(&c, &year) != SSP_OK)
         return SSP_OK; /* removed */
     if (year < SSP_BIRTH_YEAR_MIN || year > env->today_year)
@@ -411,6 +408,23 @@ static const struct ssp_field_def annual_plan_fields[] = {
     ITEMS("activities", planned_fields, "the planned activities"),
 };
 
+static const struct ssp_field_def escalation_fields[] = {
+    REF("case", REQ, "case", "the case as it is now, in the scope it moved to"),
+    REF("former", REQ, "case", "the id the case had in this scope"),
+    REF("person", OPT, "person", "the young person the case is about"),
+    TEXT("to", REQ, SHORT, "the scope the case moved to"),
+    REF("group", OPT, "group", "the coordination group that took the case over"),
+    INT("level", REQ, 1, 4, "the case's level when it moved"),
+    ENUM("track", REQ, tracks, "the case's track when it moved"),
+    DATE("date", REQ, "the day the case was escalated"),
+};
+
+static const struct ssp_field_def hold_fields[] = {
+    REF("record", REQ, NULL, "the record kept beyond its retention (any type)"),
+    TEXT("reason", REQ, MEDIUM, "the record-keeping duty that requires it, e.g. a complaint"),
+    DATE("until", OPT, "the day the hold ends, if known"),
+};
+
 static const char *const member_summary[] = {"name", "org", "title", NULL};
 static const char *const group_summary[] = {"name", "level", NULL};
 static const char *const person_summary[] = {"alias", "birth_year", "school", NULL};
@@ -422,6 +436,8 @@ static const char *const meeting_summary[] = {"date", "group", "place", NULL};
 static const char *const activity_summary[] = {"date", "kind", "prevention", "title", NULL};
 static const char *const incident_summary[] = {"date", "place", "status", NULL};
 static const char *const annual_plan_summary[] = {"year", NULL};
+static const char *const hold_summary[] = {"record", "until", "reason", NULL};
+static const char *const escalation_summary[] = {"date", "to", "level", "track", NULL};
 
 static const struct ssp_type_def member_type = {
     .name = "member",
@@ -507,9 +523,30 @@ static const struct ssp_type_def annual_plan_type = {
     .summary = annual_plan_summary,
 };
 
+/*
+ * What an area keeps of a case it escalated (ssp case escalate): that it
+ * did, when, to whom, and the case's new id, but none of its content.
+ */
+static const struct ssp_type_def escalation_type = {
+    .name = "escalation",
+    .help = "the trace an area keeps of a case it escalated to the coordination group",
+    FIELDS(escalation_fields),
+    .append_only = true,
+    .summary = escalation_summary,
+};
+
+/* A record-keeping duty that keeps a record beyond its retention (ssp retention hold). */
+static const struct ssp_type_def hold_type = {
+    .name = "hold",
+    .help = "keeps a record beyond its retention, for a record-keeping duty",
+    FIELDS(hold_fields),
+    .summary = hold_summary,
+};
+
 const struct ssp_type_def *const ssp_schema_types[] = {
-    &member_type, &group_type,   &person_type,   &concern_type,  &case_type,        &plan_type,
-    &note_type,   &meeting_type, &activity_type, &incident_type, &annual_plan_type,
+    &member_type,      &group_type,      &person_type,  &concern_type,  &case_type,
+    &plan_type,        &note_type,       &meeting_type, &activity_type, &incident_type,
+    &annual_plan_type, &escalation_type, &hold_type,
 };
 
 const size_t ssp_schema_ntypes = sizeof(ssp_schema_types) / sizeof(ssp_schema_types[0]);

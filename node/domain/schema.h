@@ -27,6 +27,8 @@
 #define SSP_SCHEMA_VERSION 1
 #define SSP_TYPE_NAME_MAX 32
 #define SSP_RECORD_ID_LEN 16
+/* A date as text, YYYY-MM-DD. */
+#define SSP_DATE_LEN 10
 #define SSP_RECORD_ID_TEXT 26
 
 enum ssp_kind {

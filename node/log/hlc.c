@@ -1,7 +1,6 @@
 #include "node/log/hlc.h"
 
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 uint64_t
@@ -47,13 +46,4 @@ ssp_time_text(uint64_t ms, char out[SSP_TIME_TEXT])
     struct tm tm;
     gmtime_r(&secs, &tm);
     return strftime(out, SSP_TIME_TEXT, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-void
-ssp_wall_day(char out[11])
-{
-    time_t secs = (time_t)(ssp_wall_ms() / 1000);
-    struct tm tm;
-    if (localtime_r(&secs, &tm) == NULL || strftime(out, 11, "%Y-%m-%d", &tm) == 0)
-        memcpy(out, "1970-01-01", 11);
 }

@@ -32,10 +32,5 @@ uint64_t ssp_wall_ms(void);
 #define SSP_TIME_TEXT 32
 /* Writes ms since the epoch as UTC in ISO 8601 ("2026-05-04T10:20:30Z"); returns its length. */
 size_t ssp_time_text(uint64_t ms, char out[SSP_TIME_TEXT]);
-/*
- * Writes the calendar day of ssp_wall_ms() in local time, "2026-05-04" and
- * a NUL: the day of the rules and lists that go by dates (birth years, due).
- */
-void ssp_wall_day(char out[11]);
 
 #endif

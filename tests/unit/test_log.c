@@ -67,20 +67,6 @@ test_hlc_monotonic(void)
     CHECK(ssp_wall_ms() > 1600000000000ULL); /* the real clock: after 2020 */
 }
 
-/* The local calendar day of the clock, injected: noon UTC is the same day from UTC-11 to +11. */
-static void
-test_wall_day(void)
-{
-    char day[11];
-    CHECK_INT(setenv("SSP_TEST_CLOCK_MS", "1781524800000", 1), 0); /* 2026-06-15T12:00:00Z */
-    ssp_wall_day(day);
-    CHECK_STR(day, "2026-06-15");
-    CHECK_INT(setenv("SSP_TEST_CLOCK_MS", "1709208000000", 1), 0); /* 2024-02-29T12:00:00Z */
-    ssp_wall_day(day);
-    CHECK_STR(day, "2024-02-29");
-    CHECK_INT(unsetenv("SSP_TEST_CLOCK_MS"), 0);
-}
-
 /* ---- commits ---- */
 
 struct signer {
@@ -1516,7 +1502,6 @@ test_merge_conflict_bounds(void)
 
 static const struct ssp_test tests[] = {
     {"hlc_monotonic", test_hlc_monotonic},
-    {"wall_day", test_wall_day},
     {"commit_roundtrip", test_commit_roundtrip},
     {"commit_tamper_every_byte", test_commit_tamper_every_byte},
     {"commit_wrong_signer", test_commit_wrong_signer},
