@@ -32,13 +32,13 @@ last=$(add meeting --scope north group="$g" date=2026-05-20 place="Town hall" de
 # After the agenda's day: not the last meeting.
 add meeting --scope north group="$g" date=2026-07-01 >/dev/null
 
-k1=$(add case --scope north person="$p1" track=ssp level=2 opened=2026-03-01 status=open \
+k1=$(add case --scope north person="$p1" track=ssp legal_basis=s115 level=2 opened=2026-03-01 status=open \
     coordinator="$m1")
-k2=$(add case --scope north person="$p2" track=ssp level=1 opened=2026-05-02 status=open)
-k3=$(add case --scope north person="$p2" track=ssp level=3 opened=2026-01-02 status=closed \
+k2=$(add case --scope north person="$p2" track=ssp legal_basis=s115 level=1 opened=2026-05-02 status=open)
+k3=$(add case --scope north person="$p2" track=ssp legal_basis=s115 level=3 opened=2026-01-02 status=closed \
     closed=2026-04-01)
-k4=$(add case --scope north person="$p1" track=ssp level=4 opened=2026-02-02 status=on_hold)
-ks=$(add case --scope south person="$p3" track=ssp level=1 opened=2026-05-02 status=open)
+k4=$(add case --scope north person="$p1" track=ssp legal_basis=s115 level=4 opened=2026-02-02 status=on_hold)
+ks=$(add case --scope south person="$p3" track=ssp legal_basis=s115 level=1 opened=2026-05-02 status=open)
 plan=$(add plan --scope north case="$k1" goal="Back in school" actions:="[
   {\"what\":\"Meet the parents\",\"who\":\"$m2\",\"due\":\"2026-06-14\"},
   {\"what\":\"Dropped one\",\"due\":\"2026-06-02\",\"status\":\"dropped\"},
@@ -48,7 +48,7 @@ add plan --scope south case="$ks" goal="South goal" \
 
 concern() {
     add concern --scope "$1" person="$2" date="$3" categories=absence,conflict level=2 \
-        status=new description="$4"
+        status=new legal_basis=s115 description="$4"
 }
 concern north "$p1" 2026-05-01 "Before the last meeting" >/dev/null
 c1=$(concern north "$p1" 2026-05-25 "Absent three weeks; seen at the station every morning with older boys from the other school")
