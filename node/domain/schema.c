@@ -433,6 +433,12 @@ static const struct ssp_field_def audit_fields[] = {
     TEXT("prev", REQ, 64, "the hash of the chain's entry before (zeros for the first)"),
 };
 
+static const struct ssp_field_def hold_fields[] = {
+    REF("record", REQ, NULL, "the record kept beyond its retention (any type)"),
+    TEXT("reason", REQ, MEDIUM, "the record-keeping duty that requires it, e.g. a complaint"),
+    DATE("until", OPT, "the day the hold ends, if known"),
+};
+
 static const char *const member_summary[] = {"name", "org", "title", NULL};
 static const char *const group_summary[] = {"name", "level", NULL};
 static const char *const person_summary[] = {"alias", "birth_year", "school", NULL};
@@ -444,6 +450,7 @@ static const char *const meeting_summary[] = {"date", "group", "place", NULL};
 static const char *const activity_summary[] = {"date", "kind", "prevention", "title", NULL};
 static const char *const incident_summary[] = {"date", "place", "status", NULL};
 static const char *const annual_plan_summary[] = {"year", NULL};
+static const char *const hold_summary[] = {"record", "until", "reason", NULL};
 static const char *const escalation_summary[] = {"date", "to", "level", "track", NULL};
 static const char *const audit_summary[] = {"user", "action", "seq", NULL};
 
@@ -564,10 +571,18 @@ static const struct ssp_type_def audit_type = {
     .summary = audit_summary,
 };
 
+/* A record-keeping duty that keeps a record beyond its retention (ssp retention hold). */
+static const struct ssp_type_def hold_type = {
+    .name = "hold",
+    .help = "keeps a record beyond its retention, for a record-keeping duty",
+    FIELDS(hold_fields),
+    .summary = hold_summary,
+};
+
 const struct ssp_type_def *const ssp_schema_types[] = {
     &member_type,      &group_type,      &person_type,  &concern_type,  &case_type,
     &plan_type,        &note_type,       &meeting_type, &activity_type, &incident_type,
-    &annual_plan_type, &escalation_type, &audit_type,
+    &annual_plan_type, &escalation_type, &hold_type,    &audit_type,
 };
 
 const size_t ssp_schema_ntypes = sizeof(ssp_schema_types) / sizeof(ssp_schema_types[0]);

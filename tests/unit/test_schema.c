@@ -364,7 +364,7 @@ test_table_is_sane(void)
 {
     static const char *const names[] = {
         "member",  "group",    "person",   "concern",     "case",       "plan", "note",
-        "meeting", "activity", "incident", "annual_plan", "escalation", "audit"};
+        "meeting", "activity", "incident", "annual_plan", "escalation", "hold", "audit"};
     CHECK_INT(ssp_schema_ntypes, sizeof names / sizeof names[0]);
     for (size_t i = 0; i < ssp_schema_ntypes; i++) {
         const struct ssp_type_def *t = ssp_schema_types[i];
@@ -410,7 +410,7 @@ test_unknown_type(void)
     CHECK_INT(ssp_schema_unknown_type(SSP_SLICE_STR("widget"), &d), SSP_ERR_SCHEMA);
     CHECK_STR(d.msg, "unknown record type 'widget'; types: member, group, person, concern, "
                      "case, plan, note, meeting, activity, incident, annual_plan, escalation, "
-                     "audit");
+                     "hold, audit");
     memset(&d, 0, sizeof d);
     CHECK_INT(ssp_schema_unknown_type(SSP_SLICE_STR("a\nb\xff"), &d), SSP_ERR_SCHEMA);
     CHECK_CONTAINS(d.msg, "unknown record type 'a?b?';");
