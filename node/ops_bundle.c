@@ -92,6 +92,7 @@ ssp_op_bundle_export(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ss
         {"path", SSP_AS_STR, true, &path},
         {"all", SSP_AS_BOOL, false, &x.all},
         {"via", SSP_AS_ARRAY, false, &via},
+        PURPOSE(ctx),
     };
     ssp_err rc = PARAMS(params, table, d);
     if (rc == SSP_OK)
