@@ -132,7 +132,7 @@ bool
 ssp_audit_prev_parse(struct ssp_slice hex, uint8_t out[SSP_HASH_LEN])
 {
     memset(out, 0, SSP_HASH_LEN);
-    if (hex.n != 2 * SSP_HASH_LEN)
+    if (hex.n != 2 * (size_t)SSP_HASH_LEN)
         return false;
     for (size_t i = 0; i < hex.n; i++) {
         uint8_t c = hex.p[i];
