@@ -165,6 +165,7 @@ person_one(void *vctx, const struct ssp_record *r, bool *taken)
  * no birth year on one side.
  */
 struct twin_ctx {
+    struct ssp_ops_ctx *ops;
     const struct ssp_record *added;
     struct ssp_mpw *w;
     uint32_t count;
@@ -193,6 +194,9 @@ twin_one(void *vctx, const struct ssp_record *r, bool *taken)
         write_person(tc->w, r, match);
         tc->count++;
     }
+    /* The answer shows the match: a lookup of that person, whatever the op. */
+    if (*taken && tc->w->err == SSP_OK)
+        return ssp_audit_set_add_read(&tc->ops->reads, r, "person_find");
     return tc->w->err;
 }
 
@@ -204,7 +208,7 @@ ssp_ops_add_person(struct ssp_ops_ctx *ctx, const struct ssp_write *w, struct ss
     struct ssp_record added;
     struct ssp_buf twins;
     struct ssp_mpw tw;
-    struct twin_ctx tc = {.added = &added, .w = &tw};
+    struct twin_ctx tc = {.ops = ctx, .added = &added, .w = &tw};
     bool more = false;
     size_t failed;
     ssp_record_init(&added);

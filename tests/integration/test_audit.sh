@@ -56,6 +56,10 @@ on a history "$p" --purpose "who changed it" >/dev/null
 expect_entry a "$p" history "who changed it"
 on a person find --alias mads --purpose "duplicate check" >/dev/null
 expect_entry a "$p" person_find "duplicate check"
+# Adding a probable duplicate shows the person it matches: a lookup of that person.
+twin=$(json_get "$(on a --json add person alias="Mads Kirk" birth_year=2010)" 'j["id"]')
+expect_entry a "$twin" create
+expect_entry a "$p" person_find
 # Showing the note shows whom it is about: an entry for both.
 on a show "$n" >/dev/null
 expect_entry a "$n" show
