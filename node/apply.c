@@ -567,17 +567,37 @@ own_commit(struct ssp_txn *t, const struct ssp_commit_hdr *h)
     return ssp_quarantine_del(t, scope, h->origin);
 }
 
+/* The audit entries of an own commit that came back move this node's chain head (node/audit.h). */
+static ssp_err
+own_audit(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
+          const struct ssp_keyring *kr)
+{
+    struct ssp_op op;
+    size_t pos = 0;
+    ssp_err rc = SSP_OK;
+    for (uint32_t i = 0; i < c->hdr.nops && rc == SSP_OK; i++) {
+        if (ssp_commit_next_op(c, &pos, &op) != SSP_OK)
+            return SSP_ERR_INTERNAL;
+        if (ssp_slice_eq_str(ctx->bodies[i].type, "audit"))
+            rc = ssp_node_audit_head_advance(t, kr, op.id);
+    }
+    return rc;
+}
+
 static ssp_err
 store_one(struct ssp_txn *t, void *vone, struct ssp_diag *d)
 {
     struct store_one *one = vone;
+    bool own = memcmp(one->c->hdr.origin, one->ctx->n->kr->pk, SSP_PK_LEN) == 0;
     ssp_err rc = append(t, one->c, one->bytes, one->hash);
-    if (rc == SSP_OK && memcmp(one->c->hdr.origin, one->ctx->n->kr->pk, SSP_PK_LEN) == 0)
+    if (rc == SSP_OK && own)
         rc = own_commit(t, &one->c->hdr);
     if (rc == SSP_OK && one->roster)
         rc = apply_roster(one->ctx, t, one->c, d);
     else if (rc == SSP_OK && one->readable)
         rc = merge_ops(one->ctx, t, one->c, one->kr, d);
+    if (rc == SSP_OK && own && one->readable && !one->roster)
+        rc = own_audit(one->ctx, t, one->c, one->kr);
     return rc;
 }
 

@@ -949,6 +949,20 @@ write_batch(struct write_ctx *ctx, size_t *failed, struct ssp_diag *d)
     return rc;
 }
 
+/* The seq of r when it is an audit entry this node wrote, else 0. */
+static uint64_t
+own_entry_seq(const struct ssp_keyring *kr, const struct ssp_record *r)
+{
+    const struct ssp_rec_field *f = ssp_record_field(r, SSP_SLICE("seq", 3));
+    struct ssp_mp c;
+    int64_t seq = 0;
+    if (strcmp(r->type, "audit") != 0 || f == NULL || r->nops == 0 ||
+        memcmp(r->ops[0].origin, kr->pk, SSP_PK_LEN) != 0)
+        return 0;
+    ssp_mp_init(&c, f->value);
+    return ssp_mp_int(&c, &seq) == SSP_OK && seq > 0 ? (uint64_t)seq : 0;
+}
+
 ssp_err
 ssp_node_audit_head_reset(struct ssp_txn *t, const struct ssp_keyring *kr, struct ssp_slice scope)
 {
@@ -957,7 +971,6 @@ ssp_node_audit_head_reset(struct ssp_txn *t, const struct ssp_keyring *kr, struc
     uint8_t prefix[SSP_KEY_MAX], hash[SSP_HASH_LEN] = {0};
     struct ssp_slice k, v;
     uint64_t last = 0;
-    int64_t seq;
     size_t plen = ssp_key_name(prefix, SSP_SLICE("audit", 5));
     plen += ssp_key_name(prefix + plen, scope);
     ssp_record_init(&r);
@@ -966,14 +979,10 @@ ssp_node_audit_head_reset(struct ssp_txn *t, const struct ssp_keyring *kr, struc
         rc = ssp_cursor_seek(cur, SSP_SLICE(prefix, plen), &k, &v);
     while (rc == SSP_OK && k.n == plen + SSP_RECORD_ID_LEN && memcmp(k.p, prefix, plen) == 0) {
         rc = ssp_node_open_record(kr, t, k.p + plen, &r, NULL);
-        const struct ssp_rec_field *f = ssp_record_field(&r, SSP_SLICE("seq", 3));
-        struct ssp_mp c;
-        if (rc == SSP_OK && f != NULL && memcmp(r.ops[0].origin, kr->pk, SSP_PK_LEN) == 0) {
-            ssp_mp_init(&c, f->value);
-            if (ssp_mp_int(&c, &seq) == SSP_OK && seq > 0 && (uint64_t)seq > last) {
-                last = (uint64_t)seq;
-                ssp_audit_hash(kr->pk, &r, hash);
-            }
+        uint64_t seq = rc == SSP_OK ? own_entry_seq(kr, &r) : 0;
+        if (seq > last) {
+            last = seq;
+            ssp_audit_hash(kr->pk, &r, hash);
         }
         if (rc == SSP_OK)
             rc = ssp_cursor_next(cur, &k, &v);
@@ -983,6 +992,27 @@ ssp_node_audit_head_reset(struct ssp_txn *t, const struct ssp_keyring *kr, struc
     if (rc == SSP_ERR_NOTFOUND)
         rc = SSP_OK;
     return rc == SSP_OK ? ssp_audit_head_put(t, scope, last, hash) : rc;
+}
+
+ssp_err
+ssp_node_audit_head_advance(struct ssp_txn *t, const struct ssp_keyring *kr,
+                            const uint8_t id[SSP_RECORD_ID_LEN])
+{
+    struct ssp_record r;
+    uint8_t hash[SSP_HASH_LEN];
+    uint64_t head;
+    ssp_record_init(&r);
+    ssp_err rc = ssp_node_open_record(kr, t, id, &r, NULL);
+    uint64_t seq = rc == SSP_OK ? own_entry_seq(kr, &r) : 0;
+    struct ssp_slice scope = cstr(r.scope);
+    if (seq > 0)
+        rc = ssp_audit_head_get(t, scope, &head, hash);
+    if (rc == SSP_OK && seq > 0 && seq > head) {
+        ssp_audit_hash(kr->pk, &r, hash);
+        rc = ssp_audit_head_put(t, scope, seq, hash);
+    }
+    ssp_record_fini(&r);
+    return rc;
 }
 
 /* ---- reading ---- */

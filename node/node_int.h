@@ -39,6 +39,13 @@ SSP_MUST_CHECK ssp_err ssp_node_write_after(struct ssp_node *n, ssp_write_fn fir
  */
 SSP_MUST_CHECK ssp_err ssp_node_audit_head_reset(struct ssp_txn *t, const struct ssp_keyring *kr,
                                                  struct ssp_slice scope);
+/*
+ * Record id came in a commit of this node's own stream that a peer sent
+ * back (it was restored from an older copy): when it is one of this node's
+ * audit entries, newer than the chain head, it becomes the head.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_audit_head_advance(struct ssp_txn *t, const struct ssp_keyring *kr,
+                                                   const uint8_t id[SSP_RECORD_ID_LEN]);
 /* Appends one commit of clear roster op bodies by this node (the admin), applied at once. */
 SSP_MUST_CHECK ssp_err ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t,
                                               const struct ssp_buf *bodies, size_t count,

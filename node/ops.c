@@ -1094,6 +1094,7 @@ ssp_ops_call(struct ssp_ops_ctx *ctx, struct ssp_slice op, struct ssp_slice para
 {
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if (ssp_slice_eq_str(op, ops[i].name)) {
+            struct ssp_diag why = {{0}};
             snprintf(ctx->node->user, sizeof ctx->node->user, "%s",
                      ctx->user != NULL ? ctx->user : "sspd");
             ssp_audit_set_clear(&ctx->reads);
@@ -1105,8 +1106,10 @@ ssp_ops_call(struct ssp_ops_ctx *ctx, struct ssp_slice op, struct ssp_slice para
             if (rc == SSP_OK && out->err != SSP_OK)
                 rc = out->err;
             /* Before the answer leaves: a read that cannot be audited is not answered. */
-            if (rc == SSP_OK)
-                rc = ssp_node_audit(ctx->node, &ctx->reads, ctx->purpose, d);
+            if (rc == SSP_OK &&
+                (rc = ssp_node_audit(ctx->node, &ctx->reads, ctx->purpose, &why)) != SSP_OK)
+                ssp_diag_set(d, rc, "not answered: its audit entry could not be written: %s",
+                             why.msg[0] != '\0' ? why.msg : ssp_strerror(rc));
             ctx->action = NULL;
             return rc;
         }

@@ -68,6 +68,9 @@ contains "$(on x status)" "two histories at seq"
 expect_fail 1 on c show "$diverged"
 expect_fail 1 on x add person alias=refused
 contains "$LAST_ERR" "run 'ssp recover'"
+# A read there cannot leave its audit entry in that stream: it is not answered either.
+expect_fail 1 on x show "$diverged"
+contains "$LAST_ERR" "not answered: its audit entry could not be written"
 on x verify >/dev/null
 on c verify >/dev/null
 
@@ -85,6 +88,8 @@ on x sync >/dev/null
 contains "$(on c show "$diverged")" "diverged"
 contains "$(on x show "$diverged")" "diverged"
 [ "$(json_get "$(on c --json list person)" 'len(j)')" -eq 10 ] || fail "the central lacks a record"
+# The reads above left audit entries on both: in sync again before comparing.
+on x sync >/dev/null
 [ "$(state_of x north)" = "$(state_of c north)" ] || fail "x and the central differ after recovery"
 on x add person alias=after-recovery >/dev/null
 on x sync >/dev/null
@@ -92,4 +97,7 @@ on x sync >/dev/null
 contains "$(on x recover)" "nothing to recover"
 on x verify >/dev/null
 on c verify >/dev/null
+# x's audit chain goes on from the entries its peers held, on both nodes.
+contains "$(on x audit verify)" "audit trail intact"
+contains "$(on c audit verify)" "audit trail intact"
 echo "ok: restored nodes are detected on both sides, nothing is merged silently, and recovery loses nothing"
