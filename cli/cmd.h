@@ -127,6 +127,7 @@ int ssp_cmd_add(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_set(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_note(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_delete(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_purge(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_show(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_find(struct ssp_cli *cli, const struct ssp_args *a);        /* in cmd_find.c */

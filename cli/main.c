@@ -118,6 +118,14 @@ static const struct ssp_opt revoke_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt purge_opts[] = {
+    {"reason", "TEXT",
+     "why (required; it travels in clear in the roster to every node: say what rule, not "
+     "who)",
+     NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt sync_opts[] = {
     {"timeout", "SECONDS", "give up after this long (default 300)", NULL},
     {NULL, NULL, NULL, NULL},
@@ -265,6 +273,13 @@ static const struct ssp_cmd cmds[] = {
     {"note", "ID TEXT...", "add a note about a record (the words are joined with spaces)", NULL,
      NULL, 2, SIZE_MAX, ssp_cmd_note},
     {"delete", "ID", "delete a record", NULL, NULL, 1, 1, ssp_cmd_delete},
+    {"purge", "ID --reason TEXT", "delete a record and its history everywhere (on the central)",
+     "For data whose purpose is gone (GDPR Art. 5). Every node, relays and nodes\n"
+     "that get it later by bundle included, deletes the record, replaces each of\n"
+     "its changes in the log by the change's hash (the log still verifies) and\n"
+     "compacts its store, so nothing of it stays in its files. 'ssp show ID'\n"
+     "then says when and why it was purged. This cannot be undone.\n",
+     purge_opts, 1, 1, ssp_cmd_purge},
     {"show", "ID", "show a record", NULL, NULL, 1, 1, ssp_cmd_show},
     {"list", "TYPE [--scope S] [--where FIELD=VALUE]... [--limit N]",
      "list the records of a type, in id order",

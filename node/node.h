@@ -235,6 +235,22 @@ struct ssp_rotation {
     uint64_t hlc;                               /* of the roster commit */
 };
 
+/* The most records one ssp_node_purge_records call purges. */
+#define SSP_PURGE_MAX 4096
+/*
+ * Purge (DESIGN §9, node/purge.c), on the central only: one roster commit
+ * with a "purge" op for each of the count records ids, each of which this
+ * node must hold and not have purged already; reason (at most
+ * SSP_ROSTER_REASON_MAX bytes, one line) goes with them. Every node that
+ * takes the roster deletes the records' state, redacts their ops and
+ * compacts its store; this one does so before it returns. Refused (nothing
+ * written, d says why): a node that is not the central, an id not held or
+ * purged already, a bad reason.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_purge_records(struct ssp_node *n,
+                                              const uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t count,
+                                              const char *reason, struct ssp_diag *d);
+
 /*
  * Revocation (DESIGN §8), in one roster transaction: node leaves the roster
  * (a "remove" op with reason, which may be empty), and each scope it could
