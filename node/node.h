@@ -278,7 +278,7 @@ typedef void (*ssp_refuse_fn)(void *arg, const struct ssp_commit_hdr *h, ssp_err
 
 struct ssp_apply_result {
     uint32_t applied;    /* appended (and applied where this node holds the key) */
-    uint32_t duplicates; /* held already, byte for byte: ignored */
+    uint32_t duplicates; /* held already (the same commit hash; node/purge.c): ignored */
     uint32_t refused;
     uint32_t ahead; /* applied, with a clock too far ahead to follow */
     uint64_t bytes; /* of the commits applied */

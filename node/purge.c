@@ -378,23 +378,24 @@ write_purges(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     char idtext[SSP_RECORD_ID_TEXT + 1];
     size_t made = 0;
     ssp_err rc = bodies != NULL ? SSP_OK : SSP_ERR_NOMEM;
-    for (; made < pw->count && rc == SSP_OK; made++) {
+    for (size_t i = 0; i < pw->count && rc == SSP_OK; i++) {
         struct ssp_slice stored, scope, type;
         bool deleted;
-        ssp_buf_init(&bodies[made]);
-        rc = ssp_node_purged_say(t, pw->ids[made], d);
-        if (rc == SSP_OK)
-            rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(pw->ids[made], SSP_RECORD_ID_LEN),
-                             &stored);
-        if (rc == SSP_ERR_NOTFOUND && d->msg[0] == '\0') {
-            ssp_record_id_format(pw->ids[made], idtext);
-            rc = ssp_diag_set(d, rc, "no record %s on this node; check the id with 'ssp list'",
-                              idtext);
+        ssp_buf_init(&bodies[i]);
+        made = i + 1;
+        rc = ssp_node_purged_say(t, pw->ids[i], d);
+        if (rc == SSP_OK) {
+            rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(pw->ids[i], SSP_RECORD_ID_LEN), &stored);
+            if (rc == SSP_ERR_NOTFOUND) {
+                ssp_record_id_format(pw->ids[i], idtext);
+                rc = ssp_diag_set(d, rc, "no record %s on this node; check the id with 'ssp list'",
+                                  idtext);
+            }
         }
         if (rc == SSP_OK && ssp_record_peek(stored, &scope, &type, &deleted) != SSP_OK)
             rc = SSP_ERR_CORRUPT;
         if (rc == SSP_OK)
-            rc = ssp_roster_encode_purge(&bodies[made], pw->ids[made], scope, pw->reason);
+            rc = ssp_roster_encode_purge(&bodies[i], pw->ids[i], scope, pw->reason);
     }
     if (rc == SSP_OK)
         rc = ssp_node_roster_commit(pw->n, t, bodies, pw->count, d);
