@@ -296,8 +296,9 @@ struct ssp_apply_result {
  * nothing at all was applied).
  * A roster commit that removes a node drops what that node wrote after its
  * removal (node/revoke.c); one that removes this node purges its data and
- * rewrites the store file (ssp_store_compact), so the caller may hold no
- * store transaction open across this call.
+ * rewrites the store file (ssp_store_compact), and so does one that purges
+ * records (node/purge.c), so the caller may hold no store transaction open
+ * across this call.
  */
 SSP_MUST_CHECK ssp_err ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN],
                                       const struct ssp_slice *commits, size_t count,

@@ -427,6 +427,8 @@ ssp_node_purge_records(struct ssp_node *n, const uint8_t (*ids)[SSP_RECORD_ID_LE
         n->hlc = saved;
         return rc;
     }
+    ssp_say(SSP_INFO, "purged %zu records (reason: %s); the roster takes the purge to every node",
+            count, reason);
     ssp_node_purge_compact(n);
     if (n->on_commit != NULL)
         n->on_commit(n->on_commit_arg);

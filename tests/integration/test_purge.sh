@@ -96,6 +96,10 @@ done
 
 # Nothing of the record in any file of any node, raw or decrypted.
 for x in c r n b; do on "$x" stop >/dev/null; done
+if grep -H "may remain" "$T"/*/sspd.log; then fail "a compaction after the purge failed"; fi
+for x in c r n b; do
+    grep -q "purged 1 records" "$T/$x/sspd.log" || fail "$x did not log the purge"
+done
 for x in c r n b; do
     if grep -rl -a -i -E "CANARY(OSPREY|FJORD|TUNDRA|LATE)" "$T/$x"; then
         fail "$x's directory holds a canary in clear (files above)"
