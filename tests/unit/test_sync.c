@@ -821,6 +821,32 @@ apply_raw(struct fx *to, struct fx *from, struct ssp_slice bytes, char *last)
     return res;
 }
 
+/* A key of recover's stash (node/recover.h) and a commit to put there. */
+struct stash_put {
+    uint8_t key[16 + SSP_KEY_MAX];
+    size_t n;
+    struct ssp_slice bytes;
+};
+
+static ssp_err
+put_stash(struct ssp_txn *t, void *arg, struct ssp_diag *d)
+{
+    struct stash_put *sp = arg;
+    (void)d;
+    return ssp_txn_put(t, SSP_DB_META, SSP_SLICE(sp->key, sp->n), sp->bytes);
+}
+
+/* Puts commit bytes, seq of f's own stream of north, in f's recovery stash. */
+static void
+stash_of(struct fx *f, uint64_t seq, struct ssp_slice bytes, struct stash_put *sp)
+{
+    struct ssp_diag d = {{0}};
+    memcpy(sp->key, "recover/", 8);
+    sp->n = 8 + ssp_key_log(sp->key + 8, SSP_SLICE_STR("north"), f->id, seq);
+    sp->bytes = bytes;
+    CHECK_OK(ssp_store_write(f->n->store, put_stash, sp, &d));
+}
+
 static void
 purged_here(struct fx *f, const uint8_t id[SSP_RECORD_ID_LEN])
 {
@@ -955,10 +981,21 @@ test_purge_everywhere(void)
     CHECK_CONTAINS(last, "holds no purge");
     ssp_buf_fini(&red);
 
+    /* a set its commit seq 1 aside in a recovery: the purge redacts it there too. */
+    struct stash_put sp;
+    log_get(&a, "north", a.id, 1, &bytes);
+    stash_of(&a, 1, SSP_BUF_SLICE(&bytes), &sp);
+
     /* Every other node takes the purge from the roster, the relay too. */
     sync_pair(&b, &c);
     sync_pair(&r, &c);
     sync_pair(&a, &c);
+    struct ssp_txn *t;
+    struct ssp_slice v;
+    CHECK_OK(ssp_store_read(a.n->store, &t));
+    CHECK_OK(ssp_txn_get(t, SSP_DB_META, SSP_SLICE(sp.key, sp.n), &v));
+    CHECK(op_of(v, 0, &body));
+    ssp_txn_abort(t);
     sync_pair(&b, &c);
     struct fx *all[] = {&a, &b, &r, &c};
     for (size_t i = 0; i < 4; i++) {
