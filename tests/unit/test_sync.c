@@ -1026,6 +1026,44 @@ test_purge_everywhere(void)
     fx_free(&c);
 }
 
+/*
+ * The compaction after a purge of records is owed until it is done: a node
+ * where it failed (or that stopped first) compacts when it opens.
+ */
+static void
+test_purge_records_compacted_on_open(void)
+{
+    struct fx c;
+    struct ssp_diag d = {{0}};
+    uint8_t p[1][SSP_RECORD_ID_LEN];
+    struct ssp_buf bytes, create;
+    char blocker[128];
+    fx_new(&c, "central", true, "north");
+    add(&c, "person", "north", (const char *const[]){"alias", "Gone", NULL}, p[0]);
+    ssp_buf_init(&bytes);
+    ssp_buf_init(&create);
+    log_get(&c, "north", c.id, 1, &bytes);
+    CHECK(!op_of(SSP_BUF_SLICE(&bytes), 0, &create));
+    snprintf(blocker, sizeof blocker, "%s/data.mdb.compact", c.dir);
+    CHECK_INT(mkdir(blocker, 0700), 0);
+    CHECK_OK(ssp_node_purge_records(c.n, (const uint8_t(*)[SSP_RECORD_ID_LEN])p, 1, "test", &d));
+    CHECK(file_holds(&c, create.p, create.n));
+    CHECK_INT(rmdir(blocker), 0);
+    ssp_node_close(c.n);
+    CHECK_OK(ssp_node_open(c.dir, PASS, strlen(PASS), 0, &c.n, &d));
+    CHECK(!file_holds(&c, create.p, create.n));
+    verify_ok(&c);
+    /* Owed no more: the next open does not compact again (the flag is gone). */
+    struct ssp_txn *t;
+    struct ssp_slice v;
+    CHECK_OK(ssp_store_read(c.n->store, &t));
+    CHECK_INT(ssp_txn_get(t, SSP_DB_META, SSP_SLICE_STR("purge_compact"), &v), SSP_ERR_NOTFOUND);
+    ssp_txn_abort(t);
+    ssp_buf_fini(&create);
+    ssp_buf_fini(&bytes);
+    fx_free(&c);
+}
+
 /* One case per line: tests/CMakeLists.txt registers each line as a ctest test. */
 // clang-format off
 static const struct ssp_test tests[] = {
@@ -1040,6 +1078,7 @@ static const struct ssp_test tests[] = {
     {"hello_findings_need_rights", test_hello_findings_need_rights},
     {"purge_compacted_on_open", test_purge_compacted_on_open},
     {"purge_everywhere", test_purge_everywhere},
+    {"purge_records_compacted_on_open", test_purge_records_compacted_on_open},
 };
 // clang-format on
 
