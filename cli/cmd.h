@@ -134,6 +134,15 @@ int ssp_cmd_find(struct ssp_cli *cli, const struct ssp_args *a);        /* in cm
 int ssp_cmd_person_find(struct ssp_cli *cli, const struct ssp_args *a); /* in cmd_person.c */
 int ssp_cmd_history(struct ssp_cli *cli, const struct ssp_args *a);
 
+/* cmd_work.c: the meeting work. */
+int ssp_cmd_due(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_agenda(struct ssp_cli *cli, const struct ssp_args *a);
+
+/* cmd_retention.c: how long records are kept. */
+int ssp_cmd_retention_rules(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_retention_list(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_retention_hold(struct ssp_cli *cli, const struct ssp_args *a);
+
 /* cmd_case.c: cases. */
 int ssp_cmd_case_open(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_case_escalate(struct ssp_cli *cli, const struct ssp_args *a);

@@ -67,6 +67,12 @@ static const struct ssp_opt case_escalate_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt retention_hold_opts[] = {
+    {"reason", "TEXT", "the record-keeping duty that requires it (required)", NULL},
+    {"until", "DATE", "the day the hold ends, if known", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt list_opts[] = {
     {"scope", "S", "only records of scope S", NULL},
     {"where", "FIELD=VALUE",
@@ -89,6 +95,22 @@ static const struct ssp_opt person_find_opts[] = {
      "the person with this national id (CPR: 10 digits, a dash after the 6th allowed), by its pid",
      NULL},
     {"scope", "S", "only persons of scope S", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt due_opts[] = {
+    {"scope", "AREA", "only follow-ups of records in scope AREA (default: every scope read)", NULL},
+    {"before", "DATE", "due on or before DATE, YYYY-MM-DD (default: today + 14 days)", NULL},
+    {"limit", "N", "show at most N, 1 to 1000 (default 200)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct ssp_opt agenda_opts[] = {
+    {"date", "DATE", "the day of the meeting, YYYY-MM-DD (default: today)", NULL},
+    {"scope", "AREA",
+     "concerns, cases and follow-ups of scope AREA (default: the scopes of the group's earlier "
+     "meetings, else every area scope read)",
+     NULL},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -301,6 +323,27 @@ static const struct ssp_cmd cmds[] = {
      "by the same id. The id itself is never stored, logged or printed. Shows\n"
      "id, scope, alias and birth year; at most 1000 persons.\n",
      person_find_opts, 0, 0, ssp_cmd_person_find},
+    {"due", "[--scope AREA] [--before DATE] [--limit N]",
+     "list the open follow-ups past or near due",
+     "Lists plan actions (what, who) and meeting decisions (text, owner) that are\n"
+     "not done or dropped and are due on or before --before (default: today and\n"
+     "the next 14 days), overdue ones (due before today) marked, sorted by due\n"
+     "date then record id. Items without a due date are not listed. Each row shows\n"
+     "the owner (name and member id when this node reads the member) and the plan\n"
+     "(its case) or the meeting (its group and date) it belongs to. --json prints\n"
+     "an array. 'Today' is the node's day.\n",
+     due_opts, 0, 0, ssp_cmd_due},
+    {"agenda", "GROUP [--date DATE] [--scope AREA]",
+     "print the agenda of a group's next meeting, fit to paste into minutes",
+     "GROUP is the id of a group record ('ssp list group'). Sections: the decisions\n"
+     "of the group's last meeting before DATE (with owner, due date and status);\n"
+     "the concerns dated from that meeting's day to DATE (without an earlier\n"
+     "meeting, the last 31 days), with a line of their description; the open\n"
+     "cases by level; and the follow-ups due by DATE + 14 days, as 'ssp due'\n"
+     "lists them (overdue: due before DATE). Scopes: --scope, else those of the\n"
+     "group's earlier meetings, else every area scope this node reads. --json\n"
+     "prints a map with last_meeting, concerns, cases and due.\n",
+     agenda_opts, 1, 1, ssp_cmd_agenda},
     {"case open", "--from CONCERN_ID [field=value...]", "open a case from a concern and show it",
      "The case takes the concern's person, level, legal basis and consent, track\n"
      "ssp, opened today and status open, and lists the concern; field=value sets\n"
@@ -316,6 +359,22 @@ static const struct ssp_cmd cmds[] = {
      "content. Run it on a node that holds both scopes (the central): an area\n"
      "node records the decision and the secretariat escalates.\n",
      case_escalate_opts, 1, 1, ssp_cmd_case_escalate},
+    {"retention rules", "", "show how long each kind of record is kept",
+     "The rules and their values on this node: concerns that never became a case,\n"
+     "closed cases, minutes, incidents, escalation traces and persons, each counted\n"
+     "from its last change, a date of its own or the person's birth year. Change a\n"
+     "value in ssp.conf, section [retention]; 0 keeps those records.\n",
+     NULL, 0, 0, ssp_cmd_retention_rules},
+    {"retention list", "[--scope S]", "list the records whose retention has expired, and why",
+     "Each record with the rule it expired by and the day. Plans and notes go with\n"
+     "the record they belong to, concerns and cases with their person (\"with ID\").\n"
+     "A record under a hold is listed as HELD, and so is what it belongs to.\n",
+     scope_opts, 0, 0, ssp_cmd_retention_list},
+    {"retention hold", "ID --reason TEXT [--until DATE]",
+     "keep a record beyond its retention, for a record-keeping duty",
+     "Writes a hold record in the record's scope. To release it, delete the hold\n"
+     "('ssp delete HOLD_ID').\n",
+     retention_hold_opts, 1, 1, ssp_cmd_retention_hold},
     {"history", "ID", "show every version of a record, oldest first", NULL, NULL, 1, 1,
      ssp_cmd_history},
     {"import", "FILE [--batch N] [--skip N] [--progress]", "add records from a JSON lines file",

@@ -17,7 +17,7 @@ struct parse_state {
 
 /* A whole number of seconds in [min, max], digits only. */
 static bool
-parse_seconds(const char *text, uint32_t min, uint32_t max, uint32_t *out)
+parse_uint(const char *text, uint32_t min, uint32_t max, uint32_t *out)
 {
     uint64_t v = 0;
     if (*text == '\0' || strlen(text) > 10)
@@ -53,13 +53,17 @@ on_value(void *user, const char *section, const char *key, const char *value)
         return 1;
     }
     if (strcmp(section, "net") == 0 && strcmp(key, "silence") == 0 &&
-        parse_seconds(value, 5, 3600, &cfg->silence_s))
+        parse_uint(value, 5, 3600, &cfg->silence_s))
         return 1;
     if (strcmp(section, "log") == 0 && strcmp(key, "level") == 0 &&
         (level = ssp_say_parse_level(value)) >= 0) {
         cfg->log_level = (enum ssp_level)level;
         return 1;
     }
+    int rule = strcmp(section, "retention") == 0 ? ssp_retention_find(key) : -1;
+    if (rule >= 0 &&
+        parse_uint(value, 0, ssp_retention_rules[rule].max_value, &cfg->retention[rule]))
+        return 1;
     ssp_diag_set(st->d, SSP_ERR_INVAL, "[%s] %s = %s is not a valid setting", section, key, value);
     return 0;
 }
@@ -73,6 +77,8 @@ ssp_config_load(const char *dir, struct ssp_config *cfg, struct ssp_diag *d)
     memset(cfg, 0, sizeof *cfg);
     cfg->log_level = SSP_INFO;
     cfg->silence_s = SSP_SILENCE_DEFAULT_S;
+    for (size_t i = 0; i < ssp_retention_nrules; i++)
+        cfg->retention[i] = ssp_retention_rules[i].default_value;
     snprintf(path, sizeof path, "%s/%s", dir, CONF_NAME);
     int rc = ini_parse(path, on_value, &st);
     if (rc < 0)

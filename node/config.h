@@ -10,6 +10,10 @@
  *                            ; and as long again before the link counts as dead (5-3600)
  *   [log]
  *   level = info             ; debug, info, warn or error
+ *   [retention]
+ *   concern = 12             ; how long each kind of record is kept: the rules
+ *                            ; and their defaults are in node/domain/retention.c
+ *                            ; (`ssp retention rules`); 0 keeps them
  *
  * Unknown sections or keys are refused, so a typo does not pass silently.
  */
@@ -17,6 +21,7 @@
 #define SSP_NODE_CONFIG_H
 
 #include "node/crypto/keyring.h"
+#include "node/domain/retention.h"
 #include "node/say.h"
 
 #define SSP_NAME_MAX 64
@@ -29,6 +34,7 @@ struct ssp_config {
     char listen[SSP_ADDR_MAX + 1];
     uint32_t silence_s; /* [net] silence, 60 by default */
     enum ssp_level log_level;
+    uint32_t retention[SSP_RETENTION_RULES_MAX]; /* by rule (ssp_retention_rules) */
 };
 
 SSP_MUST_CHECK ssp_err ssp_config_load(const char *dir, struct ssp_config *cfg, struct ssp_diag *d);

@@ -51,12 +51,10 @@ fold(struct ssp_slice s, struct ssp_buf *out)
     return SSP_OK;
 }
 
-/* Writes the text around [at, at + len) of s on one line, "..." where it is cut. */
-static void
-write_excerpt(struct ssp_mpw *w, struct ssp_slice s, size_t at, size_t len, struct ssp_buf *tmp)
+void
+ssp_ops_write_span(struct ssp_mpw *w, struct ssp_slice s, size_t from, size_t to,
+                   struct ssp_buf *tmp)
 {
-    size_t from = at > EXCERPT_BEFORE ? at - EXCERPT_BEFORE : 0;
-    size_t to = at + len + EXCERPT_AFTER < s.n ? at + len + EXCERPT_AFTER : s.n;
     /* Cut on UTF-8 character boundaries. */
     while (from > 0 && (s.p[from] & 0xc0) == 0x80)
         from--;
@@ -77,6 +75,15 @@ write_excerpt(struct ssp_mpw *w, struct ssp_slice s, size_t at, size_t len, stru
         for (int k = 0; k < 3; k++)
             tmp->p[tmp->n++] = '.';
     ssp_mpw_str(w, tmp->p, tmp->n);
+}
+
+/* Writes the text around [at, at + len) of s on one line, "..." where it is cut. */
+static void
+write_excerpt(struct ssp_mpw *w, struct ssp_slice s, size_t at, size_t len, struct ssp_buf *tmp)
+{
+    size_t from = at > EXCERPT_BEFORE ? at - EXCERPT_BEFORE : 0;
+    size_t to = at + len + EXCERPT_AFTER < s.n ? at + len + EXCERPT_AFTER : s.n;
+    ssp_ops_write_span(w, s, from, to, tmp);
 }
 
 /* Whether text s holds the needle; *at is where. */

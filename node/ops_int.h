@@ -97,9 +97,30 @@ ssp_err ssp_op_case_open(struct ssp_ops_ctx *ctx, struct ssp_slice params, struc
 ssp_err ssp_op_case_escalate(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                              struct ssp_diag *d);
 
+/* ops_retention.c: how long records are kept. */
+ssp_err ssp_op_retention_rules(struct ssp_ops_ctx *ctx, struct ssp_slice params,
+                               struct ssp_mpw *out, struct ssp_diag *d);
+ssp_err ssp_op_retention_list(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                              struct ssp_diag *d);
+ssp_err ssp_op_retention_hold(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                              struct ssp_diag *d);
+
 /* ops_find.c: the text search. */
+/*
+ * Writes bytes [from, to) of s as one str on one line (newlines and tabs as
+ * spaces), widened to whole UTF-8 characters, "..." where text is cut off;
+ * tmp is scratch (plaintext: the caller wipes it).
+ */
+void ssp_ops_write_span(struct ssp_mpw *w, struct ssp_slice s, size_t from, size_t to,
+                        struct ssp_buf *tmp);
 ssp_err ssp_op_find(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                     struct ssp_diag *d);
+
+/* ops_work.c: the meeting work: follow-ups due, agendas. */
+ssp_err ssp_op_due(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                   struct ssp_diag *d);
+ssp_err ssp_op_agenda(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                      struct ssp_diag *d);
 
 /* ops_bundle.c: bundles, written and read by the daemon. */
 ssp_err ssp_op_bundle_export(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,

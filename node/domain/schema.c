@@ -136,6 +136,22 @@ check_consent(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_
     return SSP_OK;
 }
 
+/*
+ * Information about a named young person is shared only on a legal basis
+ * (Administration of Justice Act §115, consent, the Social Services Act):
+ * a record about a person must say which.
+ */
+static ssp_err
+check_legal_basis(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_diag *d)
+{
+    if (has(fields, "person") && !has(fields, "legal_basis"))
+        return ssp_diag_set(d, SSP_ERR_SCHEMA,
+                            "%s: a %s about a person needs its legal_basis (s115, consent, "
+                            "social_services_act or other)",
+                            t->name, t->name);
+    return check_consent(t, fields, d);
+}
+
 static ssp_err
 check_concern(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_diag *d)
 {
@@ -143,7 +159,7 @@ check_concern(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_
         return ssp_diag_set(d, SSP_ERR_SCHEMA,
                             "%s: give a person or a group_desc (whom the concern is about)",
                             t->name);
-    return check_consent(t, fields, d);
+    return check_legal_basis(t, fields, d);
 }
 
 static ssp_err
@@ -159,7 +175,7 @@ check_case(const struct ssp_type_def *t, struct ssp_slice fields, struct ssp_dia
                             "opened",
                             t->name, date_len(closed), (const char *)closed.p, date_len(opened),
                             (const char *)opened.p);
-    return check_consent(t, fields, d);
+    return check_legal_basis(t, fields, d);
 }
 
 /* Whether the write names field `name` (nil too: removing a field touches it). */
@@ -403,6 +419,12 @@ static const struct ssp_field_def escalation_fields[] = {
     DATE("date", REQ, "the day the case was escalated"),
 };
 
+static const struct ssp_field_def hold_fields[] = {
+    REF("record", REQ, NULL, "the record kept beyond its retention (any type)"),
+    TEXT("reason", REQ, MEDIUM, "the record-keeping duty that requires it, e.g. a complaint"),
+    DATE("until", OPT, "the day the hold ends, if known"),
+};
+
 static const char *const member_summary[] = {"name", "org", "title", NULL};
 static const char *const group_summary[] = {"name", "level", NULL};
 static const char *const person_summary[] = {"alias", "birth_year", "school", NULL};
@@ -414,6 +436,7 @@ static const char *const meeting_summary[] = {"date", "group", "place", NULL};
 static const char *const activity_summary[] = {"date", "kind", "prevention", "title", NULL};
 static const char *const incident_summary[] = {"date", "place", "status", NULL};
 static const char *const annual_plan_summary[] = {"year", NULL};
+static const char *const hold_summary[] = {"record", "until", "reason", NULL};
 static const char *const escalation_summary[] = {"date", "to", "level", "track", NULL};
 
 static const struct ssp_type_def member_type = {
@@ -512,10 +535,18 @@ static const struct ssp_type_def escalation_type = {
     .summary = escalation_summary,
 };
 
+/* A record-keeping duty that keeps a record beyond its retention (ssp retention hold). */
+static const struct ssp_type_def hold_type = {
+    .name = "hold",
+    .help = "keeps a record beyond its retention, for a record-keeping duty",
+    FIELDS(hold_fields),
+    .summary = hold_summary,
+};
+
 const struct ssp_type_def *const ssp_schema_types[] = {
-    &member_type,   &group_type,    &person_type,      &concern_type,
-    &case_type,     &plan_type,     &note_type,        &meeting_type,
-    &activity_type, &incident_type, &annual_plan_type, &escalation_type,
+    &member_type,      &group_type,      &person_type,  &concern_type,  &case_type,
+    &plan_type,        &note_type,       &meeting_type, &activity_type, &incident_type,
+    &annual_plan_type, &escalation_type, &hold_type,
 };
 
 const size_t ssp_schema_ntypes = sizeof(ssp_schema_types) / sizeof(ssp_schema_types[0]);

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 node_up
 p=$(add_id person alias=ZebraCanaryAlias birth_year=2010 school=CanarySchoolName)
-add_id concern person="$p" date=2026-11-02 categories=absence level=1 status=new \
+add_id concern person="$p" date=2026-11-02 categories=absence level=1 status=new legal_basis=s115 \
     description="PlaintextCanaryDescription seen near the harbour" >/dev/null
 ssp stop >/dev/null
 

@@ -39,11 +39,11 @@ done
 [ "$(json_get "$(on a --json history "$k")" 'len(j)')" = 2 ] || fail "concern history"
 # Field arguments replace what is copied; the rules still hold.
 k2=$(id_of "$(on a --json add concern person="$p" date=2026-11-03 categories=theft level=1 \
-    status=new)")
+    status=new legal_basis=consent)")
 out=$(on a --json case open --from "$k2" level=3 opened=2026-11-04)
 [ "$(json_get "$out" 'j["fields"]["level"]')" = 3 ] || fail "override level"
 [ "$(json_get "$out" 'j["fields"]["opened"]')" = 2026-11-04 ] || fail "override opened"
-[ "$(json_get "$out" '"legal_basis" in j["fields"]')" = False ] || fail "nothing made up"
+[ "$(json_get "$out" '"consent" in j["fields"]')" = False ] || fail "nothing made up"
 
 # Refusals: one line, what to do, and nothing changed.
 before=$(json_get "$(on a --json status)" 'j["records"]')
@@ -58,12 +58,14 @@ expect_fail 1 on a case open --from "$k2"
 expect_fail 2 on a case open
 contains "$LAST_ERR" "--from"
 k3=$(id_of "$(on a --json add concern person="$p" date=2026-11-05 categories=theft level=1 \
-    status=new)")
+    status=new legal_basis=s115)")
 before=$(json_get "$(on a --json status)" 'j["records"]')
 expect_fail 1 on a case open --from "$k3" track=ssp_plus
 contains "$LAST_ERR" "ssp_plus"
 expect_fail 1 on a case open --from "$k3" status=closed
 contains "$LAST_ERR" "closed date"
+expect_fail 1 on a case open --from "$k3" legal_basis=
+contains "$LAST_ERR" "needs its legal_basis"
 [ "$(field a "$k3" status)" = new ] || fail "a refused case open changed the concern"
 [ "$(json_get "$(on a --json status)" 'j["records"]')" = "$before" ] || fail "records added"
 

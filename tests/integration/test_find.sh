@@ -11,7 +11,7 @@ ssp() { on c "$@"; }
 
 p=$(add_id person alias="Mads Kirk" birth_year=2010 school="Nordskolen")
 s=$(add_id person --scope south alias="Søren Ærø" birth_year=2011)
-c1=$(add_id concern person="$p" date=2026-11-02 categories=absence level=2 status=new \
+c1=$(add_id concern person="$p" date=2026-11-02 categories=absence level=2 status=new legal_basis=s115 \
     description="Seen at the STATION square with older youths")
 i=$(add_id incident date=2026-11-03 place="Station square" status=open)
 m=$(add_id member --scope network name="Anna Holm" org=police)

@@ -28,7 +28,7 @@ concerns south 02 12 absence "$q"
 concerns south 03 8 drugs "$q"
 # Outside the range: not counted.
 concerns north 04 2 absence "$p"
-k=$(add_id case --scope north person="$p" track=ssp level=2 opened=2026-02-03 status=open)
+k=$(add_id case --scope north person="$p" track=ssp level=2 opened=2026-02-03 status=open legal_basis=s115)
 ids="$ids $k"
 add_id activity --scope north kind=group prevention=reactive title="SECRETTITLE night walk" \
     date=2026-01-20 age_bands=13-17,18-25 reach=3 orgs=club description="SECRETDESC act" >/dev/null

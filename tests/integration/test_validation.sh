@@ -16,7 +16,7 @@ ssp() { on c "$@"; }
 
 p=$(add_id person alias=MK birth_year=2010)
 m=$(add_id member --scope network name="Anna Holm" org=police)
-k=$(add_id case person="$p" track=ssp level=2 opened=2026-02-01 status=open)
+k=$(add_id case person="$p" track=ssp level=2 opened=2026-02-01 status=open legal_basis=s115)
 commits() { json_get "$(ssp --json status)" 'j["commits"]'; }
 base=$(commits)
 
@@ -30,7 +30,7 @@ refused() {
     [ "$(commits)" = "$base" ] || fail "'$*' wrote something"
 }
 
-C="categories=absence status=new"
+C="categories=absence status=new legal_basis=s115"
 # Real calendar dates.
 refused "concern.date" "'2026-02-30'" "real date" -- ssp add concern person="$p" \
     date=2026-02-30 level=1 $C
@@ -50,26 +50,30 @@ refused "concern.person" "was 27 or 28 on date 2038-03-01" "ages 0-25" -- \
     ssp add concern person="$p" date=2038-03-01 level=1 $C
 # Levels 1-4.
 refused "concern.level" "1 to 4" -- ssp add concern person="$p" date=2026-03-01 level=0 $C
+# Information about a named young person is shared on a legal basis, and says which.
+refused "concern" "a concern about a person needs its legal_basis" -- \
+    ssp add concern person="$p" date=2026-03-01 level=1 categories=absence status=new
+refused "case" "needs its legal_basis" -- ssp set "$k" legal_basis=
 refused "case.level" "1 to 4" -- ssp set "$k" level=5
 # SSP+ only for 18-25 at opened, whether opened so or moved to it.
 refused "case.track" "ssp_plus is for persons aged 18-25" "15 or 16 on opened 2026-02-01" \
-    "use track=ssp" -- ssp add case person="$p" track=ssp_plus level=3 opened=2026-02-01 status=open
+    "use track=ssp" -- ssp add case person="$p" track=ssp_plus level=3 opened=2026-02-01 status=open legal_basis=s115
 refused "case.track" "ssp_plus" -- ssp set "$k" track=ssp_plus
 q=$(add_id person alias=NoYear)
 base=$(commits)
 refused "case.track" "has no birth_year" "birth_year=YYYY" -- \
-    ssp add case person="$q" track=ssp_plus level=3 opened=2026-02-01 status=open
+    ssp add case person="$q" track=ssp_plus level=3 opened=2026-02-01 status=open legal_basis=s115
 # A closed case needs its close date, on or after opened.
 refused "case" "status 'closed' needs the closed date" -- ssp set "$k" status=closed
 refused "closed 2026-01-15 is before opened 2026-02-01" -- \
     ssp set "$k" status=closed closed=2026-01-15
 # Refs to a record of the right type.
 refused "case.person" "is a member, not a person" -- \
-    ssp add case person="$m" track=ssp level=1 opened=2026-02-01 status=open
+    ssp add case person="$m" track=ssp level=1 opened=2026-02-01 status=open legal_basis=s115
 refused "plan.case" "no record" -- ssp add plan case=01JD3XK2M4N5P6Q7R8S9T0VWXM goal=x
 
 # And what the rules let through.
-plus=$(add_id case person="$p" track=ssp_plus level=3 opened=2028-06-01 status=open)
+plus=$(add_id case person="$p" track=ssp_plus level=3 opened=2028-06-01 status=open legal_basis=s115)
 [ "$(json_get "$(ssp --json show "$plus")" 'j["fields"]["track"]')" = ssp_plus ] || fail "SSP+ at 17-18"
 ssp set "$k" status=closed closed=2026-06-30 >/dev/null || fail "closing with a date"
 # An edit that leaves the person and the dates alone is not held to them again.

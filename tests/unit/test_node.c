@@ -162,7 +162,8 @@ person(struct fx *f, const char *alias, uint8_t id[SSP_RECORD_ID_LEN])
     (const char *const[])                                                                          \
     {                                                                                              \
         "person", (pid), "date", "2024-03-01", "categories", "drugs,absence", "level", "2",        \
-            "status", "new", "description", "PlaintextCanaryDescription", NULL                     \
+            "status", "new", "legal_basis", "s115", "description", "PlaintextCanaryDescription",   \
+            NULL                                                                                   \
     }
 
 /* ---- reads ---- */
@@ -479,12 +480,12 @@ test_write_rules(void)
     ssp_record_id_format(pid, ptext);
     write_ok(&f, SSP_ACT_CREATE, "case", NULL,
              (const char *const[]){"person", ptext, "track", "ssp", "level", "2", "opened",
-                                   "2026-02-01", "status", "open", NULL},
+                                   "2026-02-01", "status", "open", "legal_basis", "s115", NULL},
              kid);
     /* 18 in 2028: SSP+ may open then. */
     write_ok(&f, SSP_ACT_CREATE, "case", NULL,
              (const char *const[]){"person", ptext, "track", "ssp_plus", "level", "3", "opened",
-                                   "2028-03-01", "status", "open", NULL},
+                                   "2028-03-01", "status", "open", "legal_basis", "s115", NULL},
              NULL);
     stats(&f, &before);
     write_fails(&f, SSP_ACT_CREATE, "person", NULL,
@@ -496,19 +497,19 @@ test_write_rules(void)
                 "person.birth_year: 1989 is not plausible");
     write_fails(&f, SSP_ACT_CREATE, "concern", NULL,
                 (const char *const[]){"person", ptext, "date", "2009-06-01", "categories", "drugs",
-                                      "level", "2", "status", "new", NULL},
+                                      "level", "2", "status", "new", "legal_basis", "s115", NULL},
                 SSP_ERR_SCHEMA, "concern.person: the person (born 2010) was not born yet");
     write_fails(&f, SSP_ACT_CREATE, "concern", NULL,
                 (const char *const[]){"person", ptext, "date", "2026-02-30", "categories", "drugs",
-                                      "level", "2", "status", "new", NULL},
+                                      "level", "2", "status", "new", "legal_basis", "s115", NULL},
                 SSP_ERR_SCHEMA, "concern.date: '2026-02-30' is not allowed; use a real date");
     write_fails(&f, SSP_ACT_CREATE, "concern", NULL,
                 (const char *const[]){"person", ptext, "date", "2026-02-03", "categories", "drugs",
-                                      "level", "5", "status", "new", NULL},
+                                      "level", "5", "status", "new", "legal_basis", "s115", NULL},
                 SSP_ERR_SCHEMA, "concern.level: '5' is not allowed; use an integer from 1 to 4");
     write_fails(&f, SSP_ACT_CREATE, "case", NULL,
                 (const char *const[]){"person", ptext, "track", "ssp_plus", "level", "3", "opened",
-                                      "2026-02-01", "status", "open", NULL},
+                                      "2026-02-01", "status", "open", "legal_basis", "s115", NULL},
                 SSP_ERR_SCHEMA,
                 "case.track: ssp_plus is for persons aged 18-25, and the person (born 2010) was "
                 "15 or 16 on opened 2026-02-01; use track=ssp");
