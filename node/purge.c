@@ -243,6 +243,8 @@ find_commits(struct ssp_txn *t, enum ssp_db db, struct ssp_slice prefix, struct 
             rc = keys_add(ks, k);
         if (bad)
             rc = SSP_ERR_CORRUPT;
+        if (rc != SSP_OK)
+            break;
     }
     ssp_cursor_close(cur);
     return rc == SSP_ERR_NOTFOUND ? SSP_OK : rc;
