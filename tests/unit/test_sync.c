@@ -1008,6 +1008,15 @@ test_purge_everywhere(void)
     purged_here(&b, p[0]);
     same_state(&a, &c);
     same_state(&b, &c);
+    /* A member enrolled after the purge takes it with the roster, and only redacted ops. */
+    struct fx e;
+    fx_new(&e, "e", false, "");
+    enrol(&c, &e, "north", SSP_ROLE_MEMBER);
+    sync_pair(&e, &c);
+    purged_here(&e, p[0]);
+    verify_ok(&e);
+    same_state(&e, &c);
+    fx_free(&e);
     /* Synced again: nothing changes. */
     state_of(&c, "north", before);
     sync_pair(&a, &c);
