@@ -88,6 +88,12 @@ done
 echo "purged everywhere: $LAST_ERR"
 expect_fail 1 on c purge "$id" --reason "again"
 contains "$LAST_ERR" "was purged at"
+# Nor does it come back under its id.
+printf '{"type":"person","scope":"north","id":"%s","fields":{"alias":"CANARYAGAIN"}}\n' "$id" >"$T/again.jsonl"
+expect_fail 1 on c import "$T/again.jsonl"
+contains "$LAST_ERR" "was purged at"
+expect_fail 1 on n set "$id" alias=CANARYAGAIN
+contains "$LAST_ERR" "was purged at"
 for x in c r n b; do
     on "$x" verify >/dev/null || fail "$x does not verify after the purge: $(on "$x" verify 2>&1)"
 done
@@ -101,10 +107,10 @@ for x in c r n b; do
     grep -q "purged 1 records" "$T/$x/sspd.log" || fail "$x did not log the purge"
 done
 for x in c r n b; do
-    if grep -rl -a -i -E "CANARY(OSPREY|FJORD|TUNDRA|LATE)" "$T/$x"; then
+    if grep -rl -a -i -E "CANARY(OSPREY|FJORD|TUNDRA|LATE|AGAIN)" "$T/$x"; then
         fail "$x's directory holds a canary in clear (files above)"
     fi
-    out=$("$SCAN" "$T/$x" CANARYOSPREY CANARYFJORD CANARYTUNDRA CANARYLATE 2>&1) ||
+    out=$("$SCAN" "$T/$x" CANARYOSPREY CANARYFJORD CANARYTUNDRA CANARYLATE CANARYAGAIN 2>&1) ||
         fail "ssp_scan finds the purged record on $x: $out"
 done
 # The scan does find what was kept, where a key opens it.
