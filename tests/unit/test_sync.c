@@ -803,7 +803,7 @@ op_of(struct ssp_slice bytes, uint32_t i, struct ssp_buf *body)
 }
 
 static void
-no_refusal(void *arg, const struct ssp_commit_hdr *h, ssp_err why, const char *msg)
+note_refusal(void *arg, const struct ssp_commit_hdr *h, ssp_err why, const char *msg)
 {
     char *last = arg;
     (void)h;
@@ -817,7 +817,7 @@ apply_raw(struct fx *to, struct fx *from, struct ssp_slice bytes, char *last)
     struct ssp_apply_result res;
     struct ssp_diag d = {{0}};
     last[0] = '\0';
-    CHECK_OK(ssp_node_apply(to->n, from->id, &bytes, 1, no_refusal, last, &res, &d));
+    CHECK_OK(ssp_node_apply(to->n, from->id, &bytes, 1, note_refusal, last, &res, &d));
     return res;
 }
 
