@@ -142,6 +142,7 @@ int ssp_cmd_agenda(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_retention_rules(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_retention_list(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_retention_hold(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_retention_run(struct ssp_cli *cli, const struct ssp_args *a);
 
 /* cmd_case.c: cases. */
 int ssp_cmd_case_open(struct ssp_cli *cli, const struct ssp_args *a);

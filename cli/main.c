@@ -375,6 +375,12 @@ static const struct ssp_cmd cmds[] = {
      "Writes a hold record in the record's scope. To release it, delete the hold\n"
      "('ssp delete HOLD_ID').\n",
      retention_hold_opts, 1, 1, ssp_cmd_retention_hold},
+    {"retention run", "", "purge everywhere what has expired and is not held (on the central)",
+     "Purges, as 'ssp purge' does, every record 'ssp retention list' shows that no\n"
+     "hold keeps: every node, relays and nodes reached later by bundle included,\n"
+     "deletes it and redacts it from its log. The reason each purge carries names\n"
+     "the rule. There is no undo: run 'ssp retention list' first.\n",
+     NULL, 0, 0, ssp_cmd_retention_run},
     {"history", "ID", "show every version of a record, oldest first", NULL, NULL, 1, 1,
      ssp_cmd_history},
     {"import", "FILE [--batch N] [--skip N] [--progress]", "add records from a JSON lines file",

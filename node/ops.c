@@ -1061,6 +1061,7 @@ static const struct {
     {"retention_rules", ssp_op_retention_rules, false},
     {"retention_list", ssp_op_retention_list, true},
     {"retention_hold", ssp_op_retention_hold, true},
+    {"retention_run", ssp_op_retention_run, true},
     {"history", op_history, true},
     {"import", op_import, true},
     {"verify", op_verify, false},

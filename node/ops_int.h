@@ -104,6 +104,8 @@ ssp_err ssp_op_retention_list(struct ssp_ops_ctx *ctx, struct ssp_slice params, 
                               struct ssp_diag *d);
 ssp_err ssp_op_retention_hold(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                               struct ssp_diag *d);
+ssp_err ssp_op_retention_run(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                             struct ssp_diag *d);
 
 /* ops_find.c: the text search. */
 /*
