@@ -611,6 +611,8 @@ op_purge(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, 
                           "give the reason for the purge with --reason TEXT (1 to %d characters, "
                           "one line); it travels to every node",
                           SSP_ROSTER_REASON_MAX);
+    if (rc == SSP_OK)
+        rc = ssp_ops_check_not_held(ctx, id[0], d);
     if (rc != SSP_OK)
         return rc;
     memcpy(why, reason.p, reason.n);

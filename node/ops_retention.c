@@ -508,3 +508,57 @@ ssp_op_retention_run(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ss
     scan_fini(&sc);
     return rc;
 }
+
+/* Finds a live hold on one record (hold_one): the first match ends the scan. */
+struct hold_find {
+    const uint8_t *id;
+    char today[SSP_DATE_LEN + 1];
+    struct ssp_buf fields;
+    bool found;
+    uint8_t hold[SSP_RECORD_ID_LEN];
+};
+
+static ssp_err
+hold_one(void *vctx, const struct ssp_record *r, bool *taken)
+{
+    struct hold_find *hf = vctx;
+    uint8_t rec[SSP_RECORD_ID_LEN];
+    struct ssp_slice until;
+    *taken = false;
+    hf->fields.n = 0;
+    ssp_err rc = ssp_record_fields_map(r, &hf->fields);
+    struct ssp_slice f = SSP_BUF_SLICE(&hf->fields);
+    if (rc != SSP_OK || !ref_field(f, "record", rec) ||
+        memcmp(rec, hf->id, SSP_RECORD_ID_LEN) != 0 ||
+        (str_field(f, "until", &until) && until.n == SSP_DATE_LEN &&
+         memcmp(until.p, hf->today, SSP_DATE_LEN) < 0))
+        return rc;
+    hf->found = true;
+    memcpy(hf->hold, r->id, SSP_RECORD_ID_LEN);
+    return SSP_ERR_AGAIN;
+}
+
+ssp_err
+ssp_ops_check_not_held(struct ssp_ops_ctx *ctx, const uint8_t id[SSP_RECORD_ID_LEN],
+                       struct ssp_diag *d)
+{
+    struct hold_find hf = {.id = id};
+    uint8_t next[SSP_RECORD_ID_LEN];
+    char text[SSP_RECORD_ID_TEXT + 1], hold[SSP_RECORD_ID_TEXT + 1];
+    bool more = false;
+    ssp_node_today(hf.today);
+    ssp_err rc = ssp_node_list(ctx->node, SSP_SLICE_STR("hold"), SSP_SLICE(NULL, 0), NULL, SIZE_MAX,
+                               hold_one, &hf, &more, next, d);
+    ssp_buf_fini(&hf.fields);
+    if (rc == SSP_ERR_AGAIN)
+        rc = SSP_OK;
+    if (rc == SSP_OK && hf.found) {
+        ssp_record_id_format(id, text);
+        ssp_record_id_format(hf.hold, hold);
+        rc = ssp_diag_set(d, SSP_ERR_DENIED,
+                          "record %s is on hold for a record-keeping duty ('ssp show %s'); "
+                          "release the hold first ('ssp delete %s')",
+                          text, hold, hold);
+    }
+    return rc;
+}

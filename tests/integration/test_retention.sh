@@ -123,6 +123,10 @@ done
 on a verify >/dev/null
 on c verify >/dev/null
 [ "$(state_of a north)" = "$(state_of c north)" ] || fail "north differs after the run"
+# Nor does a purge by hand take a held record.
+expect_fail 1 on c purge "$c3" --reason "by hand"
+contains "$LAST_ERR" "on hold"
+[ "$(json_get "$(on c --json show "$c3")" 'j["deleted"]')" = False ] || fail "held case purged"
 
 on a stop >/dev/null
 printf 'concern = forever\n' >>"$T/a/ssp.conf"
