@@ -132,6 +132,7 @@ int ssp_cmd_add(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_set(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_note(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_delete(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_purge(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_show(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_list(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_find(struct ssp_cli *cli, const struct ssp_args *a);        /* in cmd_find.c */
@@ -146,6 +147,7 @@ int ssp_cmd_agenda(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_retention_rules(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_retention_list(struct ssp_cli *cli, const struct ssp_args *a);
 int ssp_cmd_retention_hold(struct ssp_cli *cli, const struct ssp_args *a);
+int ssp_cmd_retention_run(struct ssp_cli *cli, const struct ssp_args *a);
 
 /* cmd_case.c: cases. */
 int ssp_cmd_case_open(struct ssp_cli *cli, const struct ssp_args *a);

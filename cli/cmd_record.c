@@ -212,6 +212,31 @@ ssp_cmd_delete(struct ssp_cli *cli, const struct ssp_args *a)
     return run_on_id(cli, "delete", a->pos[0], NULL, print_deleted);
 }
 
+static ssp_err
+print_purged(struct ssp_mp *c, struct ssp_diag *d)
+{
+    struct ssp_slice id, at;
+    struct ssp_buf t;
+    const struct ssp_mp_key keys[] = {{"id", SSP_AS_STR, true, &id},
+                                      {"purged_at", SSP_AS_STR, true, &at}};
+    ssp_err rc = ssp_mp_read_map(c, keys, 2, false, NULL);
+    ssp_buf_init(&t);
+    if (rc == SSP_OK)
+        rc = ssp_out_render_str(id, &t);
+    if (rc == SSP_OK)
+        printf("purged %.*s at %.*s: every node deletes it and its history when it next syncs\n",
+               (int)t.n, (const char *)t.p, (int)at.n, (const char *)at.p);
+    ssp_buf_fini(&t);
+    return rc == SSP_OK ? SSP_OK : ssp_out_bad_result(rc, d);
+}
+
+int
+ssp_cmd_purge(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    const char *kv[] = {"id", a->pos[0], "reason", ssp_args_get(a, "reason")};
+    return ssp_cli_run_kv(cli, "purge", kv, 2, print_purged);
+}
+
 int
 ssp_cmd_show(struct ssp_cli *cli, const struct ssp_args *a)
 {

@@ -1,6 +1,7 @@
 /*
- * ssp retention rules | list | hold: how long records are kept, what has
- * expired and why, and holds for a record-keeping duty; the daemon's
+ * ssp retention rules | list | hold | run: how long records are kept, what
+ * has expired and why, holds for a record-keeping duty, and the purge of what
+ * expired; the daemon's
  * `retention_*` operations (PROTOCOL.md).
  */
 #include <inttypes.h>
@@ -137,4 +138,27 @@ ssp_cmd_retention_hold(struct ssp_cli *cli, const struct ssp_args *a)
     if (ssp_args_get(a, "reason") == NULL)
         return ssp_out_usage("give the record-keeping duty that requires the hold: --reason TEXT");
     return ssp_cli_run_kv(cli, "retention_hold", kv, 3, ssp_out_record);
+}
+
+static ssp_err
+print_run(struct ssp_mp *c, struct ssp_diag *d)
+{
+    uint64_t purged = 0, kept = 0;
+    const struct ssp_mp_key keys[] = {
+        {"purged", SSP_AS_UINT, true, &purged},
+        {"kept", SSP_AS_UINT, true, &kept},
+    };
+    if (ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL) != SSP_OK)
+        return ssp_out_bad_result(SSP_ERR_PROTO, d);
+    printf("purged %" PRIu64 " record(s) everywhere; %" PRIu64
+           " expired record(s) kept by holds ('ssp retention list')\n",
+           purged, kept);
+    return SSP_OK;
+}
+
+int
+ssp_cmd_retention_run(struct ssp_cli *cli, const struct ssp_args *a)
+{
+    (void)a;
+    return ssp_cli_run_kv(cli, "retention_run", NULL, 0, print_run);
 }

@@ -165,6 +165,14 @@ static const struct ssp_opt revoke_opts[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct ssp_opt purge_opts[] = {
+    {"reason", "TEXT",
+     "why (required; it travels in clear in the roster to every node: say what rule, not "
+     "who)",
+     NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct ssp_opt sync_opts[] = {
     {"timeout", "SECONDS", "give up after this long (default 300)", NULL},
     {NULL, NULL, NULL, NULL},
@@ -312,6 +320,13 @@ static const struct ssp_cmd cmds[] = {
     {"note", "ID TEXT...", "add a note about a record (the words are joined with spaces)", NULL,
      NULL, 2, SIZE_MAX, ssp_cmd_note},
     {"delete", "ID", "delete a record", NULL, NULL, 1, 1, ssp_cmd_delete},
+    {"purge", "ID --reason TEXT", "delete a record and its history everywhere (on the central)",
+     "For data whose purpose is gone (GDPR Art. 5). Every node, relays and nodes\n"
+     "that get it later by bundle included, deletes the record, replaces each of\n"
+     "its changes in the log by the change's hash (the log still verifies) and\n"
+     "compacts its store, so nothing of it stays in its files. 'ssp show ID'\n"
+     "then says when and why it was purged. This cannot be undone.\n",
+     purge_opts, 1, 1, ssp_cmd_purge},
     {"show", "ID [--purpose TEXT]", "show a record", NULL, read_opts, 1, 1, ssp_cmd_show},
     {"list", "TYPE [--scope S] [--where FIELD=VALUE]... [--limit N] [--purpose TEXT]",
      "list the records of a type, in id order",
@@ -385,6 +400,12 @@ static const struct ssp_cmd cmds[] = {
      "Writes a hold record in the record's scope. To release it, delete the hold\n"
      "('ssp delete HOLD_ID').\n",
      retention_hold_opts, 1, 1, ssp_cmd_retention_hold},
+    {"retention run", "", "purge everywhere what has expired and is not held (on the central)",
+     "Purges, as 'ssp purge' does, every record 'ssp retention list' shows that no\n"
+     "hold keeps: every node, relays and nodes reached later by bundle included,\n"
+     "deletes it and redacts it from its log. The reason each purge carries names\n"
+     "the rule. There is no undo: run 'ssp retention list' first.\n",
+     NULL, 0, 0, ssp_cmd_retention_run},
     {"history", "ID [--purpose TEXT]", "show every version of a record, oldest first", NULL,
      read_opts, 1, 1, ssp_cmd_history},
     {"audit show", "[--record ID] [--user U] [--since DATE] [--scope S] [--limit N]",

@@ -45,6 +45,9 @@ struct apply_ctx {
     char purged_scopes[256];  /* the scopes of the data deleted, comma-separated */
     char reason[SSP_ROSTER_REASON_MAX + 1];
     uint32_t dropped, rebuilt; /* commits of removed nodes dropped, records rebuilt */
+    struct ssp_purges purges;  /* purge ops of the roster commit being applied (node/purge.c) */
+    uint32_t late;             /* ops of purged records that arrived, stored redacted */
+    struct ssp_buf redacted;   /* an arriving commit with such ops redacted */
     uint8_t network[SSP_PK_LEN];
     struct ssp_record rec;
     struct ssp_buf plain, sealed, norm;
@@ -188,7 +191,18 @@ check_stream(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
                          SSP_SLICE(k, ssp_key_log(k, cstr(h->scope), h->origin, h->seq)), &held);
         if (rc != SSP_OK)
             return rc == SSP_ERR_NOTFOUND ? SSP_ERR_CORRUPT : rc;
-        if (ssp_slice_eq(held, bytes)) {
+        /*
+         * The same commit, byte for byte or with other ops redacted (a purge,
+         * node/purge.c): the same header, so the same hash. The one held
+         * stays: every op of a record purged here is redacted in it already.
+         */
+        struct ssp_commit mine;
+        uint8_t a[SSP_HASH_LEN], b[SSP_HASH_LEN];
+        if (ssp_commit_parse(held, &mine) != SSP_OK)
+            return SSP_ERR_CORRUPT;
+        ssp_commit_hash(&mine, a);
+        ssp_commit_hash(c, b);
+        if (memcmp(a, b, SSP_HASH_LEN) == 0) {
             ctx->res.duplicates++;
             return SSP_OK;
         }
@@ -280,6 +294,9 @@ open_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
         if (ssp_commit_next_op(c, &pos, &op) != SSP_OK)
             return refuse(ctx, h, SSP_ERR_PROTO, "op %u is malformed", i);
         size_t start = ctx->plain.n;
+        ctx->ends[i] = start;
+        if (op.redacted)
+            continue; /* of a purged record: never applied */
         if (key != NULL) {
             ssp_err rc = ssp_op_open(c, &op, key->key, &ctx->plain);
             if (rc == SSP_ERR_NOMEM)
@@ -361,6 +378,8 @@ merge_ops(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *c,
         ssp_err rc = ssp_commit_next_op(c, &pos, &op);
         if (rc != SSP_OK)
             return SSP_ERR_INTERNAL;
+        if (op.redacted)
+            continue;
         /*
          * A run of ops on one record is merged in memory and the record
          * stored once: sealing it again after each op would make a commit
@@ -456,6 +475,8 @@ roster_op(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice body, uint6
     }
     if (rc == SSP_OK && done.removed)
         rc = on_removed(ctx, t, &done, hlc);
+    if (rc == SSP_OK && done.purged)
+        rc = ssp_purges_add(&ctx->purges, t, &done, hlc);
     if (rc == SSP_OK || why.msg[0] == '\0')
         return rc;
     return ssp_diag_set(d, rc, "%s", why.msg);
@@ -511,9 +532,11 @@ apply_roster(struct apply_ctx *ctx, struct ssp_txn *t, const struct ssp_commit *
             return rc;
     }
     if (!enrols)
-        return SSP_OK;
+        return ssp_purges_redact(&ctx->purges, t);
     ctx->enrolled = true;
     ssp_err rc = replay_roster(ctx, t, c->hdr.origin, d);
+    if (rc == SSP_OK)
+        rc = ssp_purges_redact(&ctx->purges, t);
     if (rc == SSP_OK)
         rc = ssp_txn_put(t, SSP_DB_META, SSP_META(SSP_META_NETWORK),
                          SSP_SLICE(ctx->network, SSP_PK_LEN));
@@ -624,6 +647,17 @@ apply_one(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice bytes, stru
                       "its signature or ops digest does not verify (forged or damaged)");
     const struct ssp_keyring *kr = ctx->next != NULL ? ctx->next : n->kr;
     bool roster = c.hdr.key_epoch == 0;
+    uint32_t late = 0, bad_op = UINT32_MAX;
+    if (!roster) {
+        rc = ssp_purges_arrived(t, &c, &bytes, &ctx->redacted, &late, &bad_op);
+        if (rc != SSP_OK)
+            return rc;
+        if (bad_op != UINT32_MAX)
+            return refuse(ctx, &c.hdr, SSP_ERR_PROTO,
+                          "op %u is redacted, but this node holds no purge of its record (the "
+                          "purge travels in the roster, before the data)",
+                          bad_op);
+    }
     /*
      * A node that reads a scope holds every key epoch of it that it may read:
      * the grants travel in the roster, which reaches it before the commits
@@ -655,9 +689,14 @@ apply_one(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice bytes, stru
     bool keys_added = ctx->keys_added, enrolled = ctx->enrolled;
     uint64_t removed_at = ctx->removed_at;
     uint32_t dropped = ctx->dropped, rebuilt = ctx->rebuilt;
+    struct ssp_purges purged = ctx->purges;
     struct ssp_diag why = {{0}};
     rc = ssp_txn_nested(t, store_one, &one, &why);
     if (rc == SSP_ERR_SCHEMA || rc == SSP_ERR_PROTO) {
+        ctx->purges.n = 0;
+        ctx->purges.records = purged.records;
+        ctx->purges.ops = purged.ops;
+        ctx->purges.applied = purged.applied;
         if (ctx->next != NULL)
             ctx->next->nkeys = nkeys;
         ctx->keys_added = keys_added;
@@ -673,6 +712,7 @@ apply_one(struct apply_ctx *ctx, struct ssp_txn *t, struct ssp_slice bytes, stru
         ctx->res.ahead++;
     ctx->res.applied++;
     ctx->res.bytes += bytes.n;
+    ctx->late += late;
     return SSP_OK;
 }
 
@@ -690,6 +730,8 @@ apply_all(struct ssp_txn *t, void *vctx, struct ssp_diag *d)
     ctx->enrolled = false;
     ctx->removed_at = 0;
     ctx->dropped = ctx->rebuilt = 0;
+    ctx->late = 0;
+    ssp_purges_fini(&ctx->purges);
     for (size_t i = 0; i < ctx->count && rc == SSP_OK; i++)
         rc = apply_one(ctx, t, ctx->commits[i], d);
     ssp_put_be64(hlc, ctx->n->hlc.last);
@@ -722,7 +764,7 @@ removed(struct ssp_node *n, const struct apply_ctx *ctx)
             "this node was removed from the network at %s%s; purged %llu records of scopes %s", at,
             why, (unsigned long long)ctx->purged,
             ctx->purged_scopes[0] != '\0' ? ctx->purged_scopes : "(none held)");
-    ssp_node_compact_purged(n);
+    (void)ssp_node_compact_purged(n);
 }
 
 ssp_err
@@ -740,6 +782,8 @@ ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN], const struct 
     ssp_buf_init(&ctx.plain);
     ssp_buf_init(&ctx.sealed);
     ssp_buf_init(&ctx.norm);
+    ssp_buf_init(&ctx.redacted);
+    ssp_purges_init(&ctx.purges);
     struct ssp_hlc saved = n->hlc;
     ssp_err rc = ssp_store_write(n->store, apply_all, &ctx, d);
     if (rc == SSP_OK) {
@@ -760,6 +804,14 @@ ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN], const struct 
                     ctx.dropped, ctx.rebuilt);
         if (ctx.removed_at != 0)
             removed(n, &ctx);
+        if (ctx.late > 0)
+            ssp_say(SSP_INFO, "%u ops of purged records arrived; stored redacted, not applied",
+                    ctx.late);
+        if (ctx.purges.applied > 0) {
+            ssp_say(SSP_INFO, "purged %u records (%llu held here, %u ops redacted)",
+                    ctx.purges.applied, (unsigned long long)ctx.purges.records, ctx.purges.ops);
+            ssp_node_purge_compact(n);
+        }
         ssp_node_pick_scope(n);
         for (uint32_t i = 0; i < ctx.res.refused && i < SSP_APPLY_REFUSALS_KEPT; i++)
             on_refuse(arg, ctx.refusals[i].has_hdr ? &ctx.refusals[i].h : NULL, ctx.refusals[i].why,
@@ -780,5 +832,7 @@ ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN], const struct 
     ssp_buf_fini(&ctx.plain);
     ssp_buf_fini(&ctx.sealed);
     ssp_buf_fini(&ctx.norm);
+    ssp_buf_fini(&ctx.redacted);
+    ssp_purges_fini(&ctx.purges);
     return rc;
 }

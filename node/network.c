@@ -13,8 +13,8 @@ cstr(const char *s)
     return SSP_SLICE(s, strlen(s));
 }
 
-static ssp_err
-must_be_central(const struct ssp_node *n, const char *what, struct ssp_diag *d)
+ssp_err
+ssp_node_must_be_central(const struct ssp_node *n, const char *what, struct ssp_diag *d)
 {
     if (ssp_node_is_central(n))
         return SSP_OK;
@@ -85,7 +85,7 @@ ssp_err
 ssp_node_scope_add(struct ssp_node *n, struct ssp_slice scope, struct ssp_diag *d)
 {
     struct scope_add ctx = {.n = n, .scope = scope};
-    ssp_err rc = must_be_central(n, "create scopes", d);
+    ssp_err rc = ssp_node_must_be_central(n, "create scopes", d);
     if (rc == SSP_OK && ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE))
         rc = ssp_diag_set(d, SSP_ERR_INVAL, "'roster' is the name of the roster; choose another");
     if (rc == SSP_OK)
@@ -213,7 +213,7 @@ ssp_err
 ssp_node_enrol(struct ssp_node *n, const struct ssp_roster_entry *e, struct ssp_diag *d)
 {
     struct enrol ctx = {n, e};
-    ssp_err rc = must_be_central(n, "enrol nodes", d);
+    ssp_err rc = ssp_node_must_be_central(n, "enrol nodes", d);
     if (rc != SSP_OK)
         return rc;
     if (memcmp(e->node, n->kr->pk, SSP_PK_LEN) == 0)
@@ -340,7 +340,7 @@ ssp_node_revoke(struct ssp_node *n, const uint8_t node[SSP_PK_LEN], struct ssp_s
     struct ssp_roster_entry e;
     char at[SSP_TIME_TEXT];
     memset(out, 0, sizeof *out);
-    ssp_err rc = must_be_central(n, "revoke nodes", d);
+    ssp_err rc = ssp_node_must_be_central(n, "revoke nodes", d);
     if (rc != SSP_OK)
         return rc;
     if (memcmp(node, n->kr->pk, SSP_PK_LEN) == 0)
@@ -377,7 +377,7 @@ ssp_node_rotate(struct ssp_node *n, struct ssp_slice scope, struct ssp_rotation 
 {
     struct rotate ctx = {.n = n, .out = out};
     memset(out, 0, sizeof *out);
-    ssp_err rc = must_be_central(n, "rotate keys", d);
+    ssp_err rc = ssp_node_must_be_central(n, "rotate keys", d);
     if (rc != SSP_OK)
         return rc;
     if (ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE))

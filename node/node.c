@@ -201,12 +201,14 @@ load_identity(struct ssp_node *n, const char *pass, size_t len, struct ssp_diag 
     return rc;
 }
 
-void
+bool
 ssp_node_compact_purged(struct ssp_node *n)
 {
     struct ssp_diag d = {{0}};
-    if (ssp_store_compact(n->store, n->dir, &d) != SSP_OK)
-        ssp_say(SSP_ERROR, "the purged data may remain in free pages of the store: %s", d.msg);
+    if (ssp_store_compact(n->store, n->dir, &d) == SSP_OK)
+        return true;
+    ssp_say(SSP_ERROR, "the purged data may remain in free pages of the store: %s", d.msg);
+    return false;
 }
 
 ssp_err
@@ -240,7 +242,10 @@ ssp_node_open(const char *dir, const char *pass, size_t len, size_t map_size, st
      * is small (the roster): compacting it at each start costs little.
      */
     if (rc == SSP_OK && n->removed_at != 0)
-        ssp_node_compact_purged(n);
+        (void)ssp_node_compact_purged(n);
+    /* Likewise after a purge of records (node/purge.c), if it was not done. */
+    if (rc == SSP_OK)
+        ssp_node_purge_compact(n);
     if (rc != SSP_OK)
         goto fail;
     ssp_node_pick_scope(n);
@@ -633,6 +638,9 @@ prepare_record(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write 
             ssp_record_id_format(r->id, idtext);
             return ssp_diag_set(d, SSP_ERR_EXISTS, "record %s exists already", idtext);
         }
+        ssp_err rc = ssp_node_purged_say(t, r->id, d);
+        if (rc != SSP_OK)
+            return rc;
         memcpy(r->scope, scope.p, scope.n);
         r->scope[scope.n] = '\0';
         memcpy(r->type, (*type)->name, strlen((*type)->name) + 1);
@@ -799,12 +807,17 @@ ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t, const struct ssp_b
 {
     struct write_ctx ctx = {.n = n};
     struct scope_commit *sc = NULL;
+    struct ssp_purges purges;
     uint8_t id[SSP_RECORD_ID_LEN];
     ssp_buf_init(&ctx.sealed);
+    ssp_purges_init(&purges);
     ssp_err rc = scope_commit_for(&ctx, cstr(SSP_ROSTER_SCOPE), &sc);
     for (size_t i = 0; i < count && rc == SSP_OK; i++) {
-        if (sc->open && !ssp_commit_has_room(&sc->b, bodies[i].n))
-            rc = finish_commit(&ctx, t, sc);
+        if (sc->open && !ssp_commit_has_room(&sc->b, bodies[i].n)) {
+            rc = ssp_purges_redact(&purges, t);
+            if (rc == SSP_OK)
+                rc = finish_commit(&ctx, t, sc);
+        }
         if (rc == SSP_OK && !sc->open)
             rc = begin_commit(&ctx, t, sc, cstr(SSP_ROSTER_SCOPE), d);
         ssp_node_new_id(n, id);
@@ -818,14 +831,19 @@ ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn *t, const struct ssp_b
         uint32_t dropped = 0, rebuilt = 0;
         if (rc == SSP_OK && done.removed)
             rc = ssp_node_drop_late(t, n->kr, done.node, sc->b.hdr.hlc, &dropped, &rebuilt);
+        if (rc == SSP_OK && done.purged)
+            rc = ssp_purges_add(&purges, t, &done, sc->b.hdr.hlc);
         if (dropped > 0)
             ssp_say(SSP_WARN,
                     "dropped %u commits the removed node made after its removal; %u records were "
                     "rebuilt without them",
                     dropped, rebuilt);
     }
+    if (rc == SSP_OK)
+        rc = ssp_purges_redact(&purges, t);
     if (rc == SSP_OK && sc->open)
         rc = finish_commit(&ctx, t, sc);
+    ssp_purges_fini(&purges);
     uint8_t hlc[8];
     ssp_put_be64(hlc, n->hlc.last);
     if (rc == SSP_OK)
@@ -1025,8 +1043,11 @@ ssp_node_open_record(const struct ssp_keyring *kr, struct ssp_txn *t,
     struct ssp_slice stored;
     ssp_record_id_format(id, idtext);
     ssp_err rc = ssp_txn_get(t, SSP_DB_RECORDS, SSP_SLICE(id, SSP_RECORD_ID_LEN), &stored);
+    if (rc == SSP_ERR_NOTFOUND && (rc = ssp_node_purged_say(t, id, d)) == SSP_OK)
+        return ssp_diag_set(d, SSP_ERR_NOTFOUND, "no record %s; check the id with 'ssp list'",
+                            idtext);
     if (rc == SSP_ERR_NOTFOUND)
-        return ssp_diag_set(d, rc, "no record %s; check the id with 'ssp list'", idtext);
+        return rc;
     if (rc == SSP_OK)
         rc = ssp_record_open(stored, id, kr, r);
     if (rc == SSP_ERR_DENIED)

@@ -247,6 +247,22 @@ struct ssp_rotation {
     uint64_t hlc;                               /* of the roster commit */
 };
 
+/* The most records one ssp_node_purge_records call purges. */
+#define SSP_PURGE_MAX 4096
+/*
+ * Purge (DESIGN §9, node/purge.c), on the central only: one roster commit
+ * with a "purge" op for each of the count records ids, each of which this
+ * node must hold and not have purged already; reason (at most
+ * SSP_ROSTER_REASON_MAX bytes, one line) goes with them. Every node that
+ * takes the roster deletes the records' state, redacts their ops and
+ * compacts its store; this one does so before it returns. Refused (nothing
+ * written, d says why): a node that is not the central, an id not held or
+ * purged already, a bad reason.
+ */
+SSP_MUST_CHECK ssp_err ssp_node_purge_records(struct ssp_node *n,
+                                              const uint8_t (*ids)[SSP_RECORD_ID_LEN], size_t count,
+                                              const char *reason, struct ssp_diag *d);
+
 /*
  * Revocation (DESIGN §8), in one roster transaction: node leaves the roster
  * (a "remove" op with reason, which may be empty), and each scope it could
@@ -274,7 +290,7 @@ typedef void (*ssp_refuse_fn)(void *arg, const struct ssp_commit_hdr *h, ssp_err
 
 struct ssp_apply_result {
     uint32_t applied;    /* appended (and applied where this node holds the key) */
-    uint32_t duplicates; /* held already, byte for byte: ignored */
+    uint32_t duplicates; /* held already (the same commit hash; node/purge.c): ignored */
     uint32_t refused;
     uint32_t ahead; /* applied, with a clock too far ahead to follow */
     uint64_t bytes; /* of the commits applied */
@@ -292,8 +308,9 @@ struct ssp_apply_result {
  * nothing at all was applied).
  * A roster commit that removes a node drops what that node wrote after its
  * removal (node/revoke.c); one that removes this node purges its data and
- * rewrites the store file (ssp_store_compact), so the caller may hold no
- * store transaction open across this call.
+ * rewrites the store file (ssp_store_compact), and so does one that purges
+ * records (node/purge.c), so the caller may hold no store transaction open
+ * across this call.
  */
 SSP_MUST_CHECK ssp_err ssp_node_apply(struct ssp_node *n, const uint8_t from[SSP_PK_LEN],
                                       const struct ssp_slice *commits, size_t count,

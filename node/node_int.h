@@ -54,7 +54,10 @@ SSP_MUST_CHECK ssp_err ssp_node_roster_commit(struct ssp_node *n, struct ssp_txn
  * Rewrites the store without its free pages, where the data this node's
  * removal purged stays until then (ssp_store_compact); a failure is logged.
  */
-void ssp_node_compact_purged(struct ssp_node *n);
+bool ssp_node_compact_purged(struct ssp_node *n);
+/* SSP_OK on the central; else SSP_ERR_DENIED, d saying only the central can do what. */
+SSP_MUST_CHECK ssp_err ssp_node_must_be_central(const struct ssp_node *n, const char *what,
+                                                struct ssp_diag *d);
 /* Picks the default scope: ssp.conf's, else the first area scope of this node's keys. */
 void ssp_node_pick_scope(struct ssp_node *n);
 
@@ -121,5 +124,57 @@ SSP_MUST_CHECK ssp_err ssp_node_drop_from(struct ssp_txn *t, const struct ssp_ke
  */
 SSP_MUST_CHECK ssp_err ssp_node_purge(struct ssp_txn *t, uint64_t *records, char *scopes,
                                       size_t cap);
+
+/* ---- purges (purge.c) ---- */
+
+/* A record's tombstone: it was purged at hlc, for reason. */
+struct ssp_tombstone {
+    char scope[SSP_SCOPE_MAX + 1];
+    uint64_t hlc;
+    char reason[SSP_ROSTER_REASON_MAX + 1];
+};
+
+/* The tombstone of record id (ts may be NULL); SSP_ERR_NOTFOUND if it was not purged. */
+SSP_MUST_CHECK ssp_err ssp_node_tombstone(struct ssp_txn *t, const uint8_t id[SSP_RECORD_ID_LEN],
+                                          struct ssp_tombstone *ts);
+/* SSP_OK if record id was not purged; else SSP_ERR_NOTFOUND, d saying when and why it was. */
+SSP_MUST_CHECK ssp_err ssp_node_purged_say(struct ssp_txn *t, const uint8_t id[SSP_RECORD_ID_LEN],
+                                           struct ssp_diag *d);
+
+/* The purge ops of one roster commit, applied at its end in one scan of the log. */
+struct ssp_purge {
+    uint8_t id[SSP_RECORD_ID_LEN];
+    char scope[SSP_SCOPE_MAX + 1];
+};
+struct ssp_purges {
+    struct ssp_purge *v;
+    size_t n, cap;
+    uint64_t records; /* records whose state was deleted */
+    uint32_t ops;     /* ops redacted */
+    uint32_t applied; /* purge ops applied */
+};
+
+void ssp_purges_init(struct ssp_purges *p);
+void ssp_purges_fini(struct ssp_purges *p);
+/* A "purge" op (done) of a roster commit at hlc: the tombstone, and the record's state goes. */
+SSP_MUST_CHECK ssp_err ssp_purges_add(struct ssp_purges *p, struct ssp_txn *t,
+                                      const struct ssp_roster_applied *done, uint64_t hlc);
+/*
+ * At the end of the roster commit: redacts the ops of the records added in
+ * the log of their scopes and in recover's stash, notes that the store owes
+ * a compaction, and empties the list.
+ */
+SSP_MUST_CHECK ssp_err ssp_purges_redact(struct ssp_purges *p, struct ssp_txn *t);
+/*
+ * A verified commit c (bytes) arrives: its ops of purged records are
+ * redacted into out, and c and bytes then point at it (*redacted counts
+ * them). A redacted op of a record not purged here sets *bad_op to its
+ * index (else UINT32_MAX): the commit is to be refused.
+ */
+SSP_MUST_CHECK ssp_err ssp_purges_arrived(struct ssp_txn *t, struct ssp_commit *c,
+                                          struct ssp_slice *bytes, struct ssp_buf *out,
+                                          uint32_t *redacted, uint32_t *bad_op);
+/* Compacts the store if a purge owes it a compaction (no transaction may be open). */
+void ssp_node_purge_compact(struct ssp_node *n);
 
 #endif

@@ -608,6 +608,40 @@ op_delete(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
 }
 
 static ssp_err
+op_purge(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
+{
+    struct ssp_slice text, reason;
+    char why[SSP_ROSTER_REASON_MAX + 1];
+    uint8_t id[1][SSP_RECORD_ID_LEN];
+    const struct ssp_mp_key table[] = {{"id", SSP_AS_STR, true, &text},
+                                       {"reason", SSP_AS_STR, true, &reason}};
+    ssp_err rc = PARAMS(params, table, d);
+    if (rc == SSP_OK)
+        rc = ssp_ops_parse_id(text, id[0], d);
+    if (rc == SSP_OK && (reason.n == 0 || reason.n > SSP_ROSTER_REASON_MAX ||
+                         memchr(reason.p, '\0', reason.n) != NULL))
+        rc = ssp_diag_set(d, SSP_ERR_INVAL,
+                          "give the reason for the purge with --reason TEXT (1 to %d characters, "
+                          "one line); it travels to every node",
+                          SSP_ROSTER_REASON_MAX);
+    if (rc == SSP_OK)
+        rc = ssp_ops_check_not_held(ctx, id[0], d);
+    if (rc != SSP_OK)
+        return rc;
+    memcpy(why, reason.p, reason.n);
+    why[reason.n] = '\0';
+    rc = ssp_node_purge_records(ctx->node, (const uint8_t(*)[SSP_RECORD_ID_LEN])id, 1, why, d);
+    if (rc != SSP_OK)
+        return rc;
+    ssp_mpw_map(out, 2);
+    ssp_mpw_cstr(out, "id");
+    ssp_record_id_write(out, id[0]);
+    ssp_mpw_cstr(out, "purged_at");
+    ssp_ops_write_time(out, ssp_hlc_ms(ctx->node->hlc.last));
+    return SSP_OK;
+}
+
+static ssp_err
 op_show(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out, struct ssp_diag *d)
 {
     struct ssp_slice text;
@@ -1047,6 +1081,7 @@ static const struct {
     {"set", op_set, true, NULL},
     {"note", op_note, true, NULL},
     {"delete", op_delete, true, NULL},
+    {"purge", op_purge, true, NULL},
     {"show", op_show, true, "show"},
     {"list", op_list, true, "list"},
     {"find", ssp_op_find, true, "find"},
@@ -1058,6 +1093,7 @@ static const struct {
     {"retention_rules", ssp_op_retention_rules, false, NULL},
     {"retention_list", ssp_op_retention_list, true, NULL},
     {"retention_hold", ssp_op_retention_hold, true, NULL},
+    {"retention_run", ssp_op_retention_run, true, NULL},
     {"history", op_history, true, "history"},
     {"import", op_import, true, NULL},
     {"verify", op_verify, false, NULL},

@@ -2,7 +2,9 @@
  * Cases: `case_open` opens a case from a concern, `case_escalate` moves a
  * case to the coordination group's scope. Each is one ssp_node_write batch
  * (one LMDB transaction, one commit per scope), so it happens whole or not
- * at all, and the schema's rules check every record it writes.
+ * at all, and the schema's rules check every record it writes. An escalation
+ * then purges the moved records (node/purge.c), so the area keeps none of
+ * their content, not even in its log.
  */
 #include <string.h>
 
@@ -452,11 +454,12 @@ ssp_op_case_escalate(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ss
                           "case %s is with the coordination group already (scope %s); change its "
                           "level with 'ssp set %s level=N'",
                           text, CENTRAL, text);
-    if (rc == SSP_OK && ssp_keyring_scope(ctx->node->kr, SSP_SLICE_STR(CENTRAL)) == NULL)
+    if (rc == SSP_OK && (!ssp_node_is_central(ctx->node) ||
+                         ssp_keyring_scope(ctx->node->kr, SSP_SLICE_STR(CENTRAL)) == NULL))
         rc = ssp_diag_set(d, SSP_ERR_DENIED,
-                          "escalation moves the case into scope %s, which this node cannot write; "
-                          "the secretariat runs 'ssp case escalate %s' on the central (record the "
-                          "decision here with 'ssp note %s TEXT')",
+                          "escalation moves the case into scope %s and purges it here, which only "
+                          "the central does; the secretariat runs 'ssp case escalate %s' there "
+                          "(record the decision here with 'ssp note %s TEXT')",
                           CENTRAL, text, text);
     if (rc == SSP_OK) {
         memcpy(e.from_scope, c.scope, sizeof e.from_scope);
@@ -481,6 +484,16 @@ ssp_op_case_escalate(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ss
         rc = escalation_writes(ctx, m, &e, w, bufs, d);
     if (rc == SSP_OK)
         rc = ssp_node_write(ctx->node, w, nw, NULL, &failed, d);
+    /* The area keeps no content: the moved records' versions are purged from every log. */
+    if (rc == SSP_OK) {
+        struct ssp_diag why = {{0}};
+        if (ssp_node_purge_records(ctx->node, (const uint8_t(*)[SSP_RECORD_ID_LEN])m->from, m->n,
+                                   "escalated to the coordination group", &why) != SSP_OK)
+            rc = ssp_diag_set(d, SSP_ERR_IO,
+                              "case %s moved to scope %s, but its old versions were not purged "
+                              "(%s); purge them with 'ssp purge %s --reason escalated'",
+                              text, CENTRAL, why.msg, text);
+    }
     if (rc == SSP_OK) {
         struct ssp_mpw x;
         ssp_mpw_init(&x, &extra);

@@ -113,6 +113,13 @@ ssp_err ssp_op_retention_list(struct ssp_ops_ctx *ctx, struct ssp_slice params, 
                               struct ssp_diag *d);
 ssp_err ssp_op_retention_hold(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
                               struct ssp_diag *d);
+ssp_err ssp_op_retention_run(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                             struct ssp_diag *d);
+
+/* Refuses (SSP_ERR_DENIED, saying which hold) when a live hold keeps record id. */
+SSP_MUST_CHECK ssp_err ssp_ops_check_not_held(struct ssp_ops_ctx *ctx,
+                                              const uint8_t id[SSP_RECORD_ID_LEN],
+                                              struct ssp_diag *d);
 
 /* ops_find.c: the text search. */
 /*

@@ -1,6 +1,6 @@
 /*
- * Retention: `retention_rules`, `retention_list` and `retention_hold`
- * (PROTOCOL.md). The rules are in node/domain/retention.c,
+ * Retention: `retention_rules`, `retention_list`, `retention_hold` and
+ * `retention_run` (PROTOCOL.md). The rules are in node/domain/retention.c,
  * their values in the node's config.
  *
  * A record is due when its own rule has expired, or when the record it
@@ -10,6 +10,7 @@
  * is left pointing at a purged one. The records are read as `list` reads
  * them, in memory; only ids, types, scopes and dates are kept while it runs.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@
 /* The rows `retention_list` returns at most; the count says how many there are. */
 #define LIST_MAX 5000
 #define REASON_SHOWN 120
+/* Rounds of retention_run: a person purged with its last concern takes two. */
+#define RUN_ROUNDS 4
 
 /* The types retention reads, and the ref that ties each to what it belongs to. */
 static const struct {
@@ -205,7 +208,8 @@ due(struct scan *sc, size_t i)
     it->state = VISITING; /* a cycle of refs makes nothing due */
     bool own = it->rule >= 0 && strcmp(it->expires, sc->today) <= 0;
     struct item *o = it->has_owner ? find_item(sc, it->owner) : NULL;
-    bool with = o != NULL && due(sc, (size_t)(o - sc->items));
+    /* What a hold keeps takes nothing with it. */
+    bool with = o != NULL && !o->keep && due(sc, (size_t)(o - sc->items));
     if (!own && !with) {
         it->state = NOT_DUE;
         return false;
@@ -423,5 +427,138 @@ ssp_op_retention_hold(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct s
         rc = ssp_ops_result_record(ctx, hid[0], SSP_SLICE(NULL, 0), 0, out, d);
     ssp_buf_fini(&fields);
     ssp_record_fini(&r);
+    return rc;
+}
+
+/* Purges the due records of rule r that nothing keeps, at most SSP_PURGE_MAX a commit. */
+static ssp_err
+purge_rule(struct ssp_ops_ctx *ctx, const struct scan *sc, size_t r,
+           uint8_t (*ids)[SSP_RECORD_ID_LEN], uint32_t *count, struct ssp_diag *d)
+{
+    const struct ssp_retention_rule *rule = &ssp_retention_rules[r];
+    char reason[96];
+    size_t n = 0;
+    ssp_err rc = SSP_OK;
+    snprintf(reason, sizeof reason, "retention: rule %s, %u %s", rule->name,
+             (unsigned)sc->cfg->retention[r],
+             rule->from == SSP_FROM_BIRTH_YEAR ? "years of age" : "months");
+    *count = 0;
+    for (size_t i = 0; i <= sc->n && rc == SSP_OK; i++) {
+        const struct item *it = i < sc->n ? &sc->items[i] : NULL;
+        if (it != NULL && it->state == DUE && !it->keep && strcmp(rule_of(sc, it), rule->name) == 0)
+            memcpy(ids[n++], it->id, SSP_RECORD_ID_LEN);
+        if (n > 0 && (n == SSP_PURGE_MAX || it == NULL)) {
+            rc = ssp_node_purge_records(ctx->node, (const uint8_t(*)[SSP_RECORD_ID_LEN])ids, n,
+                                        reason, d);
+            *count += rc == SSP_OK ? (uint32_t)n : 0;
+            n = 0;
+        }
+    }
+    return rc;
+}
+
+ssp_err
+ssp_op_retention_run(struct ssp_ops_ctx *ctx, struct ssp_slice params, struct ssp_mpw *out,
+                     struct ssp_diag *d)
+{
+    struct scan sc = {0};
+    uint8_t(*ids)[SSP_RECORD_ID_LEN] = NULL;
+    uint32_t counts[SSP_RETENTION_RULES_MAX] = {0}, kept = 0, total = 0;
+    (void)params;
+    if (!ssp_node_is_central(ctx->node))
+        return ssp_diag_set(d, SSP_ERR_DENIED,
+                            "a purge reaches every node, so retention runs on the central; "
+                            "'ssp retention list' shows what has expired here");
+    ssp_err rc = (ids = ssp_calloc(SSP_PURGE_MAX, sizeof *ids)) == NULL
+                     ? ssp_diag_set(d, SSP_ERR_NOMEM, "out of memory")
+                     : SSP_OK;
+    /*
+     * A purge can make more expire (a person no concern names any more), so
+     * again until a round purges nothing; each round's scan is from scratch.
+     */
+    for (int round = 0, more = 1; rc == SSP_OK && more && round < RUN_ROUNDS; round++) {
+        uint32_t before = total;
+        scan_fini(&sc);
+        memset(&sc, 0, sizeof sc);
+        rc = scan_all(ctx, &sc, SSP_SLICE(NULL, 0), d);
+        for (size_t r = 0; r < ssp_retention_nrules && rc == SSP_OK; r++) {
+            uint32_t n = 0;
+            rc = purge_rule(ctx, &sc, r, ids, &n, d);
+            counts[r] += n;
+            total += n;
+        }
+        more = total > before;
+    }
+    for (size_t i = 0; i < sc.n; i++)
+        kept += sc.items[i].state == DUE && sc.items[i].keep;
+    if (rc == SSP_OK) {
+        ssp_mpw_map(out, 3);
+        ssp_mpw_cstr(out, "purged");
+        ssp_mpw_uint(out, total);
+        ssp_mpw_cstr(out, "kept");
+        ssp_mpw_uint(out, kept);
+        ssp_mpw_cstr(out, "rules");
+        ssp_mpw_map(out, (uint32_t)ssp_retention_nrules);
+        for (size_t r = 0; r < ssp_retention_nrules; r++) {
+            ssp_mpw_cstr(out, ssp_retention_rules[r].name);
+            ssp_mpw_uint(out, counts[r]);
+        }
+    }
+    ssp_free(ids);
+    scan_fini(&sc);
+    return rc;
+}
+
+/* Finds a live hold on one record (hold_one): the first match ends the scan. */
+struct hold_find {
+    const uint8_t *id;
+    char today[SSP_DATE_LEN + 1];
+    struct ssp_buf fields;
+    bool found;
+    uint8_t hold[SSP_RECORD_ID_LEN];
+};
+
+static ssp_err
+hold_one(void *vctx, const struct ssp_record *r, bool *taken)
+{
+    struct hold_find *hf = vctx;
+    uint8_t rec[SSP_RECORD_ID_LEN];
+    struct ssp_slice until;
+    *taken = false;
+    hf->fields.n = 0;
+    ssp_err rc = ssp_record_fields_map(r, &hf->fields);
+    struct ssp_slice f = SSP_BUF_SLICE(&hf->fields);
+    if (rc != SSP_OK || !ref_field(f, "record", rec) ||
+        memcmp(rec, hf->id, SSP_RECORD_ID_LEN) != 0 ||
+        (str_field(f, "until", &until) && until.n == SSP_DATE_LEN &&
+         memcmp(until.p, hf->today, SSP_DATE_LEN) < 0))
+        return rc;
+    hf->found = true;
+    memcpy(hf->hold, r->id, SSP_RECORD_ID_LEN);
+    return SSP_ERR_AGAIN;
+}
+
+ssp_err
+ssp_ops_check_not_held(struct ssp_ops_ctx *ctx, const uint8_t id[SSP_RECORD_ID_LEN],
+                       struct ssp_diag *d)
+{
+    struct hold_find hf = {.id = id};
+    uint8_t next[SSP_RECORD_ID_LEN];
+    char text[SSP_RECORD_ID_TEXT + 1], hold[SSP_RECORD_ID_TEXT + 1];
+    bool more = false;
+    ssp_node_today(hf.today);
+    ssp_err rc = ssp_node_list(ctx->node, SSP_SLICE_STR("hold"), SSP_SLICE(NULL, 0), NULL, SIZE_MAX,
+                               hold_one, &hf, &more, next, d);
+    ssp_buf_fini(&hf.fields);
+    if (rc == SSP_ERR_AGAIN)
+        rc = SSP_OK;
+    if (rc == SSP_OK && hf.found) {
+        ssp_record_id_format(id, text);
+        ssp_record_id_format(hf.hold, hold);
+        rc = ssp_diag_set(d, SSP_ERR_DENIED,
+                          "record %s is on hold for a record-keeping duty ('ssp show %s'); "
+                          "release the hold first ('ssp delete %s')",
+                          text, hold, hold);
+    }
     return rc;
 }

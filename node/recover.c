@@ -205,9 +205,12 @@ read_stash(struct finish *f, struct ssp_txn *t)
             ssp_keyring_scope_epoch(f->n->kr, f->scope, c.hdr.key_epoch);
         for (uint32_t i = 0; rc == SSP_OK && i < c.hdr.nops; i++) {
             plain.n = 0;
-            if (key == NULL || ssp_commit_next_op(&c, &pos, &op) != SSP_OK ||
-                ssp_op_open(&c, &op, key->key, &plain) != SSP_OK ||
-                ssp_op_body_decode(SSP_BUF_SLICE(&plain), &body) != SSP_OK)
+            if (key == NULL || ssp_commit_next_op(&c, &pos, &op) != SSP_OK)
+                rc = SSP_ERR_CORRUPT;
+            else if (op.redacted)
+                continue; /* a purged record's change: it stays purged (node/purge.c) */
+            else if (ssp_op_open(&c, &op, key->key, &plain) != SSP_OK ||
+                     ssp_op_body_decode(SSP_BUF_SLICE(&plain), &body) != SSP_OK)
                 rc = SSP_ERR_CORRUPT;
             else
                 rc = add_write(f, op.id, &body);

@@ -84,6 +84,20 @@ ssp_roster_encode_remove(struct ssp_buf *out, const uint8_t node[SSP_PK_LEN],
     return w.err;
 }
 
+ssp_err
+ssp_roster_encode_purge(struct ssp_buf *out, const uint8_t record[SSP_RECORD_ID_LEN],
+                        struct ssp_slice scope, struct ssp_slice reason)
+{
+    struct ssp_mpw w;
+    ssp_mpw_init(&w, out);
+    ssp_mpw_array(&w, 4);
+    ssp_mpw_cstr(&w, "purge");
+    ssp_mpw_bin(&w, record, SSP_RECORD_ID_LEN);
+    ssp_mpw_str(&w, scope.p, scope.n);
+    ssp_mpw_str(&w, reason.p, reason.n);
+    return w.err;
+}
+
 /* ---- stored form ---- */
 
 static size_t
@@ -258,6 +272,25 @@ apply_remove(struct ssp_txn *t, struct ssp_mp *c, uint64_t hlc, struct ssp_roste
     return rc;
 }
 
+/* Only checked and reported here: node/purge.c applies it, to the whole store. */
+static ssp_err
+apply_purge(struct ssp_mp *c, struct ssp_roster_applied *out)
+{
+    uint8_t record[SSP_RECORD_ID_LEN];
+    struct ssp_slice scope, reason;
+    if (ssp_mp_bin_n(c, record, SSP_RECORD_ID_LEN) != SSP_OK || ssp_mp_str(c, &scope) != SSP_OK ||
+        !ssp_scope_name_valid(scope) || ssp_slice_eq_str(scope, SSP_ROSTER_SCOPE) ||
+        ssp_mp_str(c, &reason) != SSP_OK || !ssp_roster_reason_valid(reason) || !ssp_mp_done(c))
+        return SSP_ERR_PROTO;
+    if (out != NULL) {
+        out->purged = true;
+        memcpy(out->record, record, SSP_RECORD_ID_LEN);
+        out->scope = scope;
+        out->reason = reason;
+    }
+    return SSP_OK;
+}
+
 static ssp_err
 apply_grant(struct ssp_txn *t, struct ssp_mp *c, const uint8_t pk[SSP_PK_LEN],
             const uint8_t sk[SSP_SK_LEN], struct ssp_keyring *kr, struct ssp_roster_applied *out,
@@ -322,6 +355,8 @@ ssp_roster_apply(struct ssp_txn *t, struct ssp_slice body, uint64_t hlc,
         rc = apply_scope(t, &c);
     else if (n == 3 && ssp_slice_eq_str(kind, "remove"))
         rc = apply_remove(t, &c, hlc, out, d);
+    else if (n == 4 && ssp_slice_eq_str(kind, "purge"))
+        rc = apply_purge(&c, t != NULL ? out : NULL);
     if (rc == SSP_ERR_PROTO)
         return ssp_diag_set(d, rc, "a roster entry is not well-formed");
     return rc;

@@ -12,12 +12,16 @@
  *   ["grant", node: bin(32), scope: str, epoch: uint32, key: bin(SSP_GRANT_LEN)]
  *   ["scope", scope: str, epoch: uint32]
  *   ["remove", node: bin(32), reason: str (0..SSP_ROSTER_REASON_MAX)]
+ *   ["purge", record: bin(16), scope: str, reason: str (0..SSP_ROSTER_REASON_MAX)]
  *
  * The admin's stream is applied in seq order, so the roster needs no merge
  * rule: a "node" op replaces that node's entry. A "remove" op (revocation,
  * node/network.c) keeps the entry, with role "removed", the role it had and
  * the hlc of its removal as since: the node's identity is burnt for good (no
  * "node" op brings it back), and its commits up to its removal still count.
+ * A "purge" op deletes a record everywhere (node/purge.c): it travels in the
+ * roster so that every node, relays included, has it before the record's
+ * commits.
  *
  * Stored in the roster database:
  *   'n' node(32)          -> [name: str, role: uint, scopes: [str ...], since: hlc]
@@ -74,7 +78,11 @@ SSP_MUST_CHECK ssp_err ssp_roster_encode_scope(struct ssp_buf *out, struct ssp_s
                                                uint32_t epoch);
 SSP_MUST_CHECK ssp_err ssp_roster_encode_remove(struct ssp_buf *out, const uint8_t node[SSP_PK_LEN],
                                                 struct ssp_slice reason);
-/* Whether reason may go in a "remove" op: at most SSP_ROSTER_REASON_MAX bytes, no controls. */
+SSP_MUST_CHECK ssp_err ssp_roster_encode_purge(struct ssp_buf *out,
+                                               const uint8_t record[SSP_RECORD_ID_LEN],
+                                               struct ssp_slice scope, struct ssp_slice reason);
+/* Whether reason may go in a "remove" or "purge" op: at most SSP_ROSTER_REASON_MAX bytes, no
+ * controls. */
 bool ssp_roster_reason_valid(struct ssp_slice reason);
 
 /* What applying one roster op did that its caller must act on. */
@@ -82,7 +90,10 @@ struct ssp_roster_applied {
     bool keys_added;          /* a grant to this node added a key to kr */
     bool removed;             /* a "remove" op: node was removed */
     uint8_t node[SSP_PK_LEN]; /* removed */
-    struct ssp_slice reason;  /* removed: borrows from the body */
+    struct ssp_slice reason;  /* removed, purged: borrows from the body */
+    bool purged;              /* a "purge" op: record of scope is to be purged */
+    uint8_t record[SSP_RECORD_ID_LEN];
+    struct ssp_slice scope; /* purged: borrows from the body */
 };
 
 /*

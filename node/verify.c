@@ -251,6 +251,17 @@ check_records(struct verify *v, struct ssp_diag *d)
     return rc;
 }
 
+static uint32_t
+redacted_ops(const struct ssp_commit *c)
+{
+    struct ssp_op op;
+    size_t pos = 0;
+    uint32_t n = 0;
+    while (ssp_commit_next_op(c, &pos, &op) == SSP_OK)
+        n += op.redacted;
+    return n;
+}
+
 /* Checks one stream: commits 1..seq, each verified and chained, ending at head. */
 static ssp_err
 check_stream(struct verify *v, struct ssp_slice key, struct ssp_slice val, struct ssp_diag *d)
@@ -288,9 +299,12 @@ check_stream(struct verify *v, struct ssp_slice key, struct ssp_slice val, struc
         }
         memcpy(prev, hash, SSP_HASH_LEN);
         v->commits++;
-        /* Ops of a newer schema are kept but not applied (DESIGN §10): no record lists them. */
+        /*
+         * Ops of a newer schema are kept but not applied (DESIGN §10), nor
+         * are redacted ones (a purged record, node/purge.c): no record lists them.
+         */
         if (readable && c.hdr.schema <= SSP_SCHEMA_VERSION)
-            v->log_ops += c.hdr.nops;
+            v->log_ops += c.hdr.nops - redacted_ops(&c);
         v->st->ops += c.hdr.nops;
     }
     ssp_cursor_close(cur);

@@ -236,12 +236,22 @@ ssp_commit_next_op(const struct ssp_commit *c, size_t *pos, struct ssp_op *op)
     if (*pos >= c->ops.n)
         return SSP_ERR_NOTFOUND;
     ssp_mp_init(&m, SSP_SLICE(c->ops.p + *pos, c->ops.n - *pos));
-    if (ssp_mp_array(&m, &n) != SSP_OK || n != 2 ||
-        ssp_mp_bin_n(&m, op->id, SSP_RECORD_ID_LEN) != SSP_OK ||
-        ssp_mp_bin(&m, &op->body) != SSP_OK ||
-        op->body.n < (c->hdr.key_epoch != 0 ? SSP_SEAL_OVERHEAD : 1) ||
-        op->body.n > SSP_OP_MAX_BODY)
+    if (ssp_mp_array(&m, &n) != SSP_OK || n < 2 || n > 3 ||
+        ssp_mp_bin_n(&m, op->id, SSP_RECORD_ID_LEN) != SSP_OK)
         return SSP_ERR_PROTO;
+    op->redacted = n == 3;
+    /* The roster is never redacted: every node must read all of it. */
+    if (op->redacted && c->hdr.key_epoch == 0)
+        return SSP_ERR_PROTO;
+    if (op->redacted) {
+        op->body = SSP_SLICE(NULL, 0);
+        if (ssp_mp_nil(&m) != SSP_OK || ssp_mp_bin_n(&m, op->hash, SSP_HASH_LEN) != SSP_OK)
+            return SSP_ERR_PROTO;
+    } else if (ssp_mp_bin(&m, &op->body) != SSP_OK ||
+               op->body.n < (c->hdr.key_epoch != 0 ? SSP_SEAL_OVERHEAD : 1) ||
+               op->body.n > SSP_OP_MAX_BODY) {
+        return SSP_ERR_PROTO;
+    }
     *pos = (size_t)(m.p - c->ops.p);
     return SSP_OK;
 }
@@ -258,7 +268,10 @@ ssp_commit_verify(const struct ssp_commit *c, uint8_t hash[SSP_HASH_LEN])
     ssp_buf_init(&hashes);
     rc = ssp_buf_reserve(&hashes, (size_t)c->hdr.nops * SSP_HASH_LEN);
     while (rc == SSP_OK && ssp_commit_next_op(c, &pos, &op) == SSP_OK) {
-        op_hash(op.id, op.body, h);
+        if (op.redacted)
+            memcpy(h, op.hash, SSP_HASH_LEN);
+        else
+            op_hash(op.id, op.body, h);
         rc = ssp_buf_append(&hashes, h, sizeof h);
     }
     if (rc == SSP_OK) {
@@ -272,11 +285,55 @@ ssp_commit_verify(const struct ssp_commit *c, uint8_t hash[SSP_HASH_LEN])
     return rc;
 }
 
+bool
+ssp_commit_has_redacted(const struct ssp_commit *c)
+{
+    struct ssp_op op;
+    size_t pos = 0;
+    while (ssp_commit_next_op(c, &pos, &op) == SSP_OK)
+        if (op.redacted)
+            return true;
+    return false;
+}
+
+ssp_err
+ssp_commit_redact(const struct ssp_commit *c, ssp_redact_fn pick, void *arg, struct ssp_buf *out,
+                  uint32_t *count)
+{
+    struct ssp_mpw w;
+    struct ssp_op op;
+    size_t pos = 0, start = 0;
+    uint8_t h[SSP_HASH_LEN];
+    *count = 0;
+    out->n = 0;
+    ssp_mpw_init(&w, out);
+    ssp_mpw_array(&w, 3);
+    ssp_mpw_bin(&w, c->header.p, c->header.n);
+    ssp_mpw_bin(&w, c->sig, SSP_SIG_LEN);
+    ssp_mpw_array(&w, c->hdr.nops);
+    while (w.err == SSP_OK && ssp_commit_next_op(c, &pos, &op) == SSP_OK) {
+        if (op.redacted || !pick(arg, op.id)) {
+            ssp_mpw_raw(&w, SSP_SLICE(c->ops.p + start, pos - start));
+        } else {
+            op_hash(op.id, op.body, h);
+            ssp_mpw_array(&w, 3);
+            ssp_mpw_bin(&w, op.id, SSP_RECORD_ID_LEN);
+            ssp_mpw_nil(&w);
+            ssp_mpw_bin(&w, h, SSP_HASH_LEN);
+            (*count)++;
+        }
+        start = pos;
+    }
+    return w.err;
+}
+
 ssp_err
 ssp_op_open(const struct ssp_commit *c, const struct ssp_op *op, const uint8_t key[SSP_KEY_LEN],
             struct ssp_buf *out)
 {
     uint8_t ad[AD_MAX];
+    if (op->redacted)
+        return SSP_ERR_DENIED;
     size_t adn = op_ad(c->hdr.scope, c->hdr.key_epoch, op->id, ad);
     return ssp_open(key, SSP_SLICE(ad, adn), op->body, out);
 }

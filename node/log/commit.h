@@ -8,6 +8,7 @@
  *             prev: bin(32), hlc: uint, key_epoch: uint, schema: uint,
  *             nops: uint, digest: bin(32)]          (msgpack, inside the bin)
  *   op     = [id: bin(16), body: bin]               body = nonce(24) || ciphertext
+ *          | [id: bin(16), nil, op_hash: bin(32)]  redacted: a purged record's op
  *
  *   op_hash     = BLAKE2b-256("ssp-op-v1" || id || body)
  *   digest      = BLAKE2b-256("ssp-ops-v1" || op_hash[0] || ... || op_hash[n-1])
@@ -19,6 +20,8 @@
  * additional data "ssp-op-v1" || len(scope) || scope || key_epoch (u32 BE) || id.
  * Because the digest covers per-op hashes, anyone can check a commit without
  * the scope key (a relay), and a purged op can later be replaced by its hash.
+ * A redacted op is checked through the hash it carries: the commit, its hash
+ * and its signature stay the same (node/purge.c redacts).
  */
 #ifndef SSP_NODE_COMMIT_H
 #define SSP_NODE_COMMIT_H
@@ -83,7 +86,9 @@ struct ssp_commit {
 
 struct ssp_op {
     uint8_t id[SSP_RECORD_ID_LEN];
-    struct ssp_slice body;
+    struct ssp_slice body;      /* empty when redacted */
+    bool redacted;              /* its body was replaced by its hash */
+    uint8_t hash[SSP_HASH_LEN]; /* redacted: the op_hash it carries */
 };
 
 /* Parses and bounds-checks a commit (no signature check). SSP_ERR_PROTO if malformed. */
@@ -98,7 +103,19 @@ void ssp_commit_hash(const struct ssp_commit *c, uint8_t hash[SSP_HASH_LEN]);
 /* Iterates over ops: call with *pos = 0 first; SSP_ERR_NOTFOUND after the last. */
 SSP_MUST_CHECK ssp_err ssp_commit_next_op(const struct ssp_commit *c, size_t *pos,
                                           struct ssp_op *op);
-/* Decrypts an op's body with the scope key and appends the plaintext to out. */
+/* Whether c holds a redacted op. */
+bool ssp_commit_has_redacted(const struct ssp_commit *c);
+/* Picks the ops to redact: true for an op on record id. */
+typedef bool (*ssp_redact_fn)(void *arg, const uint8_t id[SSP_RECORD_ID_LEN]);
+/*
+ * Writes c to out with every op pick chooses (and not redacted yet) replaced
+ * by its redacted form; the header, signature and other ops are unchanged,
+ * so the commit keeps its hash and still verifies. *count says how many ops
+ * were redacted (0: out holds c as it was).
+ */
+SSP_MUST_CHECK ssp_err ssp_commit_redact(const struct ssp_commit *c, ssp_redact_fn pick, void *arg,
+                                         struct ssp_buf *out, uint32_t *count);
+/* Decrypts an op's body with the scope key and appends the plaintext to out; DENIED if redacted. */
 SSP_MUST_CHECK ssp_err ssp_op_open(const struct ssp_commit *c, const struct ssp_op *op,
                                    const uint8_t key[SSP_KEY_LEN], struct ssp_buf *out);
 

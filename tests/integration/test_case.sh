@@ -74,14 +74,14 @@ contains "$LAST_ERR" "needs its legal_basis"
 pl=$(id_of "$(on a --json add plan case="$case_a" goal="Keep him in school" \
     'actions:=[{"what":"Meet parents","who":"'"$m"'","due":"2026-11-20","status":"open"}]')")
 pl_other=$(id_of "$(on a --json add plan case="$(json_get "$out" 'j["id"]')" goal="Other case")")
-on a note "$case_a" Talked to the school about ZEBRAHOUSE >/dev/null
+on a note "$case_a" Talked to the school about QUAGGA >/dev/null
 note_a=$(json_get "$(on a --json list note)" '[r["id"] for r in j if r["fields"]["about"] == "'"$case_a"'"][0]')
 on a note "$pl" Parents came to the meeting >/dev/null
 on a sync >/dev/null
 
 # An area node holds no central key: it is told who escalates.
 expect_fail 1 on a case escalate "$case_a" --level 3
-contains "$LAST_ERR" "on the central"
+contains "$LAST_ERR" "only the central does"
 expect_fail 2 on a case escalate "$case_a"
 expect_fail 2 on a case escalate "$case_a" --level 2
 expect_fail 1 on c case escalate "$p" --level 3
@@ -119,7 +119,8 @@ notes=$(on c --json list note --scope central)
 # when and to whom, refers to the new id it cannot read, and holds no content.
 on a sync >/dev/null
 for r in "$case_a" "$pl" "$note_a"; do
-    [ "$(json_get "$(on a --json show "$r")" 'j["deleted"]')" = True ] || fail "$r left in area"
+    expect_fail 1 on a show "$r"
+    contains "$LAST_ERR" "was purged"
 done
 [ "$(json_get "$(on a --json list plan)" '[r["id"] for r in j]')" = "['$pl_other']" ] ||
     fail "area plans"
@@ -142,6 +143,14 @@ on b sync >/dev/null
 [ "$(state_of a north)" = "$(state_of c north)" ] || fail "north differs"
 on a verify >/dev/null
 on c verify >/dev/null
+# Not a word of the moved note is left anywhere in the area's directory, even
+# decrypted with every key it holds; the central has it.
+on a stop >/dev/null
+on c stop >/dev/null
+"$SSP_BIN/ssp_scan" "$T/a" QUAGGA >/dev/null || fail "the area still holds the moved note"
+[ "$("$SSP_BIN/ssp_scan" "$T/c" QUAGGA 2>/dev/null | grep -c FOUND)" -gt 0 ] || fail "central lost the note"
+on c start --listen "127.0.0.1:$cport" >/dev/null
+on a start >/dev/null
 
 # ---- a person who probably exists ----
 out=$(on a --json add person alias="mads k" birth_year=2009)

@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
 # Retention (issue 6, point 3), with an injected clock (SSP_TEST_CLOCK_MS; the
-# days are in the future, as a node's clock only moves forward):
-# `ssp retention list` names what has expired under the rules and why; plans,
-# notes, concerns and cases go with what they belong to; a hold keeps a record
-# and what it belongs to; the rules come from ssp.conf's [retention].
+# days are in the future, as a node's clock only moves forward), on a central
+# and an area node: `ssp retention list` names what has expired under the
+# rules and why; plans, notes, concerns and cases go with what they belong to;
+# a hold keeps a record and what it belongs to; the rules come from ssp.conf's
+# [retention]; `ssp retention run` on the central purges the rest everywhere.
 . "$(dirname "$0")/lib.sh"
 
 ms() { python3 -c 'import sys,datetime as d; print(int(d.datetime.fromisoformat(sys.argv[1]+"T12:00:00+00:00").timestamp()*1000))' "$1"; }
-restart_at() { ssp stop >/dev/null; SSP_TEST_CLOCK_MS=$(ms "$1") ssp start >/dev/null; }
-id() { add_id "$@"; }
+port=$(free_port)
+restart_at() {
+    export SSP_TEST_CLOCK_MS
+    SSP_TEST_CLOCK_MS=$(ms "$1")
+    on c stop >/dev/null
+    on a stop >/dev/null
+    on c start --listen "127.0.0.1:$port" >/dev/null
+    on a start >/dev/null
+    on a sync >/dev/null
+}
+id() { json_get "$(on a --json add "$@")" 'j["id"]'; }
+ssp() { on a "$@"; }
 expired() { json_get "$(ssp --json retention list)" \
     'sorted((r["id"], r["rule"], r["expired"], r["follows"] or "", r["kept"], (r["hold"] or {}).get("reason", "")) for r in j["records"])'; }
 row() { python3 -c 'import sys; print(tuple(sys.argv[1:5]) + (sys.argv[5] == "True", sys.argv[6]))' "$@"; }
 rows() { python3 -c 'import sys,ast; print(sorted(ast.literal_eval(l) for l in sys.argv[1:]))' "$@"; }
 
-node_up "central" north
-restart_at 2028-01-15
+export SSP_TEST_CLOCK_MS
+SSP_TEST_CLOCK_MS=$(ms 2028-01-15)
+central c "$port" north
+member a c north "127.0.0.1:$port"
 p1=$(id person alias=P1 birth_year=2010)
 k1=$(id concern person="$p1" date=2028-01-10 categories=absence level=1 status=new legal_basis=s115)
 p2=$(id person alias=P2 birth_year=2000)
@@ -25,7 +38,9 @@ p3=$(id person alias=P3 birth_year=2012)
 c3=$(id case person="$p3" track=ssp level=2 opened=2027-09-01 closed=2028-01-10 status=closed \
     legal_basis=consent)
 pl3=$(id plan case="$c3" goal="Back in school")
-m=$(id meeting group="$(id group name=G --scope network)" date=2028-01-05 minutes="Went well")
+g=$(json_get "$(on c --json add group --scope network name=G)" 'j["id"]')
+on a sync >/dev/null
+m=$(id meeting group="$g" date=2028-01-05 minutes="Went well")
 p4=$(id person alias=P4 birth_year=2011)
 k4=$(id concern person="$p4" date=2028-01-12 categories=drugs level=2 status=new legal_basis=s115)
 p5=$(id person alias=P5 birth_year=2011)
@@ -73,14 +88,48 @@ contains "$(expired)" "$(row "$k4" concern 2029-01-15 '' False '')"
 
 # The rules are the node's: ssp.conf [retention] changes them, 0 keeps.
 contains "$(ssp retention rules)" "concern"
-printf '[retention]\nconcern = 0\nmeeting = 48\n' >>"$SSP_DIR/ssp.conf"
+printf '[retention]\nconcern = 0\nmeeting = 48\n' >>"$T/a/ssp.conf"
 restart_at 2031-02-01
 got=$(expired)
 case "$got" in *"'$k1'"* | *"'$m'"*) fail "the config was not applied: $got" ;; esac
 [ "$(json_get "$(ssp --json retention rules)" '[r["value"] for r in j if r["name"] == "meeting"]')" = "[48]" ] ||
     fail "rules show the config"
-ssp stop >/dev/null
-printf 'concern = forever\n' >>"$SSP_DIR/ssp.conf"
-expect_fail 1 ssp start
+
+# The run, on the central only: what expired goes everywhere, the held record and
+# what it belongs to stay, and the logs still verify.
+expect_fail 1 on a retention run
+contains "$LAST_ERR" "runs on the central"
+ssp delete "$hold" >/dev/null 2>&1 || true
+hold=$(json_get "$(ssp --json retention hold "$c3" --reason "appeal pending")" 'j["id"]')
+on a sync >/dev/null
+due=$(json_get "$(on c --json retention list)" 'json.dumps([r["id"] for r in j["records"] if not r["kept"]])')
+out=$(on c --json retention run)
+# What was listed, and then P1 and P4, whom no concern names once theirs are gone.
+[ "$(json_get "$out" 'j["purged"]')" = "$(json_get "$due" 'len(j) + 2')" ] || fail "run purged: $out"
+due=$(json_get "$due" 'json.dumps(j + ["'"$p1"'", "'"$p4"'"])')
+[ "$(json_get "$out" 'j["kept"]')" = 1 ] || fail "run kept: $out"
+on a sync >/dev/null
+for r in $(json_get "$due" '" ".join(j)'); do
+    for n in c a; do
+        expect_fail 1 on "$n" show "$r"
+        contains "$LAST_ERR" "was purged"
+    done
+done
+for r in "$c3" "$pl3" "$p3" "$p5" "$k5"; do
+    [ "$(json_get "$(on a --json show "$r")" 'j["deleted"]')" = False ] || fail "$r was not kept"
+done
+[ "$(json_get "$(on c --json retention list)" '[r["id"] for r in j["records"] if not r["kept"]]')" = "[]" ] ||
+    fail "something expired is left"
+on a verify >/dev/null
+on c verify >/dev/null
+[ "$(state_of a north)" = "$(state_of c north)" ] || fail "north differs after the run"
+# Nor does a purge by hand take a held record.
+expect_fail 1 on c purge "$c3" --reason "by hand"
+contains "$LAST_ERR" "on hold"
+[ "$(json_get "$(on c --json show "$c3")" 'j["deleted"]')" = False ] || fail "held case purged"
+
+on a stop >/dev/null
+printf 'concern = forever\n' >>"$T/a/ssp.conf"
+expect_fail 1 on a start
 contains "$LAST_ERR" "[retention] concern = forever is not a valid setting"
 echo ok

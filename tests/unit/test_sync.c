@@ -761,6 +761,318 @@ test_purge_compacted_on_open(void)
     fx_free(&c);
 }
 
+/* ---- purge (node/purge.c) ---- */
+
+static bool
+pick_all(void *arg, const uint8_t id[SSP_RECORD_ID_LEN])
+{
+    (void)arg;
+    (void)id;
+    return true;
+}
+
+/* A copy of commit seq of stream (scope, origin) in f's log. */
+static void
+log_get(struct fx *f, const char *scope, const uint8_t origin[SSP_PK_LEN], uint64_t seq,
+        struct ssp_buf *out)
+{
+    struct ssp_txn *t;
+    struct ssp_slice v;
+    uint8_t k[SSP_KEY_MAX];
+    CHECK_OK(ssp_store_read(f->n->store, &t));
+    CHECK_OK(ssp_txn_get(t, SSP_DB_LOG,
+                         SSP_SLICE(k, ssp_key_log(k, SSP_SLICE_STR(scope), origin, seq)), &v));
+    out->n = 0;
+    CHECK_OK(ssp_buf_append(out, v.p, v.n));
+    ssp_txn_abort(t);
+}
+
+/* Op i of the commit in bytes; its body copied to body (empty when redacted). */
+static bool
+op_of(struct ssp_slice bytes, uint32_t i, struct ssp_buf *body)
+{
+    struct ssp_commit c;
+    struct ssp_op op;
+    size_t pos = 0;
+    CHECK_OK(ssp_commit_parse(bytes, &c));
+    for (uint32_t j = 0; j <= i; j++)
+        CHECK_OK(ssp_commit_next_op(&c, &pos, &op));
+    body->n = 0;
+    CHECK_OK(ssp_buf_append(body, op.body.p, op.body.n));
+    return op.redacted;
+}
+
+static void
+note_refusal(void *arg, const struct ssp_commit_hdr *h, ssp_err why, const char *msg)
+{
+    char *last = arg;
+    (void)h;
+    (void)why;
+    snprintf(last, SSP_DIAG_MAX, "%s", msg);
+}
+
+static struct ssp_apply_result
+apply_raw(struct fx *to, struct fx *from, struct ssp_slice bytes, char *last)
+{
+    struct ssp_apply_result res;
+    struct ssp_diag d = {{0}};
+    last[0] = '\0';
+    CHECK_OK(ssp_node_apply(to->n, from->id, &bytes, 1, note_refusal, last, &res, &d));
+    return res;
+}
+
+/* A key of recover's stash (node/recover.h) and a commit to put there. */
+struct stash_put {
+    uint8_t key[16 + SSP_KEY_MAX];
+    size_t n;
+    struct ssp_slice bytes;
+};
+
+static ssp_err
+put_stash(struct ssp_txn *t, void *arg, struct ssp_diag *d)
+{
+    struct stash_put *sp = arg;
+    (void)d;
+    return ssp_txn_put(t, SSP_DB_META, SSP_SLICE(sp->key, sp->n), sp->bytes);
+}
+
+/* Puts commit bytes, seq of f's own stream of north, in f's recovery stash. */
+static void
+stash_of(struct fx *f, uint64_t seq, struct ssp_slice bytes, struct stash_put *sp)
+{
+    struct ssp_diag d = {{0}};
+    memcpy(sp->key, "recover/", 8);
+    sp->n = 8 + ssp_key_log(sp->key + 8, SSP_SLICE_STR("north"), f->id, seq);
+    sp->bytes = bytes;
+    CHECK_OK(ssp_store_write(f->n->store, put_stash, sp, &d));
+}
+
+static void
+purged_here(struct fx *f, const uint8_t id[SSP_RECORD_ID_LEN])
+{
+    struct ssp_record r;
+    struct ssp_diag d = {{0}};
+    ssp_record_init(&r);
+    CHECK_INT(ssp_node_get(f->n, id, &r, &d), SSP_ERR_NOTFOUND);
+    CHECK_CONTAINS(d.msg, "was purged at");
+    CHECK_CONTAINS(d.msg, "retention: closed 2019");
+    ssp_record_fini(&r);
+}
+
+static void
+same_state(struct fx *a, struct fx *b)
+{
+    uint8_t ha[SSP_HASH_LEN], hb[SSP_HASH_LEN];
+    state_of(a, "north", ha);
+    state_of(b, "north", hb);
+    CHECK(memcmp(ha, hb, SSP_HASH_LEN) == 0);
+}
+
+/*
+ * A purge on the central reaches a member, a relay and a member that
+ * changed the record after the purge: each deletes the record, redacts its
+ * ops (the sealed bodies leave data.mdb: compacted), verifies, and agrees on
+ * north. A late op is stored redacted; a redacted copy of a commit held is
+ * the same commit; a redacted op of a record not purged is refused.
+ */
+static void
+test_purge_everywhere(void)
+{
+    struct fx c, a, b, r;
+    struct ssp_diag d = {{0}};
+    uint8_t p[1][SSP_RECORD_ID_LEN], k[SSP_RECORD_ID_LEN], q[SSP_RECORD_ID_LEN];
+    uint8_t stranger[1][SSP_RECORD_ID_LEN] = {{0x42}}, before[SSP_HASH_LEN], after[SSP_HASH_LEN];
+    struct ssp_buf create, update, late, body, bytes;
+    char last[SSP_DIAG_MAX];
+    const char *why = "retention: closed 2019";
+    fx_new(&c, "central", true, "north");
+    fx_new(&a, "a", false, "");
+    fx_new(&b, "b", false, "");
+    fx_new(&r, "r", false, "");
+    enrol(&c, &a, "north", SSP_ROLE_MEMBER);
+    enrol(&c, &b, "north", SSP_ROLE_MEMBER);
+    enrol(&c, &r, "north", SSP_ROLE_RELAY);
+    sync_pair(&a, &c);
+    sync_pair(&b, &c);
+    sync_pair(&r, &c);
+    add(&a, "person", NULL, (const char *const[]){"alias", "PurgeMe", NULL}, p[0]);
+    add(&a, "person", NULL, (const char *const[]){"alias", "KeepMe", NULL}, k);
+    add(&a, NULL, NULL, (const char *const[]){"school", "PurgeSchool", NULL}, p[0]);
+    sync_pair(&a, &c);
+    sync_pair(&b, &c);
+    sync_pair(&r, &c);
+    ssp_buf_init(&create);
+    ssp_buf_init(&update);
+    ssp_buf_init(&late);
+    ssp_buf_init(&body);
+    ssp_buf_init(&bytes);
+    /* a's stream: seq 1 creates p, 2 creates k, 3 updates p. */
+    log_get(&c, "north", a.id, 1, &bytes);
+    CHECK(!op_of(SSP_BUF_SLICE(&bytes), 0, &create));
+    log_get(&c, "north", a.id, 3, &bytes);
+    CHECK(!op_of(SSP_BUF_SLICE(&bytes), 0, &update));
+    CHECK(file_holds(&c, create.p, create.n));
+    /* b changes p before it hears of the purge. */
+    add(&b, NULL, NULL, (const char *const[]){"school", "LateSchool", NULL}, p[0]);
+    log_get(&b, "north", b.id, 1, &bytes);
+    CHECK(!op_of(SSP_BUF_SLICE(&bytes), 0, &late));
+
+    /* Refusals write nothing. */
+    memset(&d, 0, sizeof d);
+    CHECK_INT(ssp_node_purge_records(a.n, (const uint8_t(*)[SSP_RECORD_ID_LEN])p, 1, why, &d),
+              SSP_ERR_DENIED);
+    CHECK_CONTAINS(d.msg, "central");
+    memset(&d, 0, sizeof d);
+    CHECK_INT(
+        ssp_node_purge_records(c.n, (const uint8_t(*)[SSP_RECORD_ID_LEN])stranger, 1, why, &d),
+        SSP_ERR_NOTFOUND);
+    CHECK_CONTAINS(d.msg, "no record");
+    memset(&d, 0, sizeof d);
+    CHECK_INT(ssp_node_purge_records(c.n, (const uint8_t(*)[SSP_RECORD_ID_LEN])p, 1, "a\nb", &d),
+              SSP_ERR_INVAL);
+    state_of(&c, "north", before);
+
+    memset(&d, 0, sizeof d);
+    CHECK_OK(ssp_node_purge_records(c.n, (const uint8_t(*)[SSP_RECORD_ID_LEN])p, 1, why, &d));
+    purged_here(&c, p[0]);
+    verify_ok(&c);
+    CHECK(!file_holds(&c, create.p, create.n));
+    CHECK(!file_holds(&c, update.p, update.n));
+    state_of(&c, "north", after);
+    CHECK(memcmp(before, after, SSP_HASH_LEN) != 0);
+    struct ssp_record rec;
+    ssp_record_init(&rec);
+    memset(&d, 0, sizeof d);
+    CHECK_OK(ssp_node_get(c.n, k, &rec, &d));
+    ssp_record_fini(&rec);
+    /* Purged once: again is refused, and says when. */
+    memset(&d, 0, sizeof d);
+    CHECK_INT(ssp_node_purge_records(c.n, (const uint8_t(*)[SSP_RECORD_ID_LEN])p, 1, why, &d),
+              SSP_ERR_NOTFOUND);
+    CHECK_CONTAINS(d.msg, "was purged at");
+
+    /* b's late op reaches the central unredacted: stored redacted, not applied. */
+    log_get(&b, "north", b.id, 1, &bytes);
+    struct ssp_apply_result res = apply_raw(&c, &b, SSP_BUF_SLICE(&bytes), last);
+    CHECK_INT(res.applied, 1);
+    log_get(&c, "north", b.id, 1, &bytes);
+    CHECK(op_of(SSP_BUF_SLICE(&bytes), 0, &body));
+    CHECK(!file_holds(&c, late.p, late.n));
+    purged_here(&c, p[0]);
+    verify_ok(&c);
+
+    /* b holds a's seq 1 unredacted: the central's redacted copy is the same commit. */
+    log_get(&c, "north", a.id, 1, &bytes);
+    res = apply_raw(&b, &c, SSP_BUF_SLICE(&bytes), last);
+    CHECK_INT(res.duplicates, 1);
+    CHECK_INT(res.refused, 0);
+    /* A redacted op of a record b holds no purge of: refused, nothing written. */
+    add(&a, "person", NULL, (const char *const[]){"alias", "Other", NULL}, q);
+    log_get(&a, "north", a.id, 4, &bytes);
+    struct ssp_commit cm;
+    struct ssp_buf red;
+    uint32_t count;
+    ssp_buf_init(&red);
+    CHECK_OK(ssp_commit_parse(SSP_BUF_SLICE(&bytes), &cm));
+    CHECK_OK(ssp_commit_redact(&cm, pick_all, NULL, &red, &count));
+    CHECK_INT(count, 2); /* the person and the audit entry of its add */
+    res = apply_raw(&b, &a, SSP_BUF_SLICE(&red), last);
+    CHECK_INT(res.refused, 1);
+    CHECK_CONTAINS(last, "holds no purge");
+    ssp_buf_fini(&red);
+
+    /* a set its commit seq 1 aside in a recovery: the purge redacts it there too. */
+    struct stash_put sp;
+    log_get(&a, "north", a.id, 1, &bytes);
+    stash_of(&a, 1, SSP_BUF_SLICE(&bytes), &sp);
+
+    /* Every other node takes the purge from the roster, the relay too. */
+    sync_pair(&b, &c);
+    sync_pair(&r, &c);
+    sync_pair(&a, &c);
+    struct ssp_txn *t;
+    struct ssp_slice v;
+    CHECK_OK(ssp_store_read(a.n->store, &t));
+    CHECK_OK(ssp_txn_get(t, SSP_DB_META, SSP_SLICE(sp.key, sp.n), &v));
+    CHECK(op_of(v, 0, &body));
+    ssp_txn_abort(t);
+    sync_pair(&b, &c);
+    struct fx *all[] = {&a, &b, &r, &c};
+    for (size_t i = 0; i < 4; i++) {
+        verify_ok(all[i]);
+        CHECK(!file_holds(all[i], create.p, create.n));
+        CHECK(!file_holds(all[i], update.p, update.n));
+        CHECK(!file_holds(all[i], late.p, late.n));
+    }
+    purged_here(&a, p[0]);
+    purged_here(&b, p[0]);
+    same_state(&a, &c);
+    same_state(&b, &c);
+    /* A member enrolled after the purge takes it with the roster, and only redacted ops. */
+    struct fx e;
+    fx_new(&e, "e", false, "");
+    enrol(&c, &e, "north", SSP_ROLE_MEMBER);
+    sync_pair(&e, &c);
+    purged_here(&e, p[0]);
+    verify_ok(&e);
+    same_state(&e, &c);
+    fx_free(&e);
+    /* Synced again: nothing changes. */
+    state_of(&c, "north", before);
+    sync_pair(&a, &c);
+    sync_pair(&b, &c);
+    state_of(&c, "north", after);
+    CHECK(memcmp(before, after, SSP_HASH_LEN) == 0);
+    verify_ok(&c);
+    ssp_buf_fini(&create);
+    ssp_buf_fini(&update);
+    ssp_buf_fini(&late);
+    ssp_buf_fini(&body);
+    ssp_buf_fini(&bytes);
+    fx_free(&r);
+    fx_free(&b);
+    fx_free(&a);
+    fx_free(&c);
+}
+
+/*
+ * The compaction after a purge of records is owed until it is done: a node
+ * where it failed (or that stopped first) compacts when it opens.
+ */
+static void
+test_purge_records_compacted_on_open(void)
+{
+    struct fx c;
+    struct ssp_diag d = {{0}};
+    uint8_t p[1][SSP_RECORD_ID_LEN];
+    struct ssp_buf bytes, create;
+    char blocker[128];
+    fx_new(&c, "central", true, "north");
+    add(&c, "person", "north", (const char *const[]){"alias", "Gone", NULL}, p[0]);
+    ssp_buf_init(&bytes);
+    ssp_buf_init(&create);
+    log_get(&c, "north", c.id, 1, &bytes);
+    CHECK(!op_of(SSP_BUF_SLICE(&bytes), 0, &create));
+    snprintf(blocker, sizeof blocker, "%s/data.mdb.compact", c.dir);
+    CHECK_INT(mkdir(blocker, 0700), 0);
+    CHECK_OK(ssp_node_purge_records(c.n, (const uint8_t(*)[SSP_RECORD_ID_LEN])p, 1, "test", &d));
+    CHECK(file_holds(&c, create.p, create.n));
+    CHECK_INT(rmdir(blocker), 0);
+    ssp_node_close(c.n);
+    CHECK_OK(ssp_node_open(c.dir, PASS, strlen(PASS), 0, &c.n, &d));
+    CHECK(!file_holds(&c, create.p, create.n));
+    verify_ok(&c);
+    /* Owed no more: the next open does not compact again (the flag is gone). */
+    struct ssp_txn *t;
+    struct ssp_slice v;
+    CHECK_OK(ssp_store_read(c.n->store, &t));
+    CHECK_INT(ssp_txn_get(t, SSP_DB_META, SSP_SLICE_STR("purge_compact"), &v), SSP_ERR_NOTFOUND);
+    ssp_txn_abort(t);
+    ssp_buf_fini(&create);
+    ssp_buf_fini(&bytes);
+    fx_free(&c);
+}
+
 /* One case per line: tests/CMakeLists.txt registers each line as a ctest test. */
 // clang-format off
 static const struct ssp_test tests[] = {
@@ -774,6 +1086,8 @@ static const struct ssp_test tests[] = {
     {"removed_rules", test_removed_rules},
     {"hello_findings_need_rights", test_hello_findings_need_rights},
     {"purge_compacted_on_open", test_purge_compacted_on_open},
+    {"purge_everywhere", test_purge_everywhere},
+    {"purge_records_compacted_on_open", test_purge_records_compacted_on_open},
 };
 // clang-format on
 
