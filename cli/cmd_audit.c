@@ -13,6 +13,7 @@ static ssp_err
 print_entry(struct ssp_mp *c, struct ssp_buf *t)
 {
     struct ssp_slice at, node, scope, user, action, purpose = {NULL, 0}, records, id;
+    struct ssp_slice bases = {NULL, 0}, consents = {NULL, 0};
     uint64_t seq = 0;
     const struct ssp_mp_key keys[] = {
         {"at", SSP_AS_STR, true, &at},
@@ -24,6 +25,8 @@ print_entry(struct ssp_mp *c, struct ssp_buf *t)
         {"records", SSP_AS_ARRAY, false, &records},
         {"seq", SSP_AS_UINT, false, &seq},
         {"id", SSP_AS_STR, false, &id},
+        {"legal_basis", SSP_AS_ARRAY, false, &bases},
+        {"consent", SSP_AS_ARRAY, false, &consents},
     };
     ssp_err rc = ssp_mp_read_map(c, keys, sizeof keys / sizeof keys[0], false, NULL);
     struct ssp_slice cols[] = {at, ssp_out_short_author(node), user, action, scope};
@@ -38,6 +41,25 @@ print_entry(struct ssp_mp *c, struct ssp_buf *t)
         rc = ssp_buf_append(t, "  purpose: ", 11);
         if (rc == SSP_OK)
             rc = ssp_out_render_str(purpose, t);
+    }
+    /* A change of concerns or cases: on what legal basis, with what consent. */
+    struct ssp_slice sets[] = {bases, consents};
+    static const char *const labels[] = {"  basis: ", "  consent: "};
+    for (size_t k = 0; k < 2 && rc == SSP_OK; k++) {
+        struct ssp_mp sc;
+        uint32_t m = 0;
+        if (sets[k].p == NULL)
+            continue;
+        ssp_mp_init(&sc, sets[k]);
+        rc = ssp_mp_array(&sc, &m);
+        for (uint32_t i = 0; i < m && rc == SSP_OK; i++) {
+            struct ssp_slice v;
+            rc = ssp_buf_append(t, i == 0 ? labels[k] : ",", i == 0 ? strlen(labels[k]) : 1);
+            if (rc == SSP_OK)
+                rc = ssp_mp_str(&sc, &v);
+            if (rc == SSP_OK)
+                rc = ssp_out_render_str(v, t);
+        }
     }
     struct ssp_mp rc_ = {0};
     uint32_t n = 0;

@@ -8,7 +8,10 @@
 #define HEAD_PREFIX "audit:"
 #define HEAD_LEN (8 + SSP_HASH_LEN)
 
-static const char *const chain_fields[] = {"seq", "prev", "user", "action", "purpose", "records"};
+static const char *const chain_fields[] = {"seq",     "prev",    "user",        "action",
+                                           "purpose", "records", "legal_basis", "consent"};
+/* The fields of a change's entry that say on what basis it was made (values of concern's). */
+static const char *const basis_fields[] = {"legal_basis", "consent"};
 
 void
 ssp_audit_set_init(struct ssp_audit_set *s)
@@ -64,6 +67,7 @@ new_group(struct ssp_audit_set *s, struct ssp_slice scope, const char *action,
     g->scope[scope.n] = '\0';
     g->action = action;
     g->n = 0;
+    g->bases = g->consents = 0;
     *out = g;
     return SSP_OK;
 }
@@ -96,6 +100,38 @@ ssp_audit_set_add(struct ssp_audit_set *s, struct ssp_slice scope, const char *a
     }
     memcpy(g->ids[g->n++], id, SSP_RECORD_ID_LEN);
     return SSP_OK;
+}
+
+/* The allowed values of basis field i (of the concern type, which case shares). */
+static const char *const *
+basis_values(size_t i)
+{
+    const struct ssp_type_def *t = ssp_schema_find(SSP_SLICE("concern", 7));
+    for (size_t f = 0; t != NULL && f < t->nfields; f++)
+        if (strcmp(t->fields[f].name, basis_fields[i]) == 0)
+            return t->fields[f].values;
+    return NULL;
+}
+
+void
+ssp_audit_set_basis(struct ssp_audit_set *s, const struct ssp_record *r, const char *action)
+{
+    struct ssp_audit_group *g = last_group(s, SSP_SLICE(r->scope, strlen(r->scope)), action);
+    for (size_t i = 0; g != NULL && i < sizeof basis_fields / sizeof basis_fields[0]; i++) {
+        const struct ssp_rec_field *f =
+            ssp_record_field(r, SSP_SLICE(basis_fields[i], strlen(basis_fields[i])));
+        const char *const *values = basis_values(i);
+        struct ssp_slice v;
+        struct ssp_mp c;
+        if (f == NULL || values == NULL)
+            continue;
+        ssp_mp_init(&c, f->value);
+        if (ssp_mp_str(&c, &v) != SSP_OK)
+            continue;
+        for (uint32_t k = 0; values[k] != NULL && k < 32; k++)
+            if (ssp_slice_eq_str(v, values[k]))
+                *(i == 0 ? &g->bases : &g->consents) |= 1u << k;
+    }
 }
 
 bool
@@ -155,7 +191,19 @@ ssp_audit_fields(const struct ssp_audit_group *g, struct ssp_slice user, struct 
     out->n = 0;
     hex_of(prev, hex);
     ssp_mpw_init(&w, out);
-    ssp_mpw_map(&w, 5 + (purpose.n > 0));
+    uint32_t bits[] = {g->bases, g->consents};
+    ssp_mpw_map(&w, 5u + (purpose.n > 0 ? 1u : 0u) + (bits[0] != 0 ? 1u : 0u) +
+                        (bits[1] != 0 ? 1u : 0u));
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
+        const char *const *values = basis_values(i);
+        if (bits[i] == 0 || values == NULL)
+            continue;
+        ssp_mpw_cstr(&w, basis_fields[i]);
+        ssp_mpw_array(&w, (uint32_t)__builtin_popcount(bits[i]));
+        for (uint32_t k = 0; values[k] != NULL && k < 32; k++)
+            if (bits[i] & (1u << k))
+                ssp_mpw_cstr(&w, values[k]);
+    }
     ssp_mpw_cstr(&w, "user");
     ssp_mpw_str(&w, user.p, user.n);
     ssp_mpw_cstr(&w, "action");

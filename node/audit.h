@@ -7,14 +7,16 @@
  * travels in the signed, hash-chained log like any change and reaches the
  * central, which reads every area scope. Its fields: user (the OS user of the
  * control client), action, records (ids; none for a whole scope), purpose,
- * and the chain: seq, dense from 1 per (writing node, scope), and prev, the
- * hex hash of the node's entry before in that scope (64 zeros for seq 1).
+ * for a change of concerns or cases their legal_basis and consent (sets of
+ * the values they hold after it), and the chain: seq, dense from 1 per (writing node, scope), and
+ * prev, the hex hash of the node's entry before in that scope (64 zeros for seq 1).
  *
  * The hash of an entry (ssp_audit_hash) is BLAKE2b-256 with the context
  * "ssp-audit-1" over: the writing node's id (32 bytes), the scope's length
  * (1 byte) and bytes, then the stored (normalised) msgpack values of seq,
- * prev, user, action, purpose and records in that order, nil for an absent
- * one. Msgpack values delimit themselves, so the concatenation is canonical.
+ * prev, user, action, purpose, records, legal_basis and consent in that
+ * order, nil for an absent one. Msgpack values delimit themselves, so the concatenation is
+ * canonical.
  *
  * The head of this node's chain in each scope is kept in the meta database,
  * "audit:" scope -> seq (u64 BE) hash (32), and written in the transaction
@@ -37,6 +39,8 @@ struct ssp_audit_group {
     const char *action; /* static */
     uint8_t (*ids)[SSP_RECORD_ID_LEN];
     size_t n, cap;
+    /* A change: the legal bases and consents of its records (bits of the schema's values). */
+    uint32_t bases, consents;
 };
 
 struct ssp_audit_set {
@@ -55,6 +59,13 @@ void ssp_audit_set_fini(struct ssp_audit_set *s);
  */
 SSP_MUST_CHECK ssp_err ssp_audit_set_add(struct ssp_audit_set *s, struct ssp_slice scope,
                                          const char *action, const uint8_t *id);
+
+/*
+ * Adds the legal basis and consent of changed record r (a concern or a case)
+ * to the last entry of (its scope, action), so the change's entry says on
+ * what basis it was made.
+ */
+void ssp_audit_set_basis(struct ssp_audit_set *s, const struct ssp_record *r, const char *action);
 
 /*
  * Whether reading r is reading data about young people: a record of a type

@@ -746,6 +746,8 @@ write_one(struct write_ctx *ctx, struct ssp_txn *t, const struct ssp_write *w, s
         memcpy(ctx->ids[i], r->id, SSP_RECORD_ID_LEN);
     if (rc == SSP_OK && !ctx->auditing)
         rc = ssp_audit_set_add(&ctx->own, cstr(r->scope), change_actions[w->action], r->id);
+    if (rc == SSP_OK && !ctx->auditing)
+        ssp_audit_set_basis(&ctx->own, r, change_actions[w->action]);
     return rc;
 }
 

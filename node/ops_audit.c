@@ -125,7 +125,7 @@ show_one(void *arg, const struct ssp_record *r)
     memcpy(e->id, r->id, SSP_RECORD_ID_LEN);
     e->at = sc->buf.n;
     ssp_mpw_init(&w, &sc->buf);
-    ssp_mpw_map(&w, 9);
+    ssp_mpw_map(&w, 11);
     ssp_mpw_cstr(&w, "id");
     ssp_record_id_write(&w, r->id);
     ssp_mpw_cstr(&w, "at");
@@ -138,6 +138,8 @@ show_one(void *arg, const struct ssp_record *r)
     write_field(&w, r, "action");
     write_field(&w, r, "purpose");
     write_field(&w, r, "records");
+    write_field(&w, r, "legal_basis");
+    write_field(&w, r, "consent");
     write_field(&w, r, "seq");
     e->n = sc->buf.n - e->at;
     return w.err;

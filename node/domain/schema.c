@@ -429,6 +429,8 @@ static const struct ssp_field_def audit_fields[] = {
     ENUM("action", REQ, audit_actions, "what was done"),
     REFS("records", NULL, "the records read or changed (none: a whole scope)"),
     TEXT("purpose", OPT, MEDIUM, "why, as given with --purpose"),
+    SET("legal_basis", OPT, legal_bases, "a change: the legal bases of the records it left"),
+    SET("consent", OPT, consents, "a change: the consents of the records it left"),
     INT("seq", REQ, 1, INT64_MAX, "the entry's number in its node's chain of this scope"),
     TEXT("prev", REQ, 64, "the hash of the chain's entry before (zeros for the first)"),
 };

@@ -42,6 +42,17 @@ imported=$(json_get "$(on a --json list person --where alias=Ida)" 'j[0]["id"]')
     "[('create', 2), ('list', 1)]" ] || fail "an import is one entry"
 on a delete "$imported" >/dev/null
 expect_entry a "$imported" delete
+# A change of a concern or case says on what legal basis and with what consent.
+k=$(json_get "$(on a --json add concern person="$p" date=2026-11-02 categories=absence level=1 \
+    status=new legal_basis=s115 consent=overridden consent_reason="acute risk")" 'j["id"]')
+expect_entry a "$k" create
+[ "$(last a "$k" '(e["legal_basis"], e["consent"])')" = "(['s115'], ['overridden'])" ] ||
+    fail "the entry of a change names its legal basis and consent"
+on a set "$k" consent=given >/dev/null
+[ "$(last a "$k" '(e["action"], e["legal_basis"], e["consent"])')" = \
+    "('update', ['s115'], ['given'])" ] || fail "an update's entry has the basis it left"
+contains "$(on a audit show --record "$k")" "basis: s115  consent: given"
+[ "$(last a "$p" 'e["legal_basis"]')" = None ] || fail "a person's entry has no basis"
 
 # ---- reads, with and without a purpose ----
 on a show "$p" --purpose "case review" >/dev/null
